@@ -1,0 +1,54 @@
+# qrpay — PostgreSQL extension for payment QR codes (PGXS build)
+
+EXTENSION  = qrpay
+MODULE_big = qrpay
+
+CORE_SRCS  = $(wildcard src/core/*.c)
+GLUE_SRCS  = $(wildcard src/*.c)
+OBJS       = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
+
+# sql/ holds both the install scripts and the regression inputs
+DATA       = $(wildcard sql/qrpay--*.sql)
+REGRESS    = qrpay_setup qrpay_type qrpay_vectors qrpay_access qrpay_index qrpay_errors
+REGRESS_OPTS = --load-extension=qrpay
+
+PG_CPPFLAGS = -I$(srcdir)/src/core
+PG_CFLAGS   = -std=gnu99 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+
+EXTRA_CLEAN = test/build
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# ---------------------------------------------------------------------
+# Server-less tests of src/core: unit tests and fuzzers (see test/run)
+# ---------------------------------------------------------------------
+TESTBUILD   = test/build
+CORE_HDRS   = $(wildcard src/core/*.h)
+UNIT_SRCS   = test/unit/test_core.c test/unit/vectors.c
+SAN_FLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+$(TESTBUILD):
+	mkdir -p $@
+
+# unit tests, built once plainly and once under ASan/UBSan
+$(TESTBUILD)/test_core: $(UNIT_SRCS) $(CORE_SRCS) $(CORE_HDRS) | $(TESTBUILD)
+	$(CC) -std=c99 -O2 -g -Wall -Wextra -Werror -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
+
+$(TESTBUILD)/test_core_san: $(UNIT_SRCS) $(CORE_SRCS) $(CORE_HDRS) | $(TESTBUILD)
+	clang -std=c99 -O1 -g $(SAN_FLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
+
+# libFuzzer harness, and the same harness under a plain main() replaying files
+$(TESTBUILD)/fuzz_validate: test/fuzz/fuzz_validate.c $(CORE_SRCS) $(CORE_HDRS) | $(TESTBUILD)
+	clang -std=c99 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Isrc/core -o $@ test/fuzz/fuzz_validate.c $(CORE_SRCS)
+
+$(TESTBUILD)/replay_validate: test/fuzz/fuzz_validate.c test/fuzz/replay.c $(CORE_SRCS) $(CORE_HDRS) | $(TESTBUILD)
+	$(CC) -std=c99 -O1 -g -Wall -Wextra -Werror -Isrc/core -o $@ \
+		test/fuzz/fuzz_validate.c test/fuzz/replay.c $(CORE_SRCS)
+
+.PHONY: check-core
+check-core: $(TESTBUILD)/test_core $(TESTBUILD)/test_core_san
+	$(TESTBUILD)/test_core test/data/vectors.tsv
+	$(TESTBUILD)/test_core_san test/data/vectors.tsv

@@ -1,0 +1,87 @@
+/*
+ * qr_utf8.h — UTF-8 helpers shared inside src/core (not part of the public
+ * API).  EMVCo MPM counts lengths in characters (§4.4.1.1: "0104最佳运输"
+ * declares 4 for 12 bytes), so every TLV walk has to step over characters.
+ */
+#ifndef QR_UTF8_H
+#define QR_UTF8_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define QR_HIGH_BITS 0x8080808080808080ULL
+
+/* Bytes of the character whose lead byte is c (input already validated). */
+static inline int
+qr_utf8_width(unsigned char c)
+{
+	return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+/*
+ * Step over n characters of validated UTF-8 starting at p; NULL if fewer
+ * than n characters remain before end.  Payment codes are mostly ASCII, so
+ * eight bytes at a time are tested for high bits before falling back to
+ * per-character stepping.
+ */
+static inline const char *
+qr_utf8_skip(const char *p, const char *end, int n)
+{
+	while (n > 0)
+	{
+		if (n >= 8 && end - p >= 8)
+		{
+			uint64_t	w;
+
+			memcpy(&w, p, 8);
+			if ((w & QR_HIGH_BITS) == 0)
+			{
+				p += 8;
+				n -= 8;
+				continue;
+			}
+		}
+		if (p >= end)
+			return NULL;
+		p += qr_utf8_width((unsigned char) *p);
+		n--;
+	}
+	return p <= end ? p : NULL;
+}
+
+/* Characters in [p, end) of validated UTF-8. */
+static inline int
+qr_utf8_count(const char *p, const char *end)
+{
+	int			n = 0;
+
+	while (p < end)
+	{
+		if (end - p >= 8)
+		{
+			uint64_t	w;
+
+			memcpy(&w, p, 8);
+			if ((w & QR_HIGH_BITS) == 0)
+			{
+				p += 8;
+				n += 8;
+				continue;
+			}
+		}
+		p += qr_utf8_width((unsigned char) *p);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Check [buf, buf+len) is well-formed UTF-8 (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF).  Returns -1 when valid, else the
+ * byte offset of the first bad sequence.  *ascii is set when every byte is
+ * below 0x80, which lets the walkers treat bytes as characters.
+ */
+extern long qr_utf8_check(const char *buf, size_t len, int *ascii);
+
+#endif							/* QR_UTF8_H */

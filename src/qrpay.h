@@ -1,0 +1,40 @@
+/*
+ * qrpay.h — the on-disk payment_qr value and helpers shared by the glue.
+ *
+ * A payment_qr is a varlena holding one format-version byte followed by the
+ * payload's UTF-8 bytes, exactly as scanned:
+ *
+ *     [varlena header][version = 1][payload ...]
+ *
+ * The version byte lets a later release change the layout (add a parse
+ * index, say) and still read old values.  Comparison and hashing use only
+ * the payload bytes, so equality stays "same payload" across versions.
+ * Values are read with the packed detoast macros: the struct has no
+ * alignment needs (one byte of header), so short values keep their 1-byte
+ * varlena header on disk.
+ */
+#ifndef QRPAY_H
+#define QRPAY_H
+
+#include "postgres.h"
+#include "fmgr.h"
+
+#include "qrpay_core.h"
+
+#define QRPAY_STORAGE_VERSION 1
+
+/* payload bytes of a detoasted payment_qr */
+#define QRPAY_PAYLOAD(v)		(VARDATA_ANY(v) + 1)
+#define QRPAY_PAYLOAD_LEN(v)	((size_t) (VARSIZE_ANY_EXHDR(v) - 1))
+#define QRPAY_VERSION(v)		(((const uint8 *) VARDATA_ANY(v))[0])
+
+#define DatumGetPaymentQrPP(X)		((struct varlena *) PG_DETOAST_DATUM_PACKED(X))
+#define PG_GETARG_PAYMENT_QR_PP(n)	DatumGetPaymentQrPP(PG_GETARG_DATUM(n))
+
+/* qrpay_io.c */
+extern struct varlena *qrpay_from_utf8(const char *buf, size_t len);
+extern char *qrpay_utf8_from_server(const char *s, size_t len, size_t *outlen);
+extern text *qrpay_text_from_utf8(const char *s, size_t len);
+extern void qrpay_check_version(const struct varlena *v);
+
+#endif							/* QRPAY_H */

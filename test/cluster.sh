@@ -1,0 +1,63 @@
+# Shared by test/run, demo/run and bench/run: dependencies and a throwaway
+# PostgreSQL 15 cluster.  Source it; it defines functions and changes nothing.
+#
+#   qrpay_deps            install build and test dependencies (apt-get, as root)
+#   qrpay_install         build with warnings as errors and install the extension
+#   qrpay_cluster_start   initdb + start a private cluster; exports PGHOST etc.
+#   qrpay_cluster_stop    stop it and remove its directory (also on exit)
+
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+QRPAY_PACKAGES="build-essential clang libclang-rt-14-dev postgresql-15 postgresql-contrib \
+postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
+libqrencode-dev pkg-config"
+
+qrpay_deps() {
+	local missing=""
+	for p in $QRPAY_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+			|| missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "missing packages:$missing" >&2
+		echo "run as root (or: sudo apt-get install -y$missing)" >&2
+		return 1
+	fi
+	echo "installing:$missing"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+}
+
+qrpay_install() {
+	make -s PROFILE="-Werror" all && make -s install
+}
+
+# The server refuses to run as root, so it runs as the postgres user; the
+# clients (make installcheck, psql, pg_prove) connect over a socket in a
+# private directory under /tmp.  No TCP listener is opened.
+qrpay_cluster_start() {
+	QRPAY_PGDIR=$(mktemp -d /tmp/qrpay-pg.XXXXXX)
+	local as=""
+	if [ "$(id -u)" = 0 ]; then
+		chown postgres:postgres "$QRPAY_PGDIR"
+		as="runuser -u postgres --"
+	fi
+	$as "$PGBIN/initdb" -D "$QRPAY_PGDIR/data" -U postgres -A trust -E UTF8 \
+		--locale=C.UTF-8 --no-sync >"$QRPAY_PGDIR/initdb.log" 2>&1 \
+		|| { cat "$QRPAY_PGDIR/initdb.log"; return 1; }
+	$as "$PGBIN/pg_ctl" -D "$QRPAY_PGDIR/data" -l "$QRPAY_PGDIR/server.log" -w \
+		-o "-c listen_addresses='' -k $QRPAY_PGDIR -p 54329 -c fsync=off \
+		    -c max_parallel_workers_per_gather=2 ${QRPAY_PGOPTS:-}" start >/dev/null \
+		|| { cat "$QRPAY_PGDIR/server.log"; return 1; }
+	export PGHOST=$QRPAY_PGDIR PGPORT=54329 PGUSER=postgres PGDATABASE=postgres
+	trap qrpay_cluster_stop EXIT
+}
+
+qrpay_cluster_stop() {
+	[ -n "${QRPAY_PGDIR:-}" ] && [ -d "$QRPAY_PGDIR" ] || return 0
+	local as=""
+	[ "$(id -u)" = 0 ] && as="runuser -u postgres --"
+	$as "$PGBIN/pg_ctl" -D "$QRPAY_PGDIR/data" -m fast -w stop >/dev/null 2>&1
+	rm -rf "$QRPAY_PGDIR"
+	QRPAY_PGDIR=
+}
