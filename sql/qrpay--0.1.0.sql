@@ -29,7 +29,7 @@ CREATE TYPE payment_qr (
     OUTPUT = payment_qr_out,
     RECEIVE = payment_qr_recv,
     SEND = payment_qr_send,
-    ALIGNMENT = char,
+    ALIGNMENT = int4,
     STORAGE = extended,
     CATEGORY = 'U'
 );

@@ -279,10 +279,10 @@ push_level(JsonbParseState **st, const char *p, size_t n, int *ids, int depth)
 	qr_tlv_iter_init(&it, p, n, 0);
 	while (qr_tlv_next(&it, &t))
 	{
-		char		key[3];
+		/* pushJsonbValue keeps the pointer, not a copy: one buffer per key */
+		char	   *key = psprintf("%02d", t.id);
 
 		ids[depth] = t.id;
-		snprintf(key, sizeof(key), "%02d", t.id);
 		push_string(st, WJB_KEY, key, 2, false);
 		if (depth + 1 < QR_PATH_DEPTH && qr_emv_is_template(ids, depth + 1) &&
 			qr_tlv_well_formed(t.value, t.value_bytes))

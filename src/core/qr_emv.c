@@ -362,6 +362,10 @@ walk_root(vstate *st, root_objects *r)
 			return fail(st, QR_ERR_ORDER, ids, 1, 0,
 						"the payload must begin with tag 00 (Payload Format Indicator)",
 						NULL, NULL);
+		/* judged first: a wrong version makes every later rule moot */
+		if (r->n == 0 && !value_is(&t, "01"))
+			return fail(st, QR_ERR_VALUE, ids, 1, 0,
+						"the payload format indicator must be \"01\"", NULL, NULL);
 		if (SEEN(r, t.id))
 			return fail(st, QR_ERR_DUPLICATE, ids, 1, t.offset,
 						"tag %s occurs twice; each tag may appear once at the root",
@@ -683,9 +687,6 @@ check_values(vstate *st, const root_objects *r)
 						"value is %s characters; the maximum is %s",
 						itoa_buf(n1, sizeof(n1), t->value_chars),
 						itoa_buf(n2, sizeof(n2), max));
-		if (id == 0 && !value_is(t, "01"))
-			return fail(st, QR_ERR_VALUE, ids, 1, t->offset,
-						"the payload format indicator must be \"01\"", NULL, NULL);
 		if (id == 1 && !value_is(t, "11") && !value_is(t, "12"))
 			return fail(st, QR_ERR_VALUE, ids, 1, t->offset,
 						"must be 11 (static) or 12 (dynamic)", NULL, NULL);
