@@ -1,0 +1,60 @@
+-- qrpay demo: run by demo/run against a throwaway cluster
+\pset footer off
+\echo
+\echo '== 1. Install the extension'
+CREATE EXTENSION qrpay;
+SELECT extversion FROM pg_extension WHERE extname = 'qrpay';
+
+\echo '== 2. A day of scanned payloads arrives as text: some are broken'
+CREATE TABLE raw_scans (id text, payload text);
+CREATE TEMP TABLE v (id text, format text, networks text, valid text,
+                     payload text, expected_fields text, source text);
+\copy v FROM 'test/data/vectors.tsv' WITH (FORMAT text, HEADER true)
+INSERT INTO raw_scans SELECT id, payload FROM v WHERE format LIKE 'emvco_mpm%';
+SELECT count(*) AS scans FROM raw_scans;
+
+\echo '== 3. Load without aborting: valid codes in, broken ones quarantined with the reason'
+CREATE TABLE payments (id text PRIMARY KEY, code payment_qr NOT NULL);
+CREATE TABLE rejected (id text PRIMARY KEY, payload text, error text);
+INSERT INTO payments SELECT id, payload::payment_qr FROM raw_scans WHERE qr_is_valid(payload);
+INSERT INTO rejected SELECT id, payload, qr_check(payload) FROM raw_scans WHERE NOT qr_is_valid(payload);
+SELECT (SELECT count(*) FROM payments) AS loaded, (SELECT count(*) FROM rejected) AS quarantined;
+SELECT id, error FROM rejected ORDER BY id LIMIT 8;
+
+\echo '== 4. What a broken code gets when inserted directly: SQLSTATE 22P02, tag and offset'
+\set ON_ERROR_STOP 0
+INSERT INTO payments SELECT id, payload::payment_qr FROM rejected WHERE id = 'emv-derived-crc-xmodem';
+\set ON_ERROR_STOP 1
+
+\echo '== 5. Query the codes like columns'
+SELECT qr_country(code) AS country, qr_currency(code) AS currency,
+       count(*) AS codes, count(*) FILTER (WHERE qr_is_dynamic(code)) AS dynamic,
+       sum(qr_amount(code)) AS amount
+FROM payments GROUP BY 1, 2 ORDER BY 3 DESC, 1;
+
+SELECT id, qr_merchant_name(code) AS merchant, qr_merchant_city(code) AS city,
+       qr_mcc(code) AS mcc, qr_amount(code) AS amount, qr_reference(code) AS reference
+FROM payments WHERE qr_country(code) IN ('CN', 'BR', 'HK') ORDER BY id;
+
+\echo '== 6. Any field by path, every field as rows, the whole code as jsonb'
+SELECT id, qr_get(code, '26.00') AS pix_guid, qr_get(code, '26.01') AS pix_key
+FROM payments WHERE qr_get(code, '26.00') ILIKE 'br.gov.bcb.pix' ORDER BY id LIMIT 5;
+SELECT t.* FROM payments p, qr_tags(p.code) t WHERE p.id = 'emv-spec-annexB';
+SELECT jsonb_pretty(code::jsonb) FROM payments WHERE id = 'kh-khqr-acleda_with_language';
+
+\echo '== 7. Where national profiles bend EMVCo: accepted, and reported'
+SELECT p.id, c.severity, c.path, c.message
+FROM payments p, qr_conformance(p.code::text) c
+WHERE c.severity = 'warning' ORDER BY p.id, c.path LIMIT 10;
+
+\echo '== 8. Indexes: unique codes, lookups by code and by field'
+CREATE UNIQUE INDEX ON payments (code);
+CREATE INDEX ON payments (qr_merchant_name(code));
+INSERT INTO payments SELECT 'copy-' || i || '-' || id, code FROM payments, generate_series(1, 200) i
+ON CONFLICT DO NOTHING;
+SELECT count(*) AS rows_after_duplicate_insert FROM payments;
+CREATE TABLE ledger AS SELECT id, code, (random() * 1000)::numeric(10,2) AS booked FROM payments;
+ANALYZE payments; ANALYZE ledger;
+EXPLAIN (costs off) SELECT * FROM payments WHERE qr_merchant_name(code) = 'BEST TRANSPORT';
+EXPLAIN (costs off) SELECT count(*) FROM ledger l JOIN payments p USING (code);
+SELECT count(*) AS ledger_rows_matched_by_code FROM ledger l JOIN payments p USING (code);
