@@ -433,12 +433,11 @@ check_crc(vstate *st, const root_objects *r)
 	if (t->value_chars != 4)
 		return fail(st, QR_ERR_CRC, ids, 1, t->offset,
 					"the CRC must be 4 hex digits (length 04)", NULL, NULL);
-	snip(got, sizeof(got), t->value, t->value + t->value_bytes, 4);
 	for (int i = 0; i < 4; i++)
 	{
 		int			h = hexval(t->value[i]);
 
-		if (h < 0)
+		if (h < 0 && snip(got, sizeof(got), t->value, t->value + t->value_bytes, 4))
 			return fail(st, QR_ERR_CRC, ids, 1, t->offset,
 						"the CRC \"%s\" is not 4 hex digits", got, NULL);
 		if (t->value[i] >= 'a')
@@ -447,15 +446,16 @@ check_crc(vstate *st, const root_objects *r)
 	}
 	/* the CRC covers everything up to and including "6304" */
 	crc = qr_crc16(st->buf, (size_t) (t->value - st->buf));
+	if (found == crc && upper)
+		return QR_OK;
+	snip(got, sizeof(got), t->value, t->value + t->value_bytes, 4);
 	snprintf(want, sizeof(want), "%04X", crc);
 	if (found != crc)
 		return fail(st, QR_ERR_CRC, ids, 1, t->offset,
 					"CRC mismatch: the payload carries %s, the computed CRC-16/CCITT-FALSE is %s",
 					got, want);
-	if (!upper)
-		return fail(st, QR_ERR_CRC, ids, 1, t->offset,
-					"the CRC \"%s\" must be written in uppercase hex (%s)", got, want);
-	return QR_OK;
+	return fail(st, QR_ERR_CRC, ids, 1, t->offset,
+				"the CRC \"%s\" must be written in uppercase hex (%s)", got, want);
 }
 
 /* ------------------------------------------------------------------ */
