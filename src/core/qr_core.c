@@ -82,6 +82,23 @@ qr_validate(const char *buf, size_t len, qr_error *err,
 				 err->offset, (unsigned char) buf[bad]);
 		return err->code;
 	}
+	/*
+	 * Text cannot hold a NUL, so a payload with one could be stored through
+	 * binary input but never printed or dumped back: refuse it everywhere.
+	 */
+	{
+		const char *nul = memchr(buf, '\0', len);
+
+		if (nul != NULL)
+		{
+			err->code = QR_ERR_ENCODING;
+			err->offset = qr_utf8_count(buf, nul);
+			snprintf(err->message, sizeof(err->message),
+					 "at offset %d: the payload contains a NUL byte, which no payment QR format allows",
+					 err->offset);
+			return err->code;
+		}
+	}
 	switch (qr_detect_format(buf, len))
 	{
 		case QR_FORMAT_EMV_MPM:

@@ -283,6 +283,8 @@ test_rules(void)
 		  "UTF-16 surrogate rejected");
 	CHECK(qr_validate("0002\xC0\x80", 6, &err, NULL, NULL) == QR_ERR_ENCODING,
 		  "overlong NUL rejected");
+	CHECK(qr_validate("000201\0" "0", 8, &err, NULL, NULL) == QR_ERR_ENCODING &&
+		  err.offset == 6 && strstr(err.message, "NUL"), "NUL byte refused: %s", err.message);
 	CHECK(qr_validate("00020101021263", 14, &err, NULL, NULL) == QR_ERR_TLV,
 		  "truncated CRC object");
 	{

@@ -1,0 +1,319 @@
+-- 01_catalog.sql: the catalog contract of the qrpay extension.
+--
+-- Volatility, parallel safety and comments are checked generically over
+-- every member of the extension (pg_depend, deptype 'e'), one named test
+-- per object, so a function added later without PARALLEL SAFE or a
+-- COMMENT fails here.  Member counts are pinned, so the plan stays exact
+-- and a new object has to be looked at.
+BEGIN;
+SET LOCAL client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS qrpay;
+
+SELECT plan(155);
+
+-- Every member of the extension: catalog, object id, description.
+CREATE TEMP VIEW ext_member AS
+SELECT d.classid::regclass AS catalog, d.objid,
+       pg_describe_object(d.classid, d.objid, d.objsubid) AS what
+  FROM pg_depend d
+ WHERE d.refclassid = 'pg_extension'::regclass
+   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'qrpay')
+   AND d.deptype = 'e';
+
+CREATE TEMP VIEW ext_proc AS
+SELECT p.*, p.oid::regprocedure AS sig
+  FROM pg_proc p JOIN ext_member m ON m.catalog = 'pg_proc'::regclass AND m.objid = p.oid;
+
+-- ---------------------------------------------------------------------
+-- Members (2 tests)
+-- ---------------------------------------------------------------------
+
+SELECT has_type('payment_qr', 'type payment_qr exists');
+
+SELECT results_eq(
+    $$SELECT catalog::text, count(*) FROM ext_member GROUP BY 1 ORDER BY 1$$,
+    $$VALUES ('pg_cast', 1::bigint), ('pg_opclass', 2), ('pg_operator', 6),
+             ('pg_opfamily', 2), ('pg_proc', 30), ('pg_type', 1)$$,
+    'extension members: 1 type, 30 functions, 6 operators, 2 opclasses (+2 opfamilies), 1 cast');
+
+-- ---------------------------------------------------------------------
+-- Every function IMMUTABLE and PARALLEL SAFE (30 + 30 tests)
+-- ---------------------------------------------------------------------
+
+SELECT is(provolatile::text, 'i', format('%s is IMMUTABLE', sig))
+  FROM ext_proc ORDER BY sig::text;
+
+SELECT is(proparallel::text, 's', format('%s is PARALLEL SAFE', sig))
+  FROM ext_proc ORDER BY sig::text;
+
+-- ---------------------------------------------------------------------
+-- STRICT (30 tests): NULL in, NULL out, the function body never sees NULL
+-- ---------------------------------------------------------------------
+
+SELECT is_strict('payment_qr_in', ARRAY['cstring'], 'payment_qr_in is STRICT');
+SELECT is_strict('payment_qr_out', ARRAY['payment_qr'], 'payment_qr_out is STRICT');
+SELECT is_strict('payment_qr_recv', ARRAY['internal'], 'payment_qr_recv is STRICT');
+SELECT is_strict('payment_qr_send', ARRAY['payment_qr'], 'payment_qr_send is STRICT');
+SELECT is_strict('qr_check', ARRAY['text'], 'qr_check is STRICT');
+SELECT is_strict('qr_is_valid', ARRAY['text'], 'qr_is_valid is STRICT');
+SELECT is_strict('qr_conformance', ARRAY['text'], 'qr_conformance is STRICT');
+SELECT is_strict('qr_format', ARRAY['payment_qr'], 'qr_format is STRICT');
+SELECT is_strict('qr_get', ARRAY['payment_qr', 'text'], 'qr_get is STRICT');
+SELECT is_strict('qr_merchant_name', ARRAY['payment_qr'], 'qr_merchant_name is STRICT');
+SELECT is_strict('qr_merchant_city', ARRAY['payment_qr'], 'qr_merchant_city is STRICT');
+SELECT is_strict('qr_mcc', ARRAY['payment_qr'], 'qr_mcc is STRICT');
+SELECT is_strict('qr_country', ARRAY['payment_qr'], 'qr_country is STRICT');
+SELECT is_strict('qr_currency', ARRAY['payment_qr'], 'qr_currency is STRICT');
+SELECT is_strict('qr_amount', ARRAY['payment_qr'], 'qr_amount is STRICT');
+SELECT is_strict('qr_is_dynamic', ARRAY['payment_qr'], 'qr_is_dynamic is STRICT');
+SELECT is_strict('qr_reference', ARRAY['payment_qr'], 'qr_reference is STRICT');
+SELECT is_strict('qr_tags', ARRAY['payment_qr'], 'qr_tags is STRICT');
+SELECT is_strict('qr_to_jsonb', ARRAY['payment_qr'], 'qr_to_jsonb is STRICT');
+SELECT is_strict('payment_qr_cmp', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_cmp is STRICT');
+SELECT is_strict('payment_qr_eq', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_eq is STRICT');
+SELECT is_strict('payment_qr_ne', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_ne is STRICT');
+SELECT is_strict('payment_qr_lt', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_lt is STRICT');
+SELECT is_strict('payment_qr_le', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_le is STRICT');
+SELECT is_strict('payment_qr_gt', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_gt is STRICT');
+SELECT is_strict('payment_qr_ge', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_ge is STRICT');
+SELECT is_strict('payment_qr_sortsupport', ARRAY['internal'], 'payment_qr_sortsupport is STRICT');
+SELECT is_strict('payment_qr_equalimage', ARRAY['oid'], 'payment_qr_equalimage is STRICT');
+SELECT is_strict('payment_qr_hash', ARRAY['payment_qr'], 'payment_qr_hash is STRICT');
+SELECT is_strict('payment_qr_hash_extended', ARRAY['payment_qr', 'bigint'], 'payment_qr_hash_extended is STRICT');
+
+-- ---------------------------------------------------------------------
+-- LEAKPROOF comparison and hash functions (1 test): usable in quals
+-- pushed below security barriers / RLS
+-- ---------------------------------------------------------------------
+
+SELECT results_eq(
+    $$SELECT proname::text COLLATE "default" FROM ext_proc WHERE proleakproof ORDER BY 1$$,
+    $$VALUES ('payment_qr_cmp'), ('payment_qr_eq'), ('payment_qr_ge'), ('payment_qr_gt'),
+             ('payment_qr_hash'), ('payment_qr_hash_extended'), ('payment_qr_le'),
+             ('payment_qr_lt'), ('payment_qr_ne')$$,
+    'exactly the comparison and hash functions are LEAKPROOF');
+
+-- ---------------------------------------------------------------------
+-- COMMENT on every function, the type, operators, opclasses and the
+-- cast (30 + 1 + 6 + 2 + 1 = 40 tests).  Operator families are created
+-- implicitly by CREATE OPERATOR CLASS and are not part of the contract.
+-- ---------------------------------------------------------------------
+
+SELECT isnt(obj_description(objid, catalog::text), NULL, format('%s has a COMMENT', what))
+  FROM ext_member
+ WHERE catalog IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_operator'::regclass,
+                   'pg_opclass'::regclass, 'pg_cast'::regclass)
+ ORDER BY catalog::text, what;
+
+-- ---------------------------------------------------------------------
+-- Cast, opclasses, support functions, operators (13 tests)
+-- ---------------------------------------------------------------------
+
+SELECT has_cast('payment_qr', 'jsonb', 'qr_to_jsonb', 'cast payment_qr -> jsonb uses qr_to_jsonb');
+
+SELECT has_opclass('payment_qr_ops', 'operator class payment_qr_ops exists');
+
+SELECT ok(EXISTS (SELECT 1 FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
+                   WHERE c.opcname = 'payment_qr_ops' AND a.amname = 'btree'
+                     AND c.opcintype = 'payment_qr'::regtype AND c.opcdefault),
+          'btree opclass payment_qr_ops is the default for payment_qr');
+
+SELECT ok(EXISTS (SELECT 1 FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
+                   WHERE c.opcname = 'payment_qr_ops' AND a.amname = 'hash'
+                     AND c.opcintype = 'payment_qr'::regtype AND c.opcdefault),
+          'hash opclass payment_qr_ops is the default for payment_qr');
+
+SELECT results_eq(
+    $$SELECT p.amprocnum::int, p.amproc::regprocedure::text
+        FROM pg_amproc p
+        JOIN pg_opclass c ON c.opcfamily = p.amprocfamily
+        JOIN pg_am a ON a.oid = c.opcmethod
+       WHERE c.opcname = 'payment_qr_ops' AND a.amname = 'btree'
+       ORDER BY 1$$,
+    $$VALUES (1, 'payment_qr_cmp(payment_qr,payment_qr)'),
+             (2, 'payment_qr_sortsupport(internal)'),
+             (4, 'payment_qr_equalimage(oid)')$$,
+    'btree opclass support functions: 1 cmp, 2 sortsupport, 4 equalimage');
+
+SELECT results_eq(
+    $$SELECT p.amprocnum::int, p.amproc::regprocedure::text
+        FROM pg_amproc p
+        JOIN pg_opclass c ON c.opcfamily = p.amprocfamily
+        JOIN pg_am a ON a.oid = c.opcmethod
+       WHERE c.opcname = 'payment_qr_ops' AND a.amname = 'hash'
+       ORDER BY 1$$,
+    $$VALUES (1, 'payment_qr_hash(payment_qr)'),
+             (2, 'payment_qr_hash_extended(payment_qr,bigint)')$$,
+    'hash opclass support functions: 1 hash, 2 hash_extended');
+
+SELECT results_eq(
+    $$SELECT o.amopstrategy::int, o.amopopr::regoperator::text
+        FROM pg_amop o
+        JOIN pg_opclass c ON c.opcfamily = o.amopfamily
+        JOIN pg_am a ON a.oid = c.opcmethod
+       WHERE c.opcname = 'payment_qr_ops' AND a.amname = 'btree'
+       ORDER BY 1$$,
+    $$VALUES (1, '<(payment_qr,payment_qr)'), (2, '<=(payment_qr,payment_qr)'),
+             (3, '=(payment_qr,payment_qr)'), (4, '>=(payment_qr,payment_qr)'),
+             (5, '>(payment_qr,payment_qr)')$$,
+    'btree opclass strategies 1-5: < <= = >= >');
+
+SELECT results_eq(
+    $$SELECT o.amopstrategy::int, o.amopopr::regoperator::text
+        FROM pg_amop o
+        JOIN pg_opclass c ON c.opcfamily = o.amopfamily
+        JOIN pg_am a ON a.oid = c.opcmethod
+       WHERE c.opcname = 'payment_qr_ops' AND a.amname = 'hash'
+       ORDER BY 1$$,
+    $$VALUES (1, '=(payment_qr,payment_qr)')$$,
+    'hash opclass strategy 1: =');
+
+SELECT ok((SELECT oprcanhash FROM pg_operator
+            WHERE oprname = '=' AND oprleft = 'payment_qr'::regtype AND oprright = 'payment_qr'::regtype),
+          'operator = (payment_qr, payment_qr) is HASHES (oprcanhash)');
+
+SELECT ok((SELECT oprcanmerge FROM pg_operator
+            WHERE oprname = '=' AND oprleft = 'payment_qr'::regtype AND oprright = 'payment_qr'::regtype),
+          'operator = (payment_qr, payment_qr) is MERGES (oprcanmerge)');
+
+SELECT results_eq(
+    $$SELECT o.oprname::text COLLATE "default", o.oprcom::regoperator::text, o.oprnegate::regoperator::text,
+             o.oprcode::regproc::text, o.oprresult::regtype::text
+        FROM pg_operator o JOIN ext_member m ON m.catalog = 'pg_operator'::regclass AND m.objid = o.oid
+       ORDER BY 1$$,
+    $$VALUES ('<',  '>(payment_qr,payment_qr)',  '>=(payment_qr,payment_qr)', 'payment_qr_lt', 'boolean'),
+             ('<=', '>=(payment_qr,payment_qr)', '>(payment_qr,payment_qr)',  'payment_qr_le', 'boolean'),
+             ('<>', '<>(payment_qr,payment_qr)', '=(payment_qr,payment_qr)',  'payment_qr_ne', 'boolean'),
+             ('=',  '=(payment_qr,payment_qr)',  '<>(payment_qr,payment_qr)', 'payment_qr_eq', 'boolean'),
+             ('>',  '<(payment_qr,payment_qr)',  '<=(payment_qr,payment_qr)', 'payment_qr_gt', 'boolean'),
+             ('>=', '<=(payment_qr,payment_qr)', '<(payment_qr,payment_qr)',  'payment_qr_ge', 'boolean')$$,
+    'operators: commutators, negators and implementation functions');
+
+SELECT ok(amvalidate(c.oid), format('amvalidate(%s) is true', pg_describe_object('pg_opclass'::regclass, c.oid, 0)))
+  FROM pg_opclass c JOIN ext_member m ON m.catalog = 'pg_opclass'::regclass AND m.objid = c.oid
+ ORDER BY m.what;
+
+-- ---------------------------------------------------------------------
+-- Hash support functions over the real vectors and long codes (9 tests)
+-- ---------------------------------------------------------------------
+
+CREATE TEMP TABLE vec (id text, format text, networks text, valid text,
+                       payload text, expected_fields text, source text);
+\copy vec from 'test/data/vectors.tsv' with (format text, header true)
+DELETE FROM vec WHERE NOT (format LIKE 'emvco_mpm%' AND valid = '1');
+
+-- Stored in a table (short 1-byte varlena headers where they fit), unlike the fresh
+-- 4-byte-header values payload::payment_qr builds.
+CREATE TEMP TABLE hv AS SELECT id, payload, payload::payment_qr AS code FROM vec;
+
+SELECT cmp_ok((SELECT count(*) FROM hv), '>=', 40::bigint,
+              'at least 40 valid EMVCo vectors to hash');
+
+SELECT is_empty(
+    $$SELECT id FROM hv
+       WHERE (payment_qr_hash(code)::bigint & 4294967295)
+             <> (payment_qr_hash_extended(code, 0) & 4294967295)$$,
+    'hash support 1 = low 32 bits of hash support 2 with seed 0, for every valid vector');
+
+SELECT is_empty(
+    $$SELECT id FROM hv
+       WHERE payment_qr_hash_extended(code, 1) = payment_qr_hash_extended(code, 0)
+          OR payment_qr_hash_extended(code, -1) = payment_qr_hash_extended(code, 0)
+          OR payment_qr_hash_extended(code, 1) = payment_qr_hash_extended(code, 2)$$,
+    'hash support 2 changes with a non-zero seed, for every valid vector');
+
+SELECT is((SELECT count(DISTINCT payment_qr_hash(code)) FROM hv), (SELECT count(*) FROM hv),
+          'the distinct valid vectors get distinct 32-bit hashes');
+
+SELECT is_empty(
+    $$SELECT id FROM hv
+       WHERE payment_qr_hash(code) <> payment_qr_hash(payload::payment_qr)
+          OR payment_qr_hash_extended(code, 0) <> payment_qr_hash_extended(payload::payment_qr, 0)
+          OR payment_qr_hash_extended(code, 12345) <> payment_qr_hash_extended(payload::payment_qr, 12345)
+          OR NOT code = payload::payment_qr$$,
+    'equal values hash equal: each vector stored in a table and freshly built from text');
+
+-- The hashes are hash_any over the payload bytes only (not the version
+-- byte): exactly what text's deterministic hash computes over the same
+-- UTF-8 bytes (the test cluster is a UTF8 database).  Hash partitions
+-- depend on these values never changing.
+SELECT is_empty(
+    $$SELECT id FROM hv
+       WHERE payment_qr_hash(code) <> hashtext(payload COLLATE "C")
+          OR payment_qr_hash_extended(code, 0) <> hashtextextended(payload COLLATE "C", 0)
+          OR payment_qr_hash_extended(code, 42) <> hashtextextended(payload COLLATE "C", 42)$$,
+    'payment_qr hashes equal hashtext/hashtextextended of the payload (payload bytes only, stable)');
+
+-- Long (> 2 kB) codes reach the hash and compare functions as TOAST
+-- pointers: compressed inline (STORAGE extended, the type's default) and
+-- out-of-line uncompressed (STORAGE external).  The payload is built here
+-- with a small CRC-16/CCITT-FALSE helper.
+CREATE FUNCTION pg_temp.crc16(s text) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+    b bytea := convert_to(s, 'UTF8');
+    crc int := 65535;
+BEGIN
+    FOR i IN 0 .. length(b) - 1 LOOP
+        crc := crc # (get_byte(b, i) << 8);
+        FOR k IN 1 .. 8 LOOP
+            IF (crc & 32768) <> 0 THEN
+                crc := ((crc << 1) # 4129) & 65535;
+            ELSE
+                crc := (crc << 1) & 65535;
+            END IF;
+        END LOOP;
+    END LOOP;
+    RETURN upper(lpad(to_hex(crc), 4, '0'));
+END $$;
+
+CREATE FUNCTION pg_temp.tlv(id text, val text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT id || lpad(char_length(val)::text, 2, '0') || val
+$$;
+
+CREATE FUNCTION pg_temp.toast_chunks(rel regclass) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM %s',
+                   (SELECT reltoastrelid::regclass FROM pg_class WHERE oid = rel)) INTO n;
+    RETURN n;
+END $$;
+
+SELECT '000201010211'
+       || pg_temp.tlv('26', '0014br.gov.bcb.pix' || '0111' || '12345678901')
+       || '52040000' || '5303986' || '5802BR'
+       || pg_temp.tlv('59', 'FULANO DE TAL') || pg_temp.tlv('60', 'BRASILIA')
+       || (SELECT string_agg(pg_temp.tlv(t::text, '0010A000000000' || pg_temp.tlv('01', repeat('X', 81))),
+                             '' ORDER BY t)
+             FROM generate_series(80, 99) AS t)
+       || '6304' AS long_body \gset
+SELECT :'long_body' || pg_temp.crc16(:'long_body') AS long_code \gset
+
+CREATE TEMP TABLE hlong_c (code payment_qr);
+CREATE TEMP TABLE hlong_e (code payment_qr);
+ALTER TABLE hlong_e ALTER COLUMN code SET STORAGE EXTERNAL;
+INSERT INTO hlong_c VALUES (:'long_code');
+INSERT INTO hlong_e VALUES (:'long_code');
+
+SELECT ok((SELECT pg_column_compression(code) IS NOT NULL FROM hlong_c)
+          AND pg_temp.toast_chunks('hlong_e') > 0
+          AND (SELECT pg_column_compression(code) IS NULL FROM hlong_e),
+          'a 2,167-character code is stored compressed inline (extended) and out of line uncompressed (external)');
+
+SELECT ok(payment_qr_hash(c.code) = payment_qr_hash(:'long_code'::payment_qr)
+          AND payment_qr_hash(e.code) = payment_qr_hash(:'long_code'::payment_qr)
+          AND payment_qr_hash_extended(c.code, 7) = payment_qr_hash_extended(:'long_code'::payment_qr, 7)
+          AND payment_qr_hash_extended(e.code, 7) = payment_qr_hash_extended(:'long_code'::payment_qr, 7)
+          AND payment_qr_hash(c.code) = hashtext(:'long_code' COLLATE "C"),
+          'equal values hash equal whether compressed, external or plain')
+  FROM hlong_c c, hlong_e e;
+
+SELECT ok(c.code = e.code AND payment_qr_cmp(c.code, e.code) = 0
+          AND c.code = :'long_code'::payment_qr AND e.code::text = :'long_code'
+          AND NOT c.code <> e.code,
+          'compressed, external and plain copies of a long code are equal')
+  FROM hlong_c c, hlong_e e;
+
+SELECT * FROM finish();
+ROLLBACK;
