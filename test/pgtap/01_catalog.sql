@@ -248,24 +248,7 @@ SELECT is_empty(
 -- Long (> 2 kB) codes reach the hash and compare functions as TOAST
 -- pointers: compressed inline (STORAGE extended, the type's default) and
 -- out-of-line uncompressed (STORAGE external).  The payload is built here
--- with a small CRC-16/CCITT-FALSE helper.
-CREATE FUNCTION pg_temp.crc16(s text) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$
-DECLARE
-    b bytea := convert_to(s, 'UTF8');
-    crc int := 65535;
-BEGIN
-    FOR i IN 0 .. length(b) - 1 LOOP
-        crc := crc # (get_byte(b, i) << 8);
-        FOR k IN 1 .. 8 LOOP
-            IF (crc & 32768) <> 0 THEN
-                crc := ((crc << 1) # 4129) & 65535;
-            ELSE
-                crc := (crc << 1) & 65535;
-            END IF;
-        END LOOP;
-    END LOOP;
-    RETURN upper(lpad(to_hex(crc), 4, '0'));
-END $$;
+\i test/pgtap/lib/crc16.sql
 
 CREATE FUNCTION pg_temp.tlv(id text, val text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
     SELECT id || lpad(char_length(val)::text, 2, '0') || val

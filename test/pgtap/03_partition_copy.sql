@@ -215,23 +215,7 @@ BEGIN
     RETURN path;
 END $$;
 
--- CRC-16/CCITT-FALSE over raw bytes, 4 uppercase hex digits.
-CREATE FUNCTION pg_temp.crc16(b bytea) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$
-DECLARE
-    crc int := 65535;
-BEGIN
-    FOR i IN 0 .. length(b) - 1 LOOP
-        crc := crc # (get_byte(b, i) << 8);
-        FOR k IN 1 .. 8 LOOP
-            IF (crc & 32768) <> 0 THEN
-                crc := ((crc << 1) # 4129) & 65535;
-            ELSE
-                crc := (crc << 1) & 65535;
-            END IF;
-        END LOOP;
-    END LOOP;
-    RETURN upper(lpad(to_hex(crc), 4, '0'));
-END $$;
+\i test/pgtap/lib/crc16.sql
 
 CREATE TEMP TABLE rq (code payment_qr);
 SELECT pg_backend_pid() AS bpid \gset
