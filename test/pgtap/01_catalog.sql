@@ -248,7 +248,7 @@ SELECT is_empty(
 -- Long (> 2 kB) codes reach the hash and compare functions as TOAST
 -- pointers: compressed inline (STORAGE extended, the type's default) and
 -- out-of-line uncompressed (STORAGE external).  The payload is built here
-\i test/pgtap/lib/crc16.sql
+\i test/pgtap/lib/helpers.sql
 
 CREATE FUNCTION pg_temp.tlv(id text, val text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
     SELECT id || lpad(char_length(val)::text, 2, '0') || val

@@ -21,7 +21,7 @@ SELECT plan(31);
 -- Helpers (temporary, and rolled back with the rest)
 -- ---------------------------------------------------------------------
 
-\i test/pgtap/lib/crc16.sql
+\i test/pgtap/lib/helpers.sql
 
 -- One data object: id, length in characters (not bytes), value.
 CREATE FUNCTION pg_temp.tlv(id text, val text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
@@ -165,17 +165,6 @@ SELECT lives_ok($$SELECT bt_index_parent_check('qt_bulk', true, true)$$,
 -- Index lookups and order
 -- ---------------------------------------------------------------------
 
--- EXPLAIN (COSTS OFF) of a query, as one text.
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    line text;
-    res text := '';
-BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-        res := res || line || E'\n';
-    END LOOP;
-    RETURN res;
-END $$;
 
 SET LOCAL enable_seqscan = off;
 SET LOCAL enable_bitmapscan = off;

@@ -19,17 +19,8 @@ CREATE TEMP TABLE vec (id text, format text, networks text, valid text,
 \copy vec from 'test/data/vectors.tsv' with (format text, header true)
 DELETE FROM vec WHERE NOT (format LIKE 'emvco_mpm%' AND valid = '1');
 
--- EXPLAIN (COSTS OFF) of a query, as one text.
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    line text;
-    res text := '';
-BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-        res := res || line || E'\n';
-    END LOOP;
-    RETURN res;
-END $$;
+\i test/pgtap/lib/helpers.sql
+
 
 SELECT cmp_ok((SELECT count(*) FROM vec), '>=', 40::bigint,
               'at least 40 valid EMVCo vectors');
@@ -215,7 +206,6 @@ BEGIN
     RETURN path;
 END $$;
 
-\i test/pgtap/lib/crc16.sql
 
 CREATE TEMP TABLE rq (code payment_qr);
 SELECT pg_backend_pid() AS bpid \gset

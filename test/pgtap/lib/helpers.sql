@@ -37,3 +37,15 @@ END $$;
 CREATE FUNCTION pg_temp.crc16(s text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
     SELECT pg_temp.crc16(convert_to(s, 'UTF8'))
 $$;
+
+-- EXPLAIN (COSTS OFF) of a query, as one text.
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    res text := '';
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        res := res || line || E'\n';
+    END LOOP;
+    RETURN res;
+END $$;
