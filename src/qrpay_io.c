@@ -12,6 +12,7 @@
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
+#include "nodes/pg_list.h"
 #include "utils/builtins.h"
 
 #include "qrpay.h"
@@ -181,15 +182,29 @@ qr_is_valid(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(validate_text(PG_GETARG_TEXT_PP(0), NULL, NULL, NULL) == QR_OK);
 }
 
-typedef struct conformance_state
+/* Findings are held until the verdict is known. */
+typedef struct finding
 {
-	ReturnSetInfo *rsinfo;
-} conformance_state;
+	qr_severity sev;
+	char	   *path;
+	char	   *message;
+} finding;
 
 static void
-put_finding(void *arg, qr_severity sev, const char *path, const char *msg)
+collect_finding(void *arg, qr_severity sev, const char *path, const char *msg)
 {
-	conformance_state *cs = arg;
+	List	  **found = arg;
+	finding    *f = palloc(sizeof(finding));
+
+	f->sev = sev;
+	f->path = pstrdup(path);
+	f->message = pstrdup(msg);
+	*found = lappend(*found, f);
+}
+
+static void
+put_row(ReturnSetInfo *rsinfo, qr_severity sev, const char *path, const char *msg)
+{
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 
@@ -199,23 +214,35 @@ put_finding(void *arg, qr_severity sev, const char *path, const char *msg)
 	else
 		nulls[1] = true;
 	values[2] = CStringGetTextDatum(msg);
-	tuplestore_putvalues(cs->rsinfo->setResult, cs->rsinfo->setDesc, values, nulls);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
 /*
  * Every strict-EMVCo deviation of an accepted payload, or the error of a
- * rejected one: (severity, path, message).  No rows means the payload
- * conforms strictly.
+ * rejected one (alone: deviations noticed before the error do not matter
+ * for a code that cannot be stored): (severity, path, message).  No rows
+ * means the payload conforms strictly.
  */
 Datum
 qr_conformance(PG_FUNCTION_ARGS)
 {
-	conformance_state cs;
+	ReturnSetInfo *rsinfo;
 	qr_error	err;
+	List	   *found = NIL;
+	ListCell   *lc;
 
 	InitMaterializedSRF(fcinfo, 0);
-	cs.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	if (validate_text(PG_GETARG_TEXT_PP(0), &err, put_finding, &cs) != QR_OK)
-		put_finding(&cs, QR_SEV_ERROR, err.path, err.message);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	if (validate_text(PG_GETARG_TEXT_PP(0), &err, collect_finding, &found) != QR_OK)
+	{
+		put_row(rsinfo, QR_SEV_ERROR, err.path, err.message);
+		return (Datum) 0;
+	}
+	foreach(lc, found)
+	{
+		finding    *f = lfirst(lc);
+
+		put_row(rsinfo, f->sev, f->path, f->message);
+	}
 	return (Datum) 0;
 }
