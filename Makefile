@@ -13,7 +13,7 @@ REGRESS    = qrpay_type qrpay_vectors qrpay_access qrpay_index qrpay_errors
 REGRESS_OPTS = --load-extension=qrpay
 
 PG_CPPFLAGS = -I$(srcdir)/src/core
-PG_CFLAGS   = -std=gnu99 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+PG_CFLAGS   = -std=gnu99 -fno-semantic-interposition -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 EXTRA_CLEAN = test/build
 

@@ -77,27 +77,15 @@ qr_validate(const char *buf, size_t len, qr_error *err,
 	{
 		err->code = QR_ERR_ENCODING;
 		err->offset = qr_utf8_count(buf, buf + bad);
-		snprintf(err->message, sizeof(err->message),
-				 "at offset %d: byte 0x%02X does not start a valid UTF-8 character; payment QR payloads are UTF-8",
-				 err->offset, (unsigned char) buf[bad]);
-		return err->code;
-	}
-	/*
-	 * Text cannot hold a NUL, so a payload with one could be stored through
-	 * binary input but never printed or dumped back: refuse it everywhere.
-	 */
-	{
-		const char *nul = memchr(buf, '\0', len);
-
-		if (nul != NULL)
-		{
-			err->code = QR_ERR_ENCODING;
-			err->offset = qr_utf8_count(buf, nul);
+		if (buf[bad] == '\0')
 			snprintf(err->message, sizeof(err->message),
 					 "at offset %d: the payload contains a NUL byte, which no payment QR format allows",
 					 err->offset);
-			return err->code;
-		}
+		else
+			snprintf(err->message, sizeof(err->message),
+					 "at offset %d: byte 0x%02X does not start a valid UTF-8 character; payment QR payloads are UTF-8",
+					 err->offset, (unsigned char) buf[bad]);
+		return err->code;
 	}
 	switch (qr_detect_format(buf, len))
 	{

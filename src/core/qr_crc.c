@@ -5,12 +5,15 @@
  *
  * The CRC is checked for every payload that enters the database, so it is on
  * the COPY path.  A bit-at-a-time loop costs 8 shifts per byte; "slicing by
- * 4" tables fold four bytes per step instead, which keeps validation of a
- * typical 150-byte code well under the cost of the TLV walk.
+ * 8" tables (4 KiB, they stay in L1) fold eight bytes per step with
+ * independent lookups the CPU can overlap; on x86-64 with PCLMULQDQ,
+ * carry-less multiplication folds sixteen bytes per step.
  */
 #include "qrpay_core.h"
 
-static uint16_t crc_table[4][256];
+#define SLICES 8
+
+static uint16_t crc_table[SLICES][256];
 static int	crc_ready;
 
 /*
@@ -32,7 +35,7 @@ crc_init(void)
 	}
 	/* table[k][i]: CRC of byte i followed by k zero bytes */
 	for (int i = 0; i < 256; i++)
-		for (int k = 1; k < 4; k++)
+		for (int k = 1; k < SLICES; k++)
 		{
 			uint16_t	prev = crc_table[k - 1][i];
 
@@ -41,30 +44,93 @@ crc_init(void)
 	crc_ready = 1;
 }
 
-uint16_t
-qr_crc16(const void *buf, size_t len)
+static uint16_t
+crc_tables(uint16_t crc, const unsigned char *p, size_t len)
 {
-	const unsigned char *p = buf;
-	uint16_t	crc = 0xFFFF;
-
-	if (!crc_ready)
-		crc_init();
-
-	while (len >= 4)
+	while (len >= SLICES)
 	{
 		/*
-		 * The 16-bit state meets the first two bytes; the last two bytes are
-		 * only shifted through, so they index the tables directly.
+		 * The 16-bit state meets the first two bytes; the other six are only
+		 * shifted through, so they index the tables directly: table k holds
+		 * a byte followed by k more bytes of this block.
 		 */
-		unsigned	a = (unsigned) ((crc >> 8) ^ p[0]);
-		unsigned	b = (unsigned) ((crc & 0xFF) ^ p[1]);
-
-		crc = (uint16_t) (crc_table[3][a] ^ crc_table[2][b] ^
-						  crc_table[1][p[2]] ^ crc_table[0][p[3]]);
-		p += 4;
-		len -= 4;
+		crc = (uint16_t) (crc_table[7][(crc >> 8) ^ p[0]] ^
+						  crc_table[6][(crc & 0xFF) ^ p[1]] ^
+						  crc_table[5][p[2]] ^ crc_table[4][p[3]] ^
+						  crc_table[3][p[4]] ^ crc_table[2][p[5]] ^
+						  crc_table[1][p[6]] ^ crc_table[0][p[7]]);
+		p += SLICES;
+		len -= SLICES;
 	}
 	while (len--)
 		crc = (uint16_t) ((crc << 8) ^ crc_table[0][((crc >> 8) ^ *p++) & 0xFF]);
 	return crc;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define QR_HAVE_CLMUL 1
+#include <immintrin.h>
+
+/* x^128 mod P and x^192 mod P, P = x^16 + x^12 + x^5 + 1 */
+#define K_128 0xAEFC
+#define K_192 0x650B
+
+/*
+ * Carry-less multiplication folds 16 bytes per step: with the state X
+ * (128 bits, first byte's top bit as x^127), X * x^128 mod P equals
+ * X_hi * (x^192 mod P) + X_lo * (x^128 mod P), two PCLMULQDQs whose
+ * products are under 80 bits, so the next block is simply XORed in.
+ * The folded state has the same CRC as the bytes it replaced, so the last
+ * 16-byte state and the tail finish through the tables: no Barrett step.
+ */
+__attribute__((target("pclmul,ssse3")))
+static uint16_t
+crc_clmul(const unsigned char *p, size_t len)
+{
+	const __m128i rev = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	const __m128i k = _mm_set_epi64x(K_192, K_128);
+	__m128i		x;
+	unsigned char state[16];
+
+	x = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) p), rev);
+	/* the initial value 0xFFFF is XORed into the first two bytes */
+	x = _mm_xor_si128(x, _mm_set_epi64x((long long) 0xFFFF000000000000ULL, 0));
+	p += 16;
+	len -= 16;
+	while (len >= 16)
+	{
+		__m128i		b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) p), rev);
+
+		x = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x11),
+										_mm_clmulepi64_si128(x, k, 0x00)),
+						  b);
+		p += 16;
+		len -= 16;
+	}
+	_mm_storeu_si128((__m128i *) state, _mm_shuffle_epi8(x, rev));
+	return crc_tables(crc_tables(0, state, 16), p, len);
+}
+
+static int
+clmul_usable(void)
+{
+	static int	known = -1;
+
+	if (known < 0)
+		known = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("ssse3");
+	return known;
+}
+#endif
+
+uint16_t
+qr_crc16(const void *buf, size_t len)
+{
+	if (!crc_ready)
+		crc_init();
+#ifdef QR_HAVE_CLMUL
+	/* below two blocks the tables are as fast */
+	if (len >= 32 && clmul_usable())
+		return crc_clmul(buf, len);
+#endif
+	return crc_tables(0xFFFF, buf, len);
 }

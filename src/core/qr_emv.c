@@ -3,16 +3,25 @@
  * lookup by path.
  *
  * Section numbers are those of EMV QRCPS Merchant-Presented Mode v1.0
- * (July 2017).  Validation runs in three passes over a payload, cheapest
- * and most telling first: structure (every TLV level parses, ids unique,
- * 00 first, 63 last), then the CRC (a wrong CRC means the other values are
- * not worth judging), then the value rules of Table 3.6/3.7/3.8.
+ * (July 2017).  Validation is on the path of every row loaded, so it walks
+ * the payload once, checking structure (every TLV level parses, ids unique,
+ * 00 first, 63 last) and the value rules of Tables 3.6-3.8 as it goes.
+ * Errors are still reported most telling first: structure, then the CRC (a
+ * wrong CRC means the other values are not worth judging), then missing
+ * mandatory objects, then value rules.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "qr_emv.h"
 #include "qr_utf8.h"
+
+/* Error paths stay out of line so the per-object path stays small. */
+#if defined(__GNUC__)
+#define QR_NOINLINE __attribute__((noinline))
+#else
+#define QR_NOINLINE
+#endif
 
 /* Everything one validation needs, passed down the recursive walk. */
 typedef struct vstate
@@ -23,18 +32,28 @@ typedef struct vstate
 	qr_error   *err;
 	qr_finding_fn report;
 	void	   *report_arg;
+	int			deferred_id;	/* root id of the first value error; 100: none */
+	qr_error	deferred;		/* its message, when err is not NULL */
+	const char *scheme;			/* national profile named by a merchant account */
 } vstate;
 
 /* What the root walk records for the value rules. */
 typedef struct root_objects
 {
-	qr_tlv		obj[100];
+	qr_tlv		obj[64];		/* only the ids in ROOT_KEPT are filled */
 	uint64_t	seen[2];		/* bitmap of ids present */
 	int			last_id;
 	int			n;
 } root_objects;
 
+/* Where an object starts: its id, 4 characters before the value. */
+#define AT(t) ((t)->value - 4)
+
 #define SEEN(r, id) (((r)->seen[(id) >> 6] >> ((id) & 63)) & 1)
+
+/* Root objects the rules after the walk read again: 01, 54-57, 63. */
+#define ROOT_KEPT ((1ULL << 1) | (1ULL << 54) | (1ULL << 55) | (1ULL << 56) | \
+				   (1ULL << 57) | (1ULL << 63))
 
 /* ------------------------------------------------------------------ */
 /* Reporting                                                           */
@@ -60,16 +79,20 @@ path_format(char *dst, const int *ids, int depth)
  * Unique Identifier) at offset 19: ..." so a clerk can find the spot in the
  * payload without a parser.
  */
-static qr_errcode
-fail(vstate *st, qr_errcode code, const int *ids, int depth, int offset,
+static QR_NOINLINE qr_errcode
+fail(vstate *st, qr_errcode code, const int *ids, int depth, const char *at,
 	 const char *fmt, const char *a, const char *b)
 {
 	qr_error   *e = st->err;
+	int			offset;
 	char		what[QR_MSG_MAX];
 	char		where[96];
 
 	if (e == NULL)
 		return code;
+	/* offsets are counted only here, on the error path, not per object */
+	offset = at == NULL ? -1 :
+		st->ascii ? (int) (at - st->buf) : qr_utf8_count(st->buf, at);
 	e->code = code;
 	e->offset = offset;
 	e->path[0] = '\0';
@@ -93,7 +116,7 @@ fail(vstate *st, qr_errcode code, const int *ids, int depth, int offset,
 	return code;
 }
 
-static void
+static QR_NOINLINE void
 note(vstate *st, qr_severity sev, const int *ids, int depth, const char *fmt,
 	 const char *a, const char *b)
 {
@@ -210,101 +233,209 @@ amount_ok(const qr_tlv *t)
 /* ------------------------------------------------------------------ */
 
 /*
- * Read one ID/LEN/VALUE at *p (character offset *off).  On success the
- * object is stored in *t and *p, *off advance past it.
+ * Are the 4 bytes at s the digits of an id and a length?  Bytewise, with no
+ * carries between bytes: every byte must have high nibble 3, and adding 6
+ * must keep it 3 (so the low nibble is at most 9).  One test instead of
+ * four on the path every data object takes.
  */
-static qr_errcode
-read_object(vstate *st, const char **p, const char *end, int *off,
-			const int *parent, int depth, qr_tlv *t)
+static inline int
+header_digits(const char *s)
 {
-	const char *s = *p;
+	uint32_t	w;
+
+	memcpy(&w, s, 4);
+	return (w & 0xF0F0F0F0u) == 0x30303030u &&
+		((w + 0x06060606u) & 0xF0F0F0F0u) == 0x30303030u;
+}
+
+/* Explain why the header at s is not an id and a length (error path). */
+static QR_NOINLINE qr_errcode
+header_error(vstate *st, const char *s, const char *end,
+			 const int *parent, int depth)
+{
 	int			ids[QR_PATH_DEPTH];
-	char		n1[24],
-				n2[24];
-	const char *vend;
-	int			len;
+	char		got[32];
 
 	memcpy(ids, parent, sizeof(int) * (size_t) depth);
-
 	if (end - s < 2 || !all_digits(s, 2))
 	{
-		char		got[32];
-
 		snip(got, sizeof(got), s, end, 2);
 		if (depth == 0)
-			return fail(st, QR_ERR_TLV, ids, 0, *off,
+			return fail(st, QR_ERR_TLV, ids, 0, s,
 						"expected a 2-digit tag id, found \"%s\"%s", got,
 						end - s < 2 ? " at the end of the payload" : "");
-		return fail(st, QR_ERR_TLV, ids, depth, *off,
+		return fail(st, QR_ERR_TLV, ids, depth, s,
 					"inside the template, expected a 2-digit id, found \"%s\"%s", got,
 					end - s < 2 ? " at the end of the template" : "");
 	}
-	t->id = (s[0] - '0') * 10 + (s[1] - '0');
-	t->offset = *off;
-	ids[depth] = t->id;
-	if (end - s < 4 || !all_digits(s + 2, 2))
-	{
-		char		got[32];
+	ids[depth] = (s[0] - '0') * 10 + (s[1] - '0');
+	snip(got, sizeof(got), s + 2, end, 2);
+	return fail(st, QR_ERR_TLV, ids, depth + 1, s,
+				"expected a 2-digit length, found \"%s\"%s", got,
+				end - s < 4 ? " (payload truncated)" : "");
+}
 
-		snip(got, sizeof(got), s + 2, end, 2);
-		return fail(st, QR_ERR_TLV, ids, depth + 1, *off,
-					"expected a 2-digit length, found \"%s\"%s", got,
-					end - s < 4 ? " (payload truncated)" : "");
-	}
-	len = (s[2] - '0') * 10 + (s[3] - '0');
+/* Explain a zero length or one that runs past the end (error path). */
+static QR_NOINLINE qr_errcode
+length_error(vstate *st, const char *s, const char *end,
+			 const int *parent, int depth, int id, int len)
+{
+	int			ids[QR_PATH_DEPTH];
+	char		n1[24],
+				n2[24];
+
+	memcpy(ids, parent, sizeof(int) * (size_t) depth);
+	ids[depth] = id;
 	if (len == 0)
-		return fail(st, QR_ERR_TLV, ids, depth + 1, *off,
+		return fail(st, QR_ERR_TLV, ids, depth + 1, s,
 					"length 00 is not allowed; a value has 1 to 99 characters", NULL, NULL);
+	return fail(st, QR_ERR_TLV, ids, depth + 1, s,
+				"declared length %s runs past the end (%s characters remain)",
+				itoa_buf(n1, sizeof(n1), len),
+				itoa_buf(n2, sizeof(n2),
+						 st->ascii ? (long) (end - s - 4) :
+						 (long) qr_utf8_count(s + 4, end)));
+}
+
+/*
+ * Read one ID/LEN/VALUE at *p.  On success the object is stored in *t and
+ * *p advances past it.  t->offset is not kept: validation finds offsets
+ * from pointers when it reports an error (AT).
+ */
+static inline qr_errcode
+read_object(vstate *st, const char **p, const char *end,
+			const int *parent, int depth, qr_tlv *t)
+{
+	const char *s = *p;
+	const char *vend;
+	int			len;
+
+	if (end - s < 4 || !header_digits(s))
+		return header_error(st, s, end, parent, depth);
+	t->id = (s[0] - '0') * 10 + (s[1] - '0');
+	len = (s[2] - '0') * 10 + (s[3] - '0');
 	if (st->ascii)
 		vend = (end - (s + 4) >= len) ? s + 4 + len : NULL;
 	else
 		vend = qr_utf8_skip(s + 4, end, len);
-	if (vend == NULL)
-		return fail(st, QR_ERR_TLV, ids, depth + 1, *off,
-					"declared length %s runs past the end (%s characters remain)",
-					itoa_buf(n1, sizeof(n1), len),
-					itoa_buf(n2, sizeof(n2),
-							 st->ascii ? (long) (end - s - 4) :
-							 (long) qr_utf8_count(s + 4, end)));
+	if (len == 0 || vend == NULL)
+		return length_error(st, s, end, parent, depth, t->id, len);
 	t->value = s + 4;
 	t->value_bytes = (size_t) (vend - t->value);
 	t->value_chars = len;
 	*p = vend;
-	*off += 4 + len;
 	return QR_OK;
 }
 
+/* ------------------------------------------------------------------ */
+/* Value rules (Tables 3.6, 3.7, 3.8), checked during the walk         */
+/* ------------------------------------------------------------------ */
+
 /*
- * Walk one template's value: every object parses and no id repeats
- * (§4.3.1.2).  Templates nested one level further (62/50-99) are walked
- * too.  On success, seen[] holds the ids present, for the value rules.
+ * Record a value-rule violation.  Structure errors stop the walk at once,
+ * but a value error waits: a wrong CRC or a missing mandatory tag says more
+ * about a damaged code, so those are reported first.  Among value errors
+ * the one under the lowest root id wins, which makes the reported error
+ * independent of the order the objects appear in.
  */
-static qr_errcode
-walk_template(vstate *st, const qr_tlv *tpl, const int *ids, int depth,
-			  uint64_t seen[2])
+static QR_NOINLINE void
+defer(vstate *st, int root_id, const int *ids, int depth, const char *at,
+	  const char *fmt, const char *a, const char *b)
 {
-	const char *p = tpl->value;
-	const char *end = p + tpl->value_bytes;
-	int			off = tpl->offset + 4;
-	int			sub[QR_PATH_DEPTH];
+	qr_error   *saved = st->err;
+
+	if (root_id >= st->deferred_id)
+		return;
+	st->deferred_id = root_id;
+	st->err = saved ? &st->deferred : NULL;
+	fail(st, QR_ERR_VALUE, ids, depth, at, fmt, a, b);
+	st->err = saved;
+}
+
+/* Character limits of the primitive root objects (Table 3.6). */
+static const unsigned char root_max_chars[100] = {
+	[0] = 2,[1] = 2,[52] = 4,[53] = 3,[54] = 13,[55] = 2,[56] = 13,[57] = 5,
+	[58] = 2,[59] = 25,[60] = 15,[61] = 10,[63] = 4,
+};
+
+/*
+ * National profiles that drop tags EMVCo calls mandatory.  The real codes
+ * of these schemes omit them (PromptPay credit transfer and Thai bill
+ * payment: 52, 59, 60; VietQR account transfer: 52, 59, 60), and rejecting
+ * them would reject every code those schemes print.  The exemption is keyed
+ * on the scheme's AID in a merchant account template, never on country.
+ */
+typedef struct profile_exemption
+{
+	const char *aid_prefix;
+	const char *scheme;
+} profile_exemption;
+
+static const profile_exemption exemptions[] = {
+	{"A000000677", "PromptPay/Thai QR"},	/* Bank of Thailand RID */
+	{"A000000727", "VietQR (NAPAS)"},		/* NAPAS RID */
+};
+
+static const char *
+exempt_scheme(const qr_tlv *guid)
+{
+	for (size_t k = 0; k < sizeof(exemptions) / sizeof(exemptions[0]); k++)
+	{
+		size_t		n = strlen(exemptions[k].aid_prefix);
+
+		if (guid->value_bytes >= n && memcmp(guid->value, exemptions[k].aid_prefix, n) == 0)
+			return exemptions[k].scheme;
+	}
+	return NULL;
+}
+
+static qr_errcode walk_template(vstate *st, const qr_tlv *tpl, const int *ids,
+								int depth, uint64_t seen[2]);
+
+/*
+ * One object inside a root template (ids[0] is the template, ids[1] the
+ * object).  Templates nested in 62 (50-99) are walked here too.
+ */
+static void
+template_object_rules(vstate *st, const qr_tlv *t, const int *ids)
+{
+	int			top = ids[0];
+	int			id = ids[1];
 	char		n1[24];
 
-	memcpy(sub, ids, sizeof(int) * (size_t) depth);
-	seen[0] = seen[1] = 0;
-	while (p < end)
+	if (top == 62)
 	{
-		qr_tlv		t;
-		qr_errcode	rc = read_object(st, &p, end, &off, ids, depth, &t);
+		if (id >= 1 && id <= 8 && t->value_chars > 25)
+			defer(st, 62, ids, 2, AT(t), "value is %s characters; the maximum is 25",
+				  itoa_buf(n1, sizeof(n1), t->value_chars), NULL);
+		else if (id == 9)
+		{
+			/* §4.8.1.3: only A, M, E, each at most once */
+			int			mask = 0,
+						ok = t->value_chars <= 3;
 
-		if (rc != QR_OK)
-			return rc;
-		sub[depth] = t.id;
-		if ((seen[t.id >> 6] >> (t.id & 63)) & 1)
-			return fail(st, QR_ERR_DUPLICATE, sub, depth + 1, t.offset,
-						"id %s occurs twice in the template; each id may appear once",
-						itoa_buf(n1, sizeof(n1), t.id), NULL);
-		seen[t.id >> 6] |= 1ULL << (t.id & 63);
-		if (depth + 1 < QR_PATH_DEPTH && qr_emv_is_template(sub, depth + 1))
+			for (size_t i = 0; ok && i < t->value_bytes; i++)
+			{
+				char		c = t->value[i];
+				int			bit = c == 'A' ? 1 : c == 'M' ? 2 : c == 'E' ? 4 : 0;
+
+				ok = bit != 0 && !(mask & bit);
+				mask |= bit;
+			}
+			if (!ok)
+			{
+				char		got[32];
+
+				snip(got, sizeof(got), t->value, t->value + t->value_bytes, 3);
+				defer(st, 62, ids, 2, AT(t),
+					  "\"%s\" is not a request code list: use A (address), M (mobile) and E (email), each at most once",
+					  got, NULL);
+			}
+		}
+		else if (id >= 10 && id <= 49)
+			note(st, QR_SEV_INFO, ids, 2,
+				 "id is reserved for future use by EMVCo MPM v1.0", NULL, NULL);
+		else if (id >= 50)
 		{
 			/*
 			 * 62/50-99 are templates with a GUID in 00 (Table 3.7), but real
@@ -318,14 +449,156 @@ walk_template(vstate *st, const qr_tlv *tpl, const int *ids, int depth,
 
 			probe.err = &scratch;
 			probe.report = NULL;
-			if (walk_template(&probe, &t, sub, depth + 1, inner) != QR_OK)
-				note(st, QR_SEV_WARNING, sub, depth + 1,
+			if (walk_template(&probe, t, ids, 2, inner) != QR_OK)
+				note(st, QR_SEV_WARNING, ids, 2,
 					 "is not the TLV template EMVCo MPM Table 3.7 describes; kept as an opaque value",
 					 NULL, NULL);
 			else if (!(inner[0] & 1))
-				note(st, QR_SEV_WARNING, sub, depth + 1,
+				note(st, QR_SEV_WARNING, ids, 2,
 					 "the template lacks sub-id 00 (Globally Unique Identifier)", NULL, NULL);
 		}
+	}
+	else if (top == 64)
+	{
+		if (id == 0 && t->value_chars != 2)
+			defer(st, 64, ids, 2, AT(t),
+				  "the language preference must be a 2-letter ISO 639 code", NULL, NULL);
+		else if (id == 1 && t->value_chars > 25)
+			defer(st, 64, ids, 2, AT(t), "value is %s characters; the maximum is 25",
+				  itoa_buf(n1, sizeof(n1), t->value_chars), NULL);
+		else if (id == 2 && t->value_chars > 15)
+			defer(st, 64, ids, 2, AT(t), "value is %s characters; the maximum is 15",
+				  itoa_buf(n1, sizeof(n1), t->value_chars), NULL);
+		else if (id >= 3)
+			note(st, QR_SEV_INFO, ids, 2,
+				 "id is reserved for future use by EMVCo MPM v1.0", NULL, NULL);
+	}
+	else if (id == 0)
+	{
+		/* 26-51 and 80-99: sub-id 00 is the GUID, at most 32 (§4.7.10) */
+		if (t->value_chars > 32)
+			defer(st, top, ids, 2, AT(t), "the GUID is %s characters; the maximum is 32",
+				  itoa_buf(n1, sizeof(n1), t->value_chars), NULL);
+		if (top <= 51 && st->scheme == NULL)
+			st->scheme = exempt_scheme(t);
+	}
+}
+
+/*
+ * Walk one template's value: every object parses and no id repeats
+ * (§4.3.1.2).  Objects of root templates get their value rules; seen[]
+ * returns the ids present.
+ */
+static qr_errcode
+walk_template(vstate *st, const qr_tlv *tpl, const int *ids, int depth,
+			  uint64_t seen[2])
+{
+	const char *p = tpl->value;
+	const char *end = p + tpl->value_bytes;
+	int			sub[QR_PATH_DEPTH];
+	char		n1[24];
+
+	memcpy(sub, ids, sizeof(int) * (size_t) depth);
+	seen[0] = seen[1] = 0;
+	while (p < end)
+	{
+		qr_tlv		t = {0};
+		qr_errcode	rc = read_object(st, &p, end, ids, depth, &t);
+
+		if (rc != QR_OK)
+			return rc;
+		sub[depth] = t.id;
+		if ((seen[t.id >> 6] >> (t.id & 63)) & 1)
+			return fail(st, QR_ERR_DUPLICATE, sub, depth + 1, AT(&t),
+						"id %s occurs twice in the template; each id may appear once",
+						itoa_buf(n1, sizeof(n1), t.id), NULL);
+		seen[t.id >> 6] |= 1ULL << (t.id & 63);
+		if (depth == 1)
+			template_object_rules(st, &t, sub);
+	}
+	return QR_OK;
+}
+
+/* Rules of one root object; templates are walked from here. */
+static qr_errcode
+root_object_rules(vstate *st, const qr_tlv *t)
+{
+	int			id = t->id;
+	int			ids[1] = {id};
+	int			max = root_max_chars[id] ? root_max_chars[id] : 99;
+	char		n1[24],
+				n2[24];
+
+	if (t->value_chars > max)
+		defer(st, id, ids, 1, AT(t), "value is %s characters; the maximum is %s",
+			  itoa_buf(n1, sizeof(n1), t->value_chars), itoa_buf(n2, sizeof(n2), max));
+	switch (id)
+	{
+		case 1:
+			if (!value_is(t, "11") && !value_is(t, "12"))
+				defer(st, id, ids, 1, AT(t), "must be 11 (static) or 12 (dynamic)", NULL, NULL);
+			break;
+		case 52:
+			if (!(t->value_chars == 4 && all_digits(t->value, t->value_bytes)))
+				defer(st, id, ids, 1, AT(t),
+					  "the merchant category code must be 4 digits (ISO 18245)", NULL, NULL);
+			break;
+		case 53:
+			if (!(t->value_chars == 3 && all_digits(t->value, t->value_bytes)))
+				defer(st, id, ids, 1, AT(t),
+					  "the currency must be a 3-digit ISO 4217 numeric code", NULL, NULL);
+			break;
+		case 54:
+		case 56:
+			if (!amount_ok(t))
+				defer(st, id, ids, 1, AT(t),
+					  "an amount is digits with at most one \".\", no separators, and not zero",
+					  NULL, NULL);
+			break;
+		case 55:
+			if (!value_is(t, "01") && !value_is(t, "02") && !value_is(t, "03"))
+				defer(st, id, ids, 1, AT(t),
+					  "must be 01 (prompt for tip), 02 (fixed fee) or 03 (percentage fee)",
+					  NULL, NULL);
+			break;
+		case 58:
+			if (!(t->value_chars == 2 &&
+				  t->value[0] >= 'A' && t->value[0] <= 'Z' &&
+				  t->value[1] >= 'A' && t->value[1] <= 'Z'))
+				defer(st, id, ids, 1, AT(t),
+					  "the country must be an ISO 3166-1 alpha-2 code in capitals", NULL, NULL);
+			break;
+		case 59:
+		case 60:
+			/* only a finding, so only looked for when someone listens */
+			if (st->report && !all_ans(t->value, t->value_bytes))
+				note(st, QR_SEV_WARNING, ids, 1,
+					 "holds characters outside the EMV common character set (printable ASCII); local-script names belong in template 64",
+					 NULL, NULL);
+			break;
+		default:
+			if (id >= 65 && id <= 79)
+				note(st, QR_SEV_INFO, ids, 1,
+					 "tag is reserved for future use by EMVCo MPM v1.0", NULL, NULL);
+	}
+
+	if (qr_emv_is_template(ids, 1))
+	{
+		uint64_t	inner[2];
+		qr_errcode	rc = walk_template(st, t, ids, 1, inner);
+
+		if (rc != QR_OK)
+			return rc;
+		/* 26-51 and 80-99 carry a GUID in sub-id 00 (§4.7.10, §4.7.13) */
+		if (((id >= 26 && id <= 51) || id >= 80) && !(inner[0] & 1))
+			return fail(st, QR_ERR_MISSING, ids, 1, AT(t),
+						"the template lacks its mandatory sub-id 00 (Globally Unique Identifier)",
+						NULL, NULL);
+		/* 64 needs language and name (Table 3.8) */
+		if (id == 64 && (inner[0] & 3) != 3)
+			return fail(st, QR_ERR_MISSING, ids, 1, AT(t),
+						"the language template needs sub-id 00 (Language Preference) and 01 (Merchant Name—Alternate Language)",
+						NULL, NULL);
 	}
 	return QR_OK;
 }
@@ -334,69 +607,57 @@ static qr_errcode
 walk_root(vstate *st, root_objects *r)
 {
 	const char *p = st->buf;
-	int			off = 0;
 	int			ids[QR_PATH_DEPTH];
 	char		n1[24];
 
 	r->seen[0] = r->seen[1] = 0;
 	r->n = 0;
+	r->last_id = -1;
 	while (p < st->end)
 	{
-		qr_tlv		t;
+		qr_tlv		t = {0};
 		qr_errcode	rc;
 
-		if (r->n > 0 && r->last_id == 63)
+		if (r->last_id == 63)
 		{
 			ids[0] = 63;
-			return fail(st, QR_ERR_ORDER, ids, 1, r->obj[63].offset,
+			return fail(st, QR_ERR_ORDER, ids, 1, AT(&r->obj[63]),
 						"the CRC must be the last object, but %s more characters follow it",
 						itoa_buf(n1, sizeof(n1),
 								 st->ascii ? (long) (st->end - p) :
 								 (long) qr_utf8_count(p, st->end)), NULL);
 		}
-		rc = read_object(st, &p, st->end, &off, ids, 0, &t);
+		rc = read_object(st, &p, st->end, ids, 0, &t);
 		if (rc != QR_OK)
 			return rc;
 		ids[0] = t.id;
-		if (r->n == 0 && t.id != 0)
-			return fail(st, QR_ERR_ORDER, ids, 1, 0,
-						"the payload must begin with tag 00 (Payload Format Indicator)",
-						NULL, NULL);
-		/* judged first: a wrong version makes every later rule moot */
-		if (r->n == 0 && !value_is(&t, "01"))
-			return fail(st, QR_ERR_VALUE, ids, 1, 0,
-						"the payload format indicator must be \"01\"", NULL, NULL);
+		if (r->n == 0)
+		{
+			if (t.id != 0)
+				return fail(st, QR_ERR_ORDER, ids, 1, st->buf,
+							"the payload must begin with tag 00 (Payload Format Indicator)",
+							NULL, NULL);
+			/* judged first: a wrong version makes every later rule moot */
+			if (!value_is(&t, "01"))
+				return fail(st, QR_ERR_VALUE, ids, 1, st->buf,
+							"the payload format indicator must be \"01\"", NULL, NULL);
+		}
 		if (SEEN(r, t.id))
-			return fail(st, QR_ERR_DUPLICATE, ids, 1, t.offset,
+			return fail(st, QR_ERR_DUPLICATE, ids, 1, AT(&t),
 						"tag %s occurs twice; each tag may appear once at the root",
 						itoa_buf(n1, sizeof(n1), t.id), NULL);
 		r->seen[t.id >> 6] |= 1ULL << (t.id & 63);
-		r->obj[t.id] = t;
+		if (t.id < 64 && ((ROOT_KEPT >> t.id) & 1))
+			r->obj[t.id] = t;
 		r->last_id = t.id;
 		r->n++;
-		if (qr_emv_is_template(ids, 1))
-		{
-			uint64_t	inner[2];
-
-			rc = walk_template(st, &t, ids, 1, inner);
-			if (rc != QR_OK)
-				return rc;
-			/* 26-51 and 80-99 carry a GUID in sub-id 00 (§4.7.10, §4.7.13) */
-			if (((t.id >= 26 && t.id <= 51) || t.id >= 80) && !(inner[0] & 1))
-				return fail(st, QR_ERR_MISSING, ids, 1, t.offset,
-							"the template lacks its mandatory sub-id 00 (Globally Unique Identifier)",
-							NULL, NULL);
-			/* 64 needs language and name (Table 3.8) */
-			if (t.id == 64 && (inner[0] & 3) != 3)
-				return fail(st, QR_ERR_MISSING, ids, 1, t.offset,
-							"the language template needs sub-id 00 (Language Preference) and 01 (Merchant Name—Alternate Language)",
-							NULL, NULL);
-		}
+		if ((rc = root_object_rules(st, &t)) != QR_OK)
+			return rc;
 	}
 	if (!SEEN(r, 63))
 	{
 		ids[0] = 63;
-		return fail(st, QR_ERR_CRC, ids, 1, off,
+		return fail(st, QR_ERR_CRC, ids, 1, st->end,
 					"the payload has no CRC; it must end with \"6304\" and 4 hex digits",
 					NULL, NULL);
 	}
@@ -431,14 +692,14 @@ check_crc(vstate *st, const root_objects *r)
 	unsigned	found = 0;
 
 	if (t->value_chars != 4)
-		return fail(st, QR_ERR_CRC, ids, 1, t->offset,
+		return fail(st, QR_ERR_CRC, ids, 1, AT(t),
 					"the CRC must be 4 hex digits (length 04)", NULL, NULL);
 	for (int i = 0; i < 4; i++)
 	{
 		int			h = hexval(t->value[i]);
 
 		if (h < 0 && snip(got, sizeof(got), t->value, t->value + t->value_bytes, 4))
-			return fail(st, QR_ERR_CRC, ids, 1, t->offset,
+			return fail(st, QR_ERR_CRC, ids, 1, AT(t),
 						"the CRC \"%s\" is not 4 hex digits", got, NULL);
 		if (t->value[i] >= 'a')
 			upper = 0;
@@ -451,305 +712,71 @@ check_crc(vstate *st, const root_objects *r)
 	snip(got, sizeof(got), t->value, t->value + t->value_bytes, 4);
 	snprintf(want, sizeof(want), "%04X", crc);
 	if (found != crc)
-		return fail(st, QR_ERR_CRC, ids, 1, t->offset,
+		return fail(st, QR_ERR_CRC, ids, 1, AT(t),
 					"CRC mismatch: the payload carries %s, the computed CRC-16/CCITT-FALSE is %s",
 					got, want);
-	return fail(st, QR_ERR_CRC, ids, 1, t->offset,
+	return fail(st, QR_ERR_CRC, ids, 1, AT(t),
 				"the CRC \"%s\" must be written in uppercase hex (%s)", got, want);
 }
 
 /* ------------------------------------------------------------------ */
-/* Value rules (Tables 3.6, 3.7, 3.8)                                  */
+/* Rules over the whole payload                                        */
 /* ------------------------------------------------------------------ */
 
-/* Character limits of the primitive root objects that have one. */
-static int
-root_max_chars(int id)
-{
-	switch (id)
-	{
-		case 00:
-		case 01:
-		case 55:
-		case 58:
-			return 2;
-		case 52:
-		case 63:
-			return 4;
-		case 53:
-			return 3;
-		case 54:
-		case 56:
-			return 13;
-		case 57:
-			return 5;
-		case 59:
-			return 25;
-		case 60:
-			return 15;
-		case 61:
-			return 10;
-		default:
-			return 99;
-	}
-}
-
-/*
- * National profiles that drop tags EMVCo calls mandatory.  The real codes
- * of these schemes omit them (PromptPay credit transfer and Thai bill
- * payment: 52, 59, 60; VietQR account transfer: 52, 59, 60), and rejecting
- * them would reject every code those schemes print.  The exemption is keyed
- * on the scheme's AID in a merchant account template, never on country.
- */
-typedef struct profile_exemption
-{
-	const char *aid_prefix;
-	const char *scheme;
-} profile_exemption;
-
-static const profile_exemption exemptions[] = {
-	{"A000000677", "PromptPay/Thai QR"},	/* Bank of Thailand RID */
-	{"A000000727", "VietQR (NAPAS)"},		/* NAPAS RID */
-};
-
-static const char *
-exempt_scheme(vstate *st, const root_objects *r)
-{
-	for (int id = 26; id <= 51; id++)
-	{
-		qr_tlv		sub;
-		qr_tlv_iter it;
-
-		if (!SEEN(r, id))
-			continue;
-		qr_tlv_iter_init(&it, r->obj[id].value, r->obj[id].value_bytes, 0);
-		while (qr_tlv_next(&it, &sub))
-		{
-			if (sub.id != 0)
-				continue;
-			for (size_t k = 0; k < sizeof(exemptions) / sizeof(exemptions[0]); k++)
-			{
-				size_t		n = strlen(exemptions[k].aid_prefix);
-
-				if (sub.value_bytes >= n &&
-					memcmp(sub.value, exemptions[k].aid_prefix, n) == 0)
-					return exemptions[k].scheme;
-			}
-		}
-	}
-	(void) st;
-	return NULL;
-}
+/* Bitmap words of ids 2-51: merchant account information (Table 4.1). */
+#define MAI_LOW		(~0ULL << 2)			/* ids 2-63, word 0 */
+#define MAI_MASK0	(MAI_LOW & ((1ULL << 52) - 1))
 
 static qr_errcode
 check_mandatory(vstate *st, const root_objects *r)
 {
 	static const int mandatory[] = {52, 53, 58, 59, 60};
-	static const int exemptable[] = {52, 59, 60};
-	const char *scheme = NULL;
-	int			have_mai = 0;
 	int			ids[1];
 
-	for (int id = 2; id <= 51; id++)
-		have_mai |= (int) SEEN(r, id);
-	if (!have_mai)
-		return fail(st, QR_ERR_MISSING, ids, 0, -1,
+	if ((r->seen[0] & MAI_MASK0) == 0)
+		return fail(st, QR_ERR_MISSING, ids, 0, NULL,
 					"the payload has no merchant account information (tags 02-51); at least one is mandatory",
 					NULL, NULL);
 
 	for (size_t i = 0; i < sizeof(mandatory) / sizeof(mandatory[0]); i++)
 	{
 		int			id = mandatory[i];
-		int			can_exempt = 0;
+		int			can_exempt = id == 52 || id == 59 || id == 60;
 
 		if (SEEN(r, id))
 			continue;
-		for (size_t k = 0; k < sizeof(exemptable) / sizeof(exemptable[0]); k++)
-			can_exempt |= (exemptable[k] == id);
-		if (can_exempt && scheme == NULL)
-			scheme = exempt_scheme(st, r);
 		ids[0] = id;
-		if (!can_exempt || scheme == NULL)
-			return fail(st, QR_ERR_MISSING, ids, 1, -1,
+		if (!can_exempt || st->scheme == NULL)
+			return fail(st, QR_ERR_MISSING, ids, 1, NULL,
 						"this mandatory tag is missing", NULL, NULL);
 		note(st, QR_SEV_WARNING, ids, 1,
 			 "mandatory in EMVCo MPM but absent; accepted under the %s profile",
-			 scheme, NULL);
+			 st->scheme, NULL);
 	}
 	return QR_OK;
 }
 
-/* Tag 62 sub-objects (Table 3.7, §4.8). */
+/* 56 and 57 exist only with the matching 55 (Table 3.6, §4.7.6-8). */
 static qr_errcode
-check_additional_data(vstate *st, const qr_tlv *tpl)
+check_convenience_fee(vstate *st, const root_objects *r)
 {
-	qr_tlv_iter it;
-	qr_tlv		t;
-	int			ids[2] = {62, 0};
-	char		n1[24];
-
-	qr_tlv_iter_init(&it, tpl->value, tpl->value_bytes, tpl->offset + 4);
-	while (qr_tlv_next(&it, &t))
-	{
-		ids[1] = t.id;
-		if (t.id >= 1 && t.id <= 8 && t.value_chars > 25)
-			return fail(st, QR_ERR_VALUE, ids, 2, t.offset,
-						"value is %s characters; the maximum is 25",
-						itoa_buf(n1, sizeof(n1), t.value_chars), NULL);
-		if (t.id == 9)
-		{
-			/* §4.8.1.3: only A, M, E, each at most once */
-			int			mask = 0;
-
-			for (size_t i = 0; i < t.value_bytes; i++)
-			{
-				char		c = t.value[i];
-				int			bit = c == 'A' ? 1 : c == 'M' ? 2 : c == 'E' ? 4 : 0;
-
-				if (bit == 0 || (mask & bit) || t.value_chars > 3)
-				{
-					char		got[32];
-
-					snip(got, sizeof(got), t.value, t.value + t.value_bytes, 3);
-					return fail(st, QR_ERR_VALUE, ids, 2, t.offset,
-								"\"%s\" is not a request code list: use A (address), M (mobile) and E (email), each at most once",
-								got, NULL);
-				}
-				mask |= bit;
-			}
-		}
-		if (t.id >= 10 && t.id <= 49)
-			note(st, QR_SEV_INFO, ids, 2,
-				 "id is reserved for future use by EMVCo MPM v1.0", NULL, NULL);
-	}
-	return QR_OK;
-}
-
-/* Sub-objects of 26-51 / 80-99 (GUID length) and 64 (Table 3.8). */
-static qr_errcode
-check_template_values(vstate *st, const qr_tlv *tpl)
-{
-	qr_tlv_iter it;
-	qr_tlv		t;
-	int			ids[2] = {tpl->id, 0};
-	char		n1[24];
-
-	qr_tlv_iter_init(&it, tpl->value, tpl->value_bytes, tpl->offset + 4);
-	while (qr_tlv_next(&it, &t))
-	{
-		ids[1] = t.id;
-		if (tpl->id == 64)
-		{
-			if (t.id == 0 && t.value_chars != 2)
-				return fail(st, QR_ERR_VALUE, ids, 2, t.offset,
-							"the language preference must be a 2-letter ISO 639 code",
-							NULL, NULL);
-			if (t.id == 1 && t.value_chars > 25)
-				return fail(st, QR_ERR_VALUE, ids, 2, t.offset,
-							"value is %s characters; the maximum is 25",
-							itoa_buf(n1, sizeof(n1), t.value_chars), NULL);
-			if (t.id == 2 && t.value_chars > 15)
-				return fail(st, QR_ERR_VALUE, ids, 2, t.offset,
-							"value is %s characters; the maximum is 15",
-							itoa_buf(n1, sizeof(n1), t.value_chars), NULL);
-			if (t.id >= 3)
-				note(st, QR_SEV_INFO, ids, 2,
-					 "id is reserved for future use by EMVCo MPM v1.0", NULL, NULL);
-		}
-		else if (t.id == 0 && t.value_chars > 32)
-			return fail(st, QR_ERR_VALUE, ids, 2, t.offset,
-						"the GUID is %s characters; the maximum is 32",
-						itoa_buf(n1, sizeof(n1), t.value_chars), NULL);
-	}
-	return QR_OK;
-}
-
-static qr_errcode
-check_values(vstate *st, const root_objects *r)
-{
+	int			tip = SEEN(r, 55) ? r->obj[55].value[1] - '0' : 0;
 	int			ids[1];
-	char		n1[24],
-				n2[24];
-	const qr_tlv *t;
-	qr_errcode	rc;
 
-	for (int id = 0; id < 100; id++)
-	{
-		int			max;
-
-		if (!SEEN(r, id))
-			continue;
-		t = &r->obj[id];
-		ids[0] = id;
-		max = root_max_chars(id);
-		if (t->value_chars > max)
-			return fail(st, QR_ERR_VALUE, ids, 1, t->offset,
-						"value is %s characters; the maximum is %s",
-						itoa_buf(n1, sizeof(n1), t->value_chars),
-						itoa_buf(n2, sizeof(n2), max));
-		if (id == 1 && !value_is(t, "11") && !value_is(t, "12"))
-			return fail(st, QR_ERR_VALUE, ids, 1, t->offset,
-						"must be 11 (static) or 12 (dynamic)", NULL, NULL);
-		if (id == 52 && !(t->value_chars == 4 && all_digits(t->value, t->value_bytes)))
-			return fail(st, QR_ERR_VALUE, ids, 1, t->offset,
-						"the merchant category code must be 4 digits (ISO 18245)", NULL, NULL);
-		if (id == 53 && !(t->value_chars == 3 && all_digits(t->value, t->value_bytes)))
-			return fail(st, QR_ERR_VALUE, ids, 1, t->offset,
-						"the currency must be a 3-digit ISO 4217 numeric code", NULL, NULL);
-		if ((id == 54 || id == 56) && !amount_ok(t))
-			return fail(st, QR_ERR_VALUE, ids, 1, t->offset,
-						"an amount is digits with at most one \".\", no separators, and not zero",
-						NULL, NULL);
-		if (id == 55 && !value_is(t, "01") && !value_is(t, "02") && !value_is(t, "03"))
-			return fail(st, QR_ERR_VALUE, ids, 1, t->offset,
-						"must be 01 (prompt for tip), 02 (fixed fee) or 03 (percentage fee)",
-						NULL, NULL);
-		if (id == 58 && !(t->value_chars == 2 &&
-						  t->value[0] >= 'A' && t->value[0] <= 'Z' &&
-						  t->value[1] >= 'A' && t->value[1] <= 'Z'))
-			return fail(st, QR_ERR_VALUE, ids, 1, t->offset,
-						"the country must be an ISO 3166-1 alpha-2 code in capitals", NULL, NULL);
-		if ((id == 59 || id == 60) && !all_ans(t->value, t->value_bytes))
-			note(st, QR_SEV_WARNING, ids, 1,
-				 "holds characters outside the EMV common character set (printable ASCII); local-script names belong in template 64",
-				 NULL, NULL);
-		if (id >= 65 && id <= 79)
-			note(st, QR_SEV_INFO, ids, 1,
-				 "tag is reserved for future use by EMVCo MPM v1.0", NULL, NULL);
-		if (id == 62 && (rc = check_additional_data(st, t)) != QR_OK)
-			return rc;
-		if (((id >= 26 && id <= 51) || id == 64 || id >= 80) &&
-			(rc = check_template_values(st, t)) != QR_OK)
-			return rc;
-	}
-
-	/* 56 and 57 exist only with the matching 55 (Table 3.6, §4.7.6-8) */
-	{
-		int			tip = SEEN(r, 55) ? r->obj[55].value[1] - '0' : 0;
-
-		ids[0] = 56;
-		if (SEEN(r, 56) != (tip == 2))
-			return fail(st, QR_ERR_VALUE, ids, 1, SEEN(r, 56) ? r->obj[56].offset : -1,
-						SEEN(r, 56) ? "a fixed convenience fee requires tag 55 = 02"
-						: "tag 55 = 02 (fixed fee) requires tag 56", NULL, NULL);
-		ids[0] = 57;
-		if (SEEN(r, 57) != (tip == 3))
-			return fail(st, QR_ERR_VALUE, ids, 1, SEEN(r, 57) ? r->obj[57].offset : -1,
-						SEEN(r, 57) ? "a percentage convenience fee requires tag 55 = 03"
-						: "tag 55 = 03 (percentage fee) requires tag 57", NULL, NULL);
-		if (tip == 3 && !amount_ok(&r->obj[57]))
-			return fail(st, QR_ERR_VALUE, ids, 1, r->obj[57].offset,
-						"the percentage must be a value from 00.01 to 99.99 without \"%%\"",
-						NULL, NULL);
-	}
-
-	if (SEEN(r, 54) && SEEN(r, 1) && value_is(&r->obj[1], "11"))
-	{
-		ids[0] = 54;
-		note(st, QR_SEV_INFO, ids, 1,
-			 "a static code (01 = 11) carries a fixed amount; EMVCo suggests 12 for codes with an amount",
-			 NULL, NULL);
-	}
+	ids[0] = 56;
+	if (SEEN(r, 56) != (tip == 2))
+		return fail(st, QR_ERR_VALUE, ids, 1, SEEN(r, 56) ? AT(&r->obj[56]) : NULL,
+					SEEN(r, 56) ? "a fixed convenience fee requires tag 55 = 02"
+					: "tag 55 = 02 (fixed fee) requires tag 56", NULL, NULL);
+	ids[0] = 57;
+	if (SEEN(r, 57) != (tip == 3))
+		return fail(st, QR_ERR_VALUE, ids, 1, SEEN(r, 57) ? AT(&r->obj[57]) : NULL,
+					SEEN(r, 57) ? "a percentage convenience fee requires tag 55 = 03"
+					: "tag 55 = 03 (percentage fee) requires tag 57", NULL, NULL);
+	if (tip == 3 && !amount_ok(&r->obj[57]))
+		return fail(st, QR_ERR_VALUE, ids, 1, AT(&r->obj[57]),
+					"the percentage must be a value from 00.01 to 99.99 without \"%%\"",
+					NULL, NULL);
 	return QR_OK;
 }
 
@@ -757,14 +784,29 @@ check_values(vstate *st, const root_objects *r)
 /* Entry point                                                         */
 /* ------------------------------------------------------------------ */
 
+/*
+ * One pass over the objects applies the structure rules (stopping at the
+ * first violation) and the value rules (remembering the first); then the
+ * CRC, the mandatory objects, the deferred value error and the rules that
+ * relate several objects are judged, in that order.
+ */
 qr_errcode
 qr_emv_validate(const char *buf, size_t len, int ascii, qr_error *err,
 				qr_finding_fn report, void *report_arg)
 {
-	vstate		st = {buf, buf + len, ascii, err, report, report_arg};
+	vstate		st;
 	root_objects r;
 	qr_errcode	rc;
 	char		n1[24];
+
+	st.buf = buf;
+	st.end = buf + len;
+	st.ascii = ascii;
+	st.err = err;
+	st.report = report;
+	st.report_arg = report_arg;
+	st.deferred_id = 100;
+	st.scheme = NULL;
 
 	if ((rc = walk_root(&st, &r)) != QR_OK)
 		return rc;
@@ -772,14 +814,25 @@ qr_emv_validate(const char *buf, size_t len, int ascii, qr_error *err,
 		return rc;
 	if ((rc = check_mandatory(&st, &r)) != QR_OK)
 		return rc;
-	if ((rc = check_values(&st, &r)) != QR_OK)
+	if (st.deferred_id < 100)
+	{
+		if (err)
+			*err = st.deferred;
+		return QR_ERR_VALUE;
+	}
+	if ((rc = check_convenience_fee(&st, &r)) != QR_OK)
 		return rc;
 
-	/* §4.1: "should not exceed 512 alphanumeric characters" */
 	if (report)
 	{
+		int			ids[1] = {54};
 		int			chars = ascii ? (int) len : qr_utf8_count(buf, buf + len);
 
+		if (SEEN(&r, 54) && SEEN(&r, 1) && value_is(&r.obj[1], "11"))
+			note(&st, QR_SEV_INFO, ids, 1,
+				 "a static code (01 = 11) carries a fixed amount; EMVCo suggests 12 for codes with an amount",
+				 NULL, NULL);
+		/* §4.1: "should not exceed 512 alphanumeric characters" */
 		if (chars > 512)
 			note(&st, QR_SEV_WARNING, NULL, 0,
 				 "the payload is %s characters; EMVCo MPM says it should not exceed 512",

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define QR_HIGH_BITS 0x8080808080808080ULL
+#define QR_LOW_BITS 0x0101010101010101ULL
 
 /* Bytes of the character whose lead byte is c (input already validated). */
 static inline int
@@ -28,6 +29,17 @@ qr_utf8_width(unsigned char c)
 static inline const char *
 qr_utf8_skip(const char *p, const char *end, int n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* most values are short and ASCII even in a payload that is not */
+	if (n < 8 && end - p >= 8)
+	{
+		uint64_t	w;
+
+		memcpy(&w, p, 8);
+		if ((w & QR_HIGH_BITS & ((1ULL << (8 * n)) - 1)) == 0)
+			return p + n;
+	}
+#endif
 	while (n > 0)
 	{
 		if (n >= 8 && end - p >= 8)
@@ -78,8 +90,8 @@ qr_utf8_count(const char *p, const char *end)
 
 /*
  * Check [buf, buf+len) is well-formed UTF-8 (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF).  Returns -1 when valid, else the
- * byte offset of the first bad sequence.  *ascii is set when every byte is
+ * surrogates, nothing above U+10FFFF) without NUL bytes.  Returns -1 when
+ * valid, else the byte offset of the first NUL or bad sequence.  *ascii is set when every byte is
  * below 0x80, which lets the walkers treat bytes as characters.
  */
 extern long qr_utf8_check(const char *buf, size_t len, int *ascii);

@@ -92,6 +92,7 @@ vectors_load(const char *path, vector **out)
 		}
 		if (n == cap)
 			v = realloc(v, sizeof(vector) * (size_t) (cap *= 2));
+		v[n].file_text = text;
 		v[n].id = col[0];
 		v[n].format = col[1];
 		v[n].networks = col[2];
@@ -103,6 +104,19 @@ vectors_load(const char *path, vector **out)
 	}
 	*out = v;
 	return n;
+}
+
+void
+vectors_free(vector *v, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		free(v[i].payload);
+		free(v[i].expected);
+	}
+	if (n > 0)
+		free(v[0].file_text);
+	free(v);
 }
 
 char *

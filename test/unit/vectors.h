@@ -20,10 +20,14 @@ typedef struct vector
 	char	   *payload;
 	size_t		payload_len;
 	char	   *expected;		/* JSON text */
+	char	   *file_text;		/* the loaded file, which id/format/networks point into */
 } vector;
 
 /* Loads every row; returns the count, or -1 (message on stderr). */
 extern int	vectors_load(const char *path, vector **out);
+
+/* Frees what vectors_load allocated. */
+extern void vectors_free(vector *v, int n);
 
 /*
  * Top-level string member of a flat JSON object; returns a malloc'd copy,
