@@ -51,6 +51,23 @@ qr_detect_format(const char *buf, size_t len)
 	return QR_FORMAT_UNKNOWN;
 }
 
+/*
+ * Is the sequence at p (lead byte 0xC2-0xF4, n bytes to the end) a correct
+ * beginning that the payload ends in the middle of?
+ */
+static int
+utf8_cut_off(const unsigned char *p, size_t n)
+{
+	size_t		need = p[0] < 0xE0 ? 1 : p[0] < 0xF0 ? 2 : 3;
+
+	if (n > need)
+		return 0;
+	for (size_t k = 1; k < n; k++)
+		if ((p[k] & 0xC0) != 0x80)
+			return 0;
+	return 1;
+}
+
 qr_errcode
 qr_validate(const char *buf, size_t len, qr_error *err,
 			qr_finding_fn report, void *report_arg)
@@ -81,9 +98,15 @@ qr_validate(const char *buf, size_t len, qr_error *err,
 			snprintf(err->message, sizeof(err->message),
 					 "at offset %d: the payload contains a NUL byte, which no payment QR format allows",
 					 err->offset);
+		else if ((unsigned char) buf[bad] >= 0xC2 && (unsigned char) buf[bad] <= 0xF4)
+			snprintf(err->message, sizeof(err->message),
+					 "at offset %d: the UTF-8 character starting with byte 0x%02X is %s; payment QR payloads are UTF-8",
+					 err->offset, (unsigned char) buf[bad],
+					 utf8_cut_off((const unsigned char *) buf + bad, len - (size_t) bad)
+					 ? "cut off by the end of the payload" : "malformed");
 		else
 			snprintf(err->message, sizeof(err->message),
-					 "at offset %d: byte 0x%02X does not start a valid UTF-8 character; payment QR payloads are UTF-8",
+					 "at offset %d: byte 0x%02X cannot start a UTF-8 character; payment QR payloads are UTF-8",
 					 err->offset, (unsigned char) buf[bad]);
 		return err->code;
 	}

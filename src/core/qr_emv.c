@@ -408,6 +408,11 @@ template_object_rules(vstate *st, const qr_tlv *t, const int *ids)
 		if (id >= 1 && id <= 8 && t->value_chars > 25)
 			defer(st, 62, ids, 2, AT(t), "value is %s characters; the maximum is 25",
 				  itoa_buf(n1, sizeof(n1), t->value_chars), NULL);
+		else if (id >= 1 && id <= 8 && st->report && !all_ans(t->value, t->value_bytes))
+			/* Table 3.7 gives these format ans; a finding, not an error */
+			note(st, QR_SEV_WARNING, ids, 2,
+				 "holds characters outside the EMV common character set (printable ASCII)",
+				 NULL, NULL);
 		else if (id == 9)
 		{
 			/* §4.8.1.3: only A, M, E, each at most once */
@@ -570,6 +575,7 @@ root_object_rules(vstate *st, const qr_tlv *t)
 			break;
 		case 59:
 		case 60:
+		case 61:
 			/* only a finding, so only looked for when someone listens */
 			if (st->report && !all_ans(t->value, t->value_bytes))
 				note(st, QR_SEV_WARNING, ids, 1,

@@ -216,18 +216,26 @@ test_findings(const vector *v, int n)
 		  f.n ? f.text[0] : "");
 }
 
+/* body + "6304" + its CRC, in buf (NUL-terminated); returns the length */
+static size_t
+with_crc(char *buf, const char *body)
+{
+	size_t		n = strlen(body);
+
+	memcpy(buf, body, n);
+	memcpy(buf + n, "6304", 4);
+	snprintf(buf + n + 4, 5, "%04X", qr_crc16(buf, n + 4));
+	return n + 8;
+}
+
 /* Each rule on a payload derived from the spec example, CRC recomputed. */
 static void
 expect_error(const char *body, qr_errcode code, const char *path, const char *needle)
 {
 	char		buf[1024];
 	qr_error	err;
-	size_t		n = strlen(body);
+	size_t		n = with_crc(buf, body);
 
-	memcpy(buf, body, n);
-	memcpy(buf + n, "6304", 4);
-	snprintf(buf + n + 4, 5, "%04X", qr_crc16(buf, n + 4));
-	n += 8;
 	qr_validate(buf, n, &err, NULL, NULL);
 	CHECK(err.code == code && strcmp(err.path, path) == 0 &&
 		  strstr(err.message, needle) != NULL,
@@ -291,8 +299,13 @@ test_rules(void)
 		  strstr(err.message, "000201"), "unknown format names what qrpay accepts");
 	CHECK(qr_validate("0002\xC3\x28", 6, &err, NULL, NULL) == QR_ERR_ENCODING &&
 		  err.offset == 4, "invalid UTF-8 reported at its character offset (%d)", err.offset);
-	CHECK(qr_validate("0002\xED\xA0\x80", 7, &err, NULL, NULL) == QR_ERR_ENCODING,
-		  "UTF-16 surrogate rejected");
+	CHECK(qr_validate("0002\xED\xA0\x80", 7, &err, NULL, NULL) == QR_ERR_ENCODING &&
+		  strstr(err.message, "malformed"), "UTF-16 surrogate rejected: %s", err.message);
+	CHECK(qr_validate("0002\xE6\x9C", 6, &err, NULL, NULL) == QR_ERR_ENCODING &&
+		  err.offset == 4 && strstr(err.message, "cut off"),
+		  "a character cut off at the end is named so: %s", err.message);
+	CHECK(qr_validate("0002\x9C", 5, &err, NULL, NULL) == QR_ERR_ENCODING &&
+		  strstr(err.message, "cannot start"), "stray continuation byte: %s", err.message);
 	CHECK(qr_validate("0002\xC0\x80", 6, &err, NULL, NULL) == QR_ERR_ENCODING,
 		  "overlong NUL rejected");
 	CHECK(qr_validate("000201\0" "0", 8, &err, NULL, NULL) == QR_ERR_ENCODING &&
@@ -321,6 +334,19 @@ test_rules(void)
 		CHECK(qr_validate(buf, n + 5, &err, NULL, NULL) == QR_ERR_ORDER &&
 			  strstr(err.message, "1 more"), "trailing newline: %s", err.message);
 	}
+}
+
+/* Non-ans text in fields of format ans is reported, not refused. */
+static void
+test_ans_findings(void)
+{
+	findings	f = {0};
+	char		buf[256];
+	size_t		n = with_crc(buf, HEAD MAI TAIL "61041\t34" "6207" "0503Ph\xE1\xBB\x9F");
+
+	CHECK(qr_validate(buf, n, NULL, collect, &f) == QR_OK, "accepted");
+	CHECK(has_finding(&f, "warning|61|") && has_finding(&f, "warning|62.05|"),
+		  "control character in 61 and non-ASCII in 62.05 reported (%d findings)", f.n);
 }
 
 static void
@@ -408,6 +434,7 @@ main(int argc, char **argv)
 	test_vectors(v, n);
 	test_findings(v, n);
 	test_rules();
+	test_ans_findings();
 	test_access();
 
 	vectors_free(v, n);
