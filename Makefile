@@ -26,14 +26,14 @@ include $(PGXS)
 # ---------------------------------------------------------------------
 TESTBUILD   = test/build
 CORE_HDRS   = $(wildcard src/core/*.h)
-UNIT_SRCS   = test/unit/test_core.c test/unit/vectors.c
+UNIT_SRCS   = test/unit/test_core.c test/unit/test_formats.c test/unit/vectors.c
 SAN_FLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 $(TESTBUILD):
 	mkdir -p $@
 
 # unit tests, built once plainly and once under ASan/UBSan
-$(TESTBUILD)/test_core: $(UNIT_SRCS) $(CORE_SRCS) $(CORE_HDRS) | $(TESTBUILD)
+$(TESTBUILD)/test_core: $(UNIT_SRCS) $(CORE_SRCS) $(CORE_HDRS) test/unit/check.h | $(TESTBUILD)
 	$(CC) -std=c99 -O2 -g -Wall -Wextra -Werror -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
 
 $(TESTBUILD)/test_core_san: $(UNIT_SRCS) $(CORE_SRCS) $(CORE_HDRS) | $(TESTBUILD)

@@ -6,6 +6,7 @@
 
 #include "qrpay_core.h"
 #include "qr_emv.h"
+#include "qr_fmt.h"
 #include "qr_utf8.h"
 
 const char *
@@ -15,10 +16,34 @@ qr_format_name(qr_fmt fmt)
 	{
 		case QR_FORMAT_EMV_MPM:
 			return "emv_mpm";
+		case QR_FORMAT_EMV_CPM:
+			return "emv_cpm";
+		case QR_FORMAT_CN_PAYMENT_CODE:
+			return "cn_payment_code";
+		case QR_FORMAT_URL:
+			return "url";
+		case QR_FORMAT_UPI:
+			return "upi";
+		case QR_FORMAT_EPC:
+			return "epc";
+		case QR_FORMAT_SWISS_QR:
+			return "swiss_qr";
+		case QR_FORMAT_SPAYD:
+			return "spayd";
+		case QR_FORMAT_BEZAHLCODE:
+			return "bezahlcode";
 		case QR_FORMAT_UNKNOWN:
 			break;
 	}
 	return "unknown";
+}
+
+const char *
+qr_format_list(void)
+{
+	return "emv_mpm (000201...), emv_cpm (hQVDUFY...), cn_payment_code (16-24 digits), "
+		"url (https://, wxp://, weixin://wxpay/), upi (upi://pay?), epc (BCD), "
+		"swiss_qr (SPC), spayd (SPD*) or bezahlcode (bank://)";
 }
 
 const char *
@@ -42,12 +67,38 @@ qr_severity_name(qr_severity sev)
  * here so that "000301..." is reported as a bad payload format indicator
  * rather than as an unknown format.
  */
+/*
+ * The other formats follow REFERENCE §7's order: EMVCo CPM by its base64
+ * "hQVDUFY" opening (CPM §5.1.1.1: tag 85 "CPV01"); URL and scheme forms
+ * by scheme, case-insensitively (upper case fits QR alphanumeric mode);
+ * EPC, Swiss QR-bill and SPAYD by their first line or prefix; and any
+ * other all-digit payload of up to 30 digits as a China consumer code (no
+ * documented consumer-code prefix is "00", and a complete EMVCo payload,
+ * whose mandatory objects alone exceed 40 characters, is never that short).
+ */
 qr_fmt
 qr_detect_format(const char *buf, size_t len)
 {
 	if (len >= 4 && buf[0] == '0' && buf[1] == '0' &&
 		buf[2] >= '0' && buf[2] <= '9' && buf[3] >= '0' && buf[3] <= '9')
 		return QR_FORMAT_EMV_MPM;
+	if (len <= 30 && len > 0 && qr_all_digits(buf, len))
+		return QR_FORMAT_CN_PAYMENT_CODE;
+	if (len >= 7 && memcmp(buf, "hQVDUFY", 7) == 0)
+		return QR_FORMAT_EMV_CPM;
+	if (qr_ascii_prefix(buf, len, "upi:"))
+		return QR_FORMAT_UPI;
+	if (qr_ascii_prefix(buf, len, "bank:"))
+		return QR_FORMAT_BEZAHLCODE;
+	if (qr_ascii_prefix(buf, len, "https:") || qr_ascii_prefix(buf, len, "http:") ||
+		qr_ascii_prefix(buf, len, "wxp:") || qr_ascii_prefix(buf, len, "weixin:"))
+		return QR_FORMAT_URL;
+	if (len >= 4 && memcmp(buf, "BCD", 3) == 0 && (buf[3] == '\n' || buf[3] == '\r'))
+		return QR_FORMAT_EPC;
+	if (len >= 4 && memcmp(buf, "SPC", 3) == 0 && (buf[3] == '\n' || buf[3] == '\r'))
+		return QR_FORMAT_SWISS_QR;
+	if (len >= 4 && memcmp(buf, "SPD*", 4) == 0)
+		return QR_FORMAT_SPAYD;
 	return QR_FORMAT_UNKNOWN;
 }
 
@@ -110,18 +161,154 @@ qr_validate(const char *buf, size_t len, qr_error *err,
 					 err->offset, (unsigned char) buf[bad]);
 		return err->code;
 	}
+	if (len > QR_MAX_BYTES)
+		return qr_fail(err, QR_ERR_FORMAT, buf, NULL, "", "",
+					   "the payload is %zu bytes; no QR symbol holds more than %d (ISO/IEC 18004 version 40-L, byte mode)",
+					   len, QR_MAX_BYTES);
 	switch (qr_detect_format(buf, len))
 	{
 		case QR_FORMAT_EMV_MPM:
 			return qr_emv_validate(buf, len, ascii, err, report, report_arg);
+		case QR_FORMAT_EMV_CPM:
+			return qr_cpm_validate(buf, len, err, report, report_arg);
+		case QR_FORMAT_CN_PAYMENT_CODE:
+			return qr_cn_validate(buf, len, err, report, report_arg);
+		case QR_FORMAT_URL:
+		case QR_FORMAT_UPI:
+		case QR_FORMAT_BEZAHLCODE:
+			return qr_url_validate(qr_detect_format(buf, len), buf, len, err,
+								   report, report_arg);
+		case QR_FORMAT_EPC:
+			return qr_epc_validate(buf, len, err, report, report_arg);
+		case QR_FORMAT_SWISS_QR:
+			return qr_swiss_validate(buf, len, err, report, report_arg);
+		case QR_FORMAT_SPAYD:
+			return qr_spayd_validate(buf, len, err, report, report_arg);
 		case QR_FORMAT_UNKNOWN:
 			break;
 	}
-	err->code = QR_ERR_FORMAT;
-	err->offset = 0;
-	snprintf(err->message, sizeof(err->message),
-			 "at offset 0: not a payment QR payload qrpay accepts; expected an EMVCo merchant-presented payload beginning with \"000201\"");
-	return err->code;
+	return qr_fail(err, QR_ERR_FORMAT, buf, buf, "", "",
+				   "not a payment QR payload qrpay accepts; expected %s", qr_format_list());
+}
+
+/* ------------------------------------------------------------------ */
+/* Fields                                                              */
+/* ------------------------------------------------------------------ */
+
+void
+qr_fields(const char *buf, size_t len, qr_field_fn fn, void *arg)
+{
+	qr_fmt		fmt = qr_detect_format(buf, len);
+
+	switch (fmt)
+	{
+		case QR_FORMAT_EMV_MPM:
+			qr_emv_fields(buf, len, fn, arg);
+			break;
+		case QR_FORMAT_EMV_CPM:
+			qr_cpm_fields(buf, len, fn, arg);
+			break;
+		case QR_FORMAT_CN_PAYMENT_CODE:
+			qr_cn_fields(buf, len, fn, arg);
+			break;
+		case QR_FORMAT_URL:
+		case QR_FORMAT_UPI:
+		case QR_FORMAT_BEZAHLCODE:
+			qr_url_fields(fmt, buf, len, fn, arg);
+			break;
+		case QR_FORMAT_EPC:
+			qr_epc_fields(buf, len, fn, arg);
+			break;
+		case QR_FORMAT_SWISS_QR:
+			qr_swiss_fields(buf, len, fn, arg);
+			break;
+		case QR_FORMAT_SPAYD:
+			qr_spayd_fields(buf, len, fn, arg);
+			break;
+		case QR_FORMAT_UNKNOWN:
+			break;
+	}
+}
+
+typedef struct get_state
+{
+	const char *path;
+	size_t		pathlen;
+	char	   *out;
+	size_t		cap;
+	long		found;
+} get_state;
+
+static int
+get_cb(void *arg, const qr_field *f)
+{
+	get_state  *g = arg;
+
+	if (strlen(f->path) != g->pathlen || memcmp(f->path, g->path, g->pathlen) != 0)
+		return 0;
+	if (f->value_len >= g->cap)
+		return 1;
+	memcpy(g->out, f->value, f->value_len);
+	g->out[f->value_len] = '\0';
+	g->found = (long) f->value_len;
+	return 1;
+}
+
+long
+qr_field_get(const char *buf, size_t len, const char *path, size_t pathlen,
+			 char *out, size_t cap)
+{
+	get_state	g;
+
+	if (qr_detect_format(buf, len) == QR_FORMAT_EMV_MPM)
+	{
+		const char *val;
+		size_t		vlen;
+
+		if (!qr_emv_get(buf, len, path, pathlen, &val, &vlen) || vlen >= cap)
+			return -1;
+		memcpy(out, val, vlen);
+		out[vlen] = '\0';
+		return (long) vlen;
+	}
+	g.path = path;
+	g.pathlen = pathlen;
+	g.out = out;
+	g.cap = cap;
+	g.found = -1;
+	qr_fields(buf, len, get_cb, &g);
+	return g.found;
+}
+
+int
+qr_path_valid(const char *path, size_t pathlen)
+{
+	size_t		i = 0;
+	int			segs = 0;
+
+	if (pathlen == 0 || pathlen > 64)
+		return 0;
+	while (i <= pathlen)
+	{
+		size_t		start = i;
+		int			digits = 1;
+
+		while (i < pathlen && path[i] != '.')
+		{
+			char		c = path[i];
+
+			if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+				  (c >= 'a' && c <= 'z') || c == '_' || c == '-'))
+				return 0;
+			if (c < '0' || c > '9')
+				digits = 0;
+			i++;
+		}
+		if (i == start || (digits && i - start != 2) || ++segs > 4)
+			return 0;
+		i++;
+	}
+	return 1;
 }
 
 int

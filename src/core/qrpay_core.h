@@ -23,8 +23,27 @@
 typedef enum qr_fmt
 {
 	QR_FORMAT_UNKNOWN = 0,
-	QR_FORMAT_EMV_MPM = 1		/* EMVCo merchant-presented mode */
+	QR_FORMAT_EMV_MPM = 1,		/* EMVCo merchant-presented mode */
+	QR_FORMAT_EMV_CPM = 2,		/* EMVCo consumer-presented mode, base64 BER-TLV */
+	QR_FORMAT_CN_PAYMENT_CODE = 3,	/* China one-time consumer codes (auth_code) */
+	QR_FORMAT_URL = 4,			/* http(s), wxp:// and weixin://wxpay/ codes */
+	QR_FORMAT_UPI = 5,			/* upi://pay? links (NPCI) */
+	QR_FORMAT_EPC = 6,			/* EPC069-12 SEPA credit transfer */
+	QR_FORMAT_SWISS_QR = 7,		/* Swiss QR-bill (SIX IG 2.x) */
+	QR_FORMAT_SPAYD = 8,		/* Czech Short Payment Descriptor */
+	QR_FORMAT_BEZAHLCODE = 9	/* bank:// BezahlCode URLs */
 } qr_fmt;
+
+#define QR_FORMAT_COUNT 10
+
+/*
+ * No QR symbol holds more than 2953 bytes (ISO/IEC 18004, version 40-L,
+ * byte mode), so no longer payload was ever scanned from one.
+ */
+#define QR_MAX_BYTES 2953
+
+/* "emv_mpm, emv_cpm, ..." for messages that list what qrpay accepts */
+extern const char *qr_format_list(void);
 
 /* Name a data team sees from qr_format(): "emv_mpm", ... */
 extern const char *qr_format_name(qr_fmt fmt);
@@ -52,7 +71,7 @@ typedef enum qr_errcode
 
 #define QR_PATH_MAX 12		/* "62.50.00" + NUL, with room to spare */
 #define QR_PATH_DEPTH 3		/* root, template, template inside 62 */
-#define QR_MSG_MAX 256
+#define QR_MSG_MAX 384
 
 typedef struct qr_error
 {
@@ -146,6 +165,134 @@ extern int	qr_path_parse(const char *path, size_t pathlen, int ids[QR_PATH_DEPTH
 
 /* ISO 4217 alphabetic code for a 3-digit numeric code, NULL if unknown. */
 extern const char *qr_iso4217_alpha(const char *num, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Fields of every format (payloads already validated)                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One field of a payload.  Paths are the keys of qr_get and qr_to_jsonb:
+ * EMVCo MPM "26.00"; EMVCo CPM hex BER tags "61.4F"; named keys for the
+ * other formats ("iban", "creditor.name", "query.pr", "pa").  value is
+ * decoded (percent-encoding undone, CPM binary as upper-case hex) and valid
+ * only during the callback.
+ */
+typedef struct qr_field
+{
+	const char *path;			/* NUL-terminated */
+	const char *name;			/* the spec's name of the field */
+	const char *value;
+	size_t		value_len;
+	int			depth;			/* 1 at the root */
+	int			container;		/* 1: its parts follow as depth+1 fields */
+	int			repeated;		/* 1: the key may occur several times at its level */
+} qr_field;
+
+/* Return nonzero to stop the walk. */
+typedef int (*qr_field_fn) (void *arg, const qr_field *f);
+
+/* Every field in payload order, containers before their parts. */
+extern void qr_fields(const char *buf, size_t len, qr_field_fn fn, void *arg);
+
+/*
+ * The value at path (first occurrence) copied into out (capacity cap, at
+ * least QR_VALUE_MAX).  Returns its length, or -1 when absent.
+ */
+#define QR_VALUE_MAX (2 * QR_MAX_BYTES + 1)
+extern long qr_field_get(const char *buf, size_t len, const char *path,
+						 size_t pathlen, char *out, size_t cap);
+
+/*
+ * Is path well formed: 1 to 4 segments of [A-Za-z0-9_-] joined by dots, a
+ * segment of digits only being exactly 2 digits (an EMVCo id)?
+ */
+extern int	qr_path_valid(const char *path, size_t pathlen);
+
+/* Fields with one meaning across formats (qr_merchant_name, qr_amount...) */
+typedef enum qr_sem
+{
+	QR_SEM_NAME,				/* payee / merchant name */
+	QR_SEM_CITY,				/* payee / merchant city */
+	QR_SEM_COUNTRY,				/* ISO 3166-1 alpha-2 */
+	QR_SEM_CURRENCY,			/* ISO 4217 alpha (or the numeric code if unknown) */
+	QR_SEM_AMOUNT,				/* plain decimal, "." separator */
+	QR_SEM_REFERENCE,			/* payment reference for reconciliation */
+	QR_SEM_ACCOUNT,				/* payee account identifier */
+	QR_SEM_MCC					/* merchant category code */
+} qr_sem;
+
+/* Like qr_field_get, for a meaning instead of a path. */
+extern long qr_semantic(const char *buf, size_t len, qr_sem sem, char *out,
+						size_t cap);
+
+/* 1 dynamic / one-time, 0 static, -1 the code does not say. */
+extern int	qr_is_dynamic_code(const char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Provider identification                                             */
+/* ------------------------------------------------------------------ */
+
+/* What in a payload names a provider; the kinds of catalog patterns. */
+typedef enum qr_idkind
+{
+	QR_ID_FORMAT = 1,			/* the format itself: "upi", "epc" */
+	QR_ID_EMV_TAG = 2,			/* a primitive MAI id 02-25: "15" */
+	QR_ID_EMV_GUID = 3,			/* sub-00 of a template 26-51 or 80-99 */
+	QR_ID_CPM_AID = 4,			/* a CPM ADF name (4F) in hex */
+	QR_ID_URL = 5,				/* the whole URL */
+	QR_ID_PAYMENT_CODE = 6		/* the digits of a consumer code */
+} qr_idkind;
+
+#define QR_IDKIND_MAX 6
+
+extern const char *qr_idkind_name(qr_idkind k);
+/* 0 when s names no kind */
+extern int	qr_idkind_parse(const char *s, size_t n);
+
+typedef struct qr_ident
+{
+	qr_idkind	kind;
+	const char *value;			/* into the payload, or into hex below */
+	size_t		len;
+	char		hex[33];		/* CPM AIDs (5-16 bytes) as hex */
+} qr_ident;
+
+#define QR_IDENT_MAX 100
+
+/*
+ * The identifiers of a validated payload in payload order, at most max.
+ * country receives tag 58 of an EMVCo MPM code ("" otherwise).
+ */
+extern int	qr_identify(const char *buf, size_t len, qr_ident *out, int max,
+						char country[3]);
+
+/*
+ * Glob patterns of the catalog: "*" any run, "?" one character,
+ * "[a-z]" / "[!0-9]" a class, "\x" a literal x; ASCII letters match
+ * case-insensitively.  qr_glob_check returns NULL when pat is well formed,
+ * else why not.
+ */
+extern const char *qr_glob_check(const char *pat, size_t plen);
+extern int	qr_glob_match(const char *pat, size_t plen, const char *s, size_t slen);
+
+/* A catalog pattern compiled for matching (see qr_match.c). */
+typedef struct qr_pattern
+{
+	qr_idkind	kind;
+	const char *pattern;
+	size_t		plen;
+	char		country[3];		/* "" or the EMVCo tag 58 the code must carry */
+	int			min_len;		/* identifier length bounds, 0 = none */
+	int			max_len;
+	int			provider;		/* caller's provider number */
+} qr_pattern;
+
+/*
+ * Does pattern p match identifier id of a code from country?  (country
+ * "" for codes that carry none.)
+ */
+extern int	qr_pattern_match(const qr_pattern *p, const qr_ident *id,
+							 const char *country);
 
 /* ------------------------------------------------------------------ */
 /* CRC                                                                 */

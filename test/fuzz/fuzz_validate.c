@@ -8,6 +8,9 @@
  *     straight into ereport) and names an offset or a tag;
  *   - on an accepted payload every path the walker yields can be looked up
  *     again with qr_emv_get and gives the same bytes;
+ *   - every field, cross-format value and identifier of an accepted payload
+ *     is valid UTF-8 without NUL (they become text) and every field path
+ *     is well formed and found again by qr_field_get;
  *   - qr_compare is reflexive.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -65,6 +68,63 @@ walk(const char *buf, size_t len, const char *base, size_t baselen,
 	}
 }
 
+static void
+must_be_text(const char *s, size_t n)
+{
+	int			ascii;
+
+	if (qr_utf8_check(s, n, &ascii) >= 0)
+		abort();
+}
+
+typedef struct fstate
+{
+	const char *buf;
+	size_t		len;
+} fstate;
+
+static char scratch[QR_VALUE_MAX];
+
+static int
+field_cb(void *arg, const qr_field *f)
+{
+	fstate	   *st = arg;
+
+	must_be_text(f->value, f->value_len);
+	must_be_text(f->path, strlen(f->path));
+	if (f->name == NULL || f->depth < 1)
+		abort();
+	/* keys taken from the payload (URL parameters) may fall outside the path syntax */
+	if (qr_path_valid(f->path, strlen(f->path)) &&
+		qr_field_get(st->buf, st->len, f->path, strlen(f->path), scratch, sizeof(scratch)) < 0)
+		abort();
+	return 0;
+}
+
+static void
+check_fields(const char *buf, size_t size)
+{
+	fstate		st = {buf, size};
+	qr_ident	ids[QR_IDENT_MAX];
+	char		country[3];
+	int			n;
+
+	qr_fields(buf, size, field_cb, &st);
+	for (int s = QR_SEM_NAME; s <= QR_SEM_MCC; s++)
+	{
+		long		k = qr_semantic(buf, size, (qr_sem) s, scratch, sizeof(scratch));
+
+		if (k >= 0)
+			must_be_text(scratch, (size_t) k);
+	}
+	(void) qr_is_dynamic_code(buf, size);
+	n = qr_identify(buf, size, ids, QR_IDENT_MAX, country);
+	if (n < 1 || n > QR_IDENT_MAX)
+		abort();
+	for (int i = 0; i < n; i++)
+		must_be_text(ids[i].value, ids[i].len);
+}
+
 static int	check_one(const char *buf, size_t size);
 
 /*
@@ -112,11 +172,13 @@ check_one(const char *buf, size_t size)
 			abort();
 		return 0;
 	}
+	if (qr_detect_format(buf, size) == QR_FORMAT_EMV_MPM)
 	{
 		int			ids[QR_PATH_DEPTH];
 
 		walk(buf, size, "", 0, ids, 0, buf, size);
 	}
+	check_fields(buf, size);
 	if (qr_compare(buf, size, buf, size) != 0)
 		abort();
 	return 0;

@@ -1,0 +1,269 @@
+/*
+ * qr_spayd.c — SPAYD, the Czech Short Payment Descriptor ("QR Platba").
+ *
+ * SPD*<version>*KEY:VALUE*KEY:VALUE...[*] (Czech Banking Association
+ * standard; keys and rules as the reference reader inmite/spayd-sdk tests
+ * them, REFERENCE §3): ACC (IBAN[+BIC]) mandatory; ALT-ACC, AM, CC, RF,
+ * RN, DT, PT, MSG, CRC32, NT/NTA, X-VS/X-SS/X-KS, X-PER, X-ID, X-URL and
+ * the standing-order keys FRQ, DL.  Unknown keys are invalid unless they
+ * start with "X-"; "*" inside a value is written %2A.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "qr_fmt.h"
+#include "qr_utf8.h"
+
+typedef struct spayd_key
+{
+	const char *key;
+	const char *name;
+	int			maxchars;
+} spayd_key;
+
+static const spayd_key spayd_keys[] = {
+	{"ACC", "Account", 46},
+	{"ALT-ACC", "Alternative Accounts", 93},
+	{"AM", "Amount", 10},
+	{"CC", "Currency", 3},
+	{"RF", "Payee Reference", 16},
+	{"RN", "Payee Name", 35},
+	{"DT", "Due Date", 8},
+	{"PT", "Payment Type", 3},
+	{"MSG", "Message", 60},
+	{"CRC32", "CRC32", 8},
+	{"NT", "Notification Type", 1},
+	{"NTA", "Notification Address", 320},
+	{"FRQ", "Frequency", 3},
+	{"DL", "Last Date", 8},
+	{"X-VS", "Variable Symbol", 10},
+	{"X-SS", "Specific Symbol", 10},
+	{"X-KS", "Constant Symbol", 10},
+	{"X-PER", "Retry Days", 2},
+	{"X-ID", "Payer Identifier", 20},
+	{"X-URL", "URL", 140},
+	{NULL, NULL, 0}
+};
+
+static const spayd_key *
+key_of(const char *k, size_t n)
+{
+	for (const spayd_key *s = spayd_keys; s->key; s++)
+		if (strlen(s->key) == n && memcmp(s->key, k, n) == 0)
+			return s;
+	return NULL;
+}
+
+typedef struct kv
+{
+	const char *key;
+	size_t		key_len;
+	const char *val;
+	size_t		val_len;
+} kv;
+
+#define KV_MAX 64
+
+/* Split the pairs after "SPD*<version>*"; returns the count, -1 if too many. */
+static int
+pairs(const char *buf, size_t len, const char **ver, size_t *verlen, kv *out)
+{
+	const char *p = buf + 4,
+			   *end = buf + len;
+	const char *star = memchr(p, '*', (size_t) (end - p));
+	int			k = 0;
+
+	*ver = p;
+	*verlen = (size_t) ((star ? star : end) - p);
+	p = star ? star + 1 : end;
+	while (p < end)
+	{
+		const char *s = memchr(p, '*', (size_t) (end - p));
+		const char *stop = s ? s : end;
+		const char *colon = memchr(p, ':', (size_t) (stop - p));
+
+		if (k == KV_MAX)
+			return -1;
+		out[k].key = p;
+		out[k].key_len = (size_t) ((colon ? colon : stop) - p);
+		out[k].val = colon ? colon + 1 : stop;
+		out[k].val_len = colon ? (size_t) (stop - colon - 1) : 0;
+		if (colon == NULL)
+			out[k].key_len = (size_t) (stop - p), out[k].val = NULL;
+		k++;
+		p = s ? s + 1 : end;
+	}
+	return k;
+}
+
+static int
+acc_valid(const char *s, size_t n)
+{
+	const char *plus = memchr(s, '+', n);
+	size_t		in = plus ? (size_t) (plus - s) : n;
+
+	if (!qr_iban_valid(s, in))
+		return 0;
+	return plus == NULL || qr_bic_valid(plus + 1, n - in - 1);
+}
+
+qr_errcode
+qr_spayd_validate(const char *buf, size_t len, qr_error *err,
+				  qr_finding_fn report, void *arg)
+{
+	kv			ps[KV_MAX];
+	const char *ver;
+	size_t		verlen;
+	int			n = pairs(buf, len, &ver, &verlen, ps);
+	char		dec[QR_MAX_BYTES + 1];
+	char		where[64];
+	int			have_acc = 0;
+
+	if (!((verlen == 3 && (memcmp(ver, "1.0", 3) == 0 || memcmp(ver, "2.0", 3) == 0))))
+		return qr_fail(err, QR_ERR_FORMAT, buf, ver, "version", "spayd",
+					   "version \"%.*s\" is not supported; SPAYD versions are 1.0 and 2.0",
+					   (int) (verlen > 10 ? 10 : verlen), ver);
+	if (n < 0)
+		return qr_fail(err, QR_ERR_VALUE, buf, NULL, "", "spayd", "more than %d attributes", KV_MAX);
+	for (int i = 0; i < n; i++)
+	{
+		const spayd_key *k = key_of(ps[i].key, ps[i].key_len);
+		const char *bad = NULL;
+		long		dn;
+		int			ascii;
+		long long	cents;
+
+		if (ps[i].val == NULL)
+			return qr_fail(err, QR_ERR_VALUE, buf, ps[i].key, "", "spayd",
+						   "an attribute is KEY:VALUE; the \":\" is missing");
+		snprintf(where, sizeof(where), "spayd attribute %.*s",
+				 (int) (ps[i].key_len > 20 ? 20 : ps[i].key_len), ps[i].key);
+		for (size_t j = 0; j < ps[i].key_len; j++)
+		{
+			char		c = ps[i].key[j];
+
+			if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].key + j, "", "spayd",
+							   "attribute names are capital letters, digits and \"-\"");
+		}
+		if (k == NULL && !(ps[i].key_len > 2 && memcmp(ps[i].key, "X-", 2) == 0))
+			return qr_fail(err, QR_ERR_VALUE, buf, ps[i].key, "", where,
+						   "unknown attribute; only keys starting with X- may be added to SPAYD");
+		for (int j = 0; j < i; j++)
+			if (ps[j].key_len == ps[i].key_len && memcmp(ps[j].key, ps[i].key, ps[i].key_len) == 0)
+				return qr_fail(err, QR_ERR_DUPLICATE, buf, ps[i].key, "", where, "the attribute occurs twice");
+		dn = qr_pct_decode(ps[i].val, ps[i].val_len, dec, &bad);
+		if (dn < 0)
+			return qr_fail(err, QR_ERR_VALUE, buf, bad, "", where,
+						   "\"%%\" is not followed by two hex digits");
+		if (qr_utf8_check(dec, (size_t) dn, &ascii) >= 0)
+			return qr_fail(err, QR_ERR_ENCODING, buf, ps[i].val, "", where,
+						   "the value decodes to bytes that are not UTF-8 text (or a NUL)");
+		if (k == NULL)
+			continue;
+		if (qr_utf8_count(dec, dec + dn) > k->maxchars)
+			return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+						   "%d characters; the maximum is %d",
+						   qr_utf8_count(dec, dec + dn), k->maxchars);
+		if (strcmp(k->key, "ACC") == 0)
+		{
+			have_acc = 1;
+			if (!acc_valid(dec, (size_t) dn))
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+							   "not an IBAN (mod 97) optionally followed by +BIC");
+		}
+		else if (strcmp(k->key, "ALT-ACC") == 0)
+		{
+			const char *p = dec,
+					   *e = dec + dn;
+
+			while (p <= e)
+			{
+				const char *c = memchr(p, ',', (size_t) (e - p));
+				const char *stop = c ? c : e;
+
+				if (!acc_valid(p, (size_t) (stop - p)))
+					return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+								   "not a comma-separated list of IBAN[+BIC]");
+				if (c == NULL)
+					break;
+				p = c + 1;
+			}
+		}
+		else if (strcmp(k->key, "AM") == 0)
+		{
+			if (!qr_decimal_parse(dec, (size_t) dn, '.', 2, &cents))
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+							   "\"%.20s\" is not an amount (digits, decimal point, at most 2 decimals)", dec);
+		}
+		else if (strcmp(k->key, "CC") == 0)
+		{
+			if (dn != 3 || dec[0] < 'A' || dec[0] > 'Z' || dec[1] < 'A' || dec[1] > 'Z' ||
+				dec[2] < 'A' || dec[2] > 'Z')
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+							   "the currency must be 3 capital letters (ISO 4217)");
+		}
+		else if (strcmp(k->key, "RF") == 0 || strcmp(k->key, "X-VS") == 0 ||
+				 strcmp(k->key, "X-SS") == 0 || strcmp(k->key, "X-KS") == 0 ||
+				 strcmp(k->key, "X-PER") == 0)
+		{
+			if (dn == 0 || !qr_all_digits(dec, (size_t) dn))
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+							   "the value must be digits");
+		}
+		else if (strcmp(k->key, "DT") == 0 || strcmp(k->key, "DL") == 0)
+		{
+			if (!qr_date_valid(dec, (size_t) dn, 1))
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+							   "\"%.20s\" is not a date written YYYYMMDD", dec);
+		}
+		else if (strcmp(k->key, "NT") == 0)
+		{
+			if (dn != 1 || (dec[0] != 'P' && dec[0] != 'E'))
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+							   "the notification type must be P (phone) or E (e-mail)");
+		}
+		else if (strcmp(k->key, "CRC32") == 0)
+		{
+			for (long j = 0; j < dn; j++)
+				if (!((dec[j] >= '0' && dec[j] <= '9') || (dec[j] >= 'A' && dec[j] <= 'F')))
+					return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+								   "the CRC32 must be 8 upper-case hex digits");
+			if (dn != 8)
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+							   "the CRC32 must be 8 upper-case hex digits");
+		}
+	}
+	if (!have_acc)
+		return qr_fail(err, QR_ERR_MISSING, buf, NULL, "ACC", "spayd attribute ACC",
+					   "the account (ACC) is mandatory");
+	(void) report;
+	(void) arg;
+	return QR_OK;
+}
+
+int
+qr_spayd_fields(const char *buf, size_t len, qr_field_fn fn, void *arg)
+{
+	kv			ps[KV_MAX];
+	const char *ver;
+	size_t		verlen;
+	int			n = pairs(buf, len, &ver, &verlen, ps);
+	char		dec[QR_MAX_BYTES + 1];
+	char		path[32];
+
+	if (qr_emit(fn, arg, "version", "Version", ver, verlen, 1, 0))
+		return 1;
+	for (int i = 0; i < n; i++)
+	{
+		const spayd_key *k = key_of(ps[i].key, ps[i].key_len);
+		long		dn = qr_pct_decode(ps[i].val, ps[i].val_len, dec, NULL);
+
+		if (ps[i].val == NULL || dn < 0)
+			continue;
+		snprintf(path, sizeof(path), "%.*s", (int) (ps[i].key_len > 30 ? 30 : ps[i].key_len), ps[i].key);
+		if (qr_emit(fn, arg, path, k ? k->name : "Extension Attribute", dec, (size_t) dn, 1, 0))
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,721 @@
+/*
+ * qr_url.c — URL-shaped payment codes: China's merchant URL codes and any
+ * http(s) payment URL ("url"), UPI links ("upi") and BezahlCode ("bezahlcode").
+ *
+ * Syntax is RFC 3986: scheme "://" authority, then path, "?" query and
+ * "#" fragment, characters outside unreserved / sub-delims / ":" "@" "/"
+ * "?" percent-encoded.  Provider rules (REFERENCE §3):
+ *   - Alipay      https://qr.alipay.com/<code>, any letter case (upper case
+ *                 fits QR alphanumeric mode);
+ *   - UnionPay    https://qr.95516.com/<8-digit institution code>/<code>;
+ *                 other qr.95516.com paths (the qrcGtwWeb-web auth redirect)
+ *                 are no payment code;
+ *   - WeChat Pay  wxp://<token> (face-to-face collection code) and
+ *                 weixin://wxpay/bizpayurl?pr=<id> (Native order code; the
+ *                 legacy static form carries product_id instead of pr);
+ *   - UPI         upi://pay?pa=<vpa>&pn=<name>[&am=&cu=&tn=&tr=&mc=...]
+ *                 (NPCI linking spec as used by upiqr and payments-service);
+ *   - BezahlCode  bank://<authority>?name=&iban=&amount=<decimal comma>...
+ *                 (QRCoder BezahlCodeTests).
+ * An http(s) URL on any other host is stored as "url" with its syntax
+ * checked: which wallet it belongs to is the provider catalog's business.
+ * A URL with userinfo ("https://qr.alipay.com@host/") is refused: the
+ * host would not be the one the text suggests.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "qr_fmt.h"
+#include "qr_utf8.h"
+
+typedef struct url_parts
+{
+	const char *scheme;
+	size_t		scheme_len;
+	const char *auth;			/* between "//" and the path, query or fragment */
+	size_t		auth_len;
+	const char *path;			/* after the authority, without the leading "/" */
+	size_t		path_len;
+	int			has_path;
+	const char *query;
+	size_t		query_len;
+	int			has_query;
+	const char *frag;
+	size_t		frag_len;
+	int			has_frag;
+} url_parts;
+
+/* RFC 3986 §2: unreserved, sub-delims, ":" and "@" (pchar), "/" and "?" */
+static int
+uri_char(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return 1;
+	return c != 0 && strchr("-._~!$&'()*+,;=:@/?%", c) != NULL;
+}
+
+static void
+split(const char *buf, size_t len, url_parts *u)
+{
+	const char *end = buf + len;
+	const char *p = memchr(buf, ':', len);
+	const char *q;
+
+	memset(u, 0, sizeof(*u));
+	u->scheme = buf;
+	u->scheme_len = (size_t) (p - buf);
+	p++;
+	if (end - p >= 2 && p[0] == '/' && p[1] == '/')
+		p += 2;
+	u->auth = p;
+	for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++)
+		;
+	u->auth_len = (size_t) (q - p);
+	if (q < end && *q == '/')
+	{
+		const char *s = ++q;
+
+		while (q < end && *q != '?' && *q != '#')
+			q++;
+		u->path = s;
+		u->path_len = (size_t) (q - s);
+		u->has_path = 1;
+	}
+	if (q < end && *q == '?')
+	{
+		const char *s = ++q;
+
+		while (q < end && *q != '#')
+			q++;
+		u->query = s;
+		u->query_len = (size_t) (q - s);
+		u->has_query = 1;
+	}
+	if (q < end && *q == '#')
+	{
+		u->frag = q + 1;
+		u->frag_len = (size_t) (end - q - 1);
+		u->has_frag = 1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Query parameters                                                    */
+/* ------------------------------------------------------------------ */
+
+typedef struct qparam
+{
+	const char *key;
+	size_t		key_len;
+	const char *val;			/* raw, still percent-encoded */
+	size_t		val_len;
+} qparam;
+
+#define QPARAM_MAX 64
+
+/* Split a query on "&"; empty pieces (a trailing "&") are skipped. */
+static int
+params(const char *q, size_t n, qparam *out, int max)
+{
+	const char *end = q + n;
+	int			k = 0;
+
+	while (q < end && k < max)
+	{
+		const char *amp = memchr(q, '&', (size_t) (end - q));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(q, '=', (size_t) (stop - q));
+
+		if (stop > q)
+		{
+			out[k].key = q;
+			out[k].key_len = (size_t) ((eq ? eq : stop) - q);
+			out[k].val = eq ? eq + 1 : stop;
+			out[k].val_len = eq ? (size_t) (stop - eq - 1) : 0;
+			k++;
+		}
+		q = amp ? amp + 1 : end;
+	}
+	return k;
+}
+
+static const qparam *
+param(const qparam *ps, int n, const char *key)
+{
+	for (int i = 0; i < n; i++)
+		if (qr_ascii_casecmp(ps[i].key, ps[i].key_len, key, strlen(key)) == 0)
+			return &ps[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Names                                                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct pname
+{
+	const char *key;
+	const char *name;
+} pname;
+
+/* NPCI UPI linking specification parameters */
+static const pname upi_names[] = {
+	{"pa", "Payee VPA"}, {"pn", "Payee Name"}, {"am", "Amount"},
+	{"mam", "Minimum Amount"}, {"cu", "Currency"}, {"tn", "Transaction Note"},
+	{"tr", "Transaction Reference"}, {"tid", "Transaction Id"},
+	{"mc", "Merchant Category Code"}, {"url", "Reference URL"},
+	{"mode", "Initiation Mode"}, {"purpose", "Purpose Code"},
+	{"orgid", "Originating Organisation Id"}, {"sign", "Signature"},
+	{NULL, NULL}
+};
+
+/* BezahlCode URL parameters */
+static const pname bc_names[] = {
+	{"name", "Name"}, {"iban", "IBAN"}, {"bic", "BIC"}, {"account", "Account Number"},
+	{"bnc", "Bank Code"}, {"amount", "Amount"}, {"currency", "Currency"},
+	{"reason", "Reason"}, {"executiondate", "Execution Date"},
+	{"separeference", "SEPA Reference"}, {"creditorid", "Creditor Id"},
+	{"mandateid", "Mandate Id"}, {"dateofsignature", "Date of Signature"},
+	{"periodictimeunit", "Periodic Time Unit"},
+	{"periodictimeunitrotation", "Periodic Time Unit Rotation"},
+	{"periodicfirstexecutiondate", "Periodic First Execution Date"},
+	{"periodiclastexecutiondate", "Periodic Last Execution Date"},
+	{NULL, NULL}
+};
+
+static const char *
+name_of(const pname *t, const char *key, size_t n, const char *dflt)
+{
+	for (; t->key; t++)
+		if (qr_ascii_casecmp(t->key, strlen(t->key), key, n) == 0)
+			return t->name;
+	return dflt;
+}
+
+/* BezahlCode authorities (QRCoder BezahlCode.AuthorityType) */
+static const char *const bc_authorities[] = {
+	"singlepayment", "singlepaymentsepa", "singledirectdebit",
+	"singledirectdebitsepa", "periodicsinglepayment",
+	"periodicsinglepaymentsepa", "contact", "contact_v2", NULL
+};
+
+/* ------------------------------------------------------------------ */
+/* Validation                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct vctx
+{
+	const char *buf;
+	qr_error   *err;
+	qr_finding_fn report;
+	void	   *arg;
+	const char *fmtname;
+	char		dec[QR_MAX_BYTES + 1];	/* a decoded value */
+} vctx;
+
+/*
+ * Check the characters of [s, s+n) of one URL component; lenient (UPI and
+ * BezahlCode query values, where real codes carry raw spaces and letters
+ * outside ASCII) turns those into a warning.
+ */
+static qr_errcode
+check_chars(vctx *c, const char *s, size_t n, const char *what, int lenient)
+{
+	int			warned = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned char ch = (unsigned char) s[i];
+
+		if (uri_char(ch))
+			continue;
+		if (lenient && (ch == ' ' || ch >= 0x80))
+		{
+			if (!warned)
+				qr_notef(c->report, c->arg, QR_SEV_WARNING, "",
+						 "%s holds a %s that RFC 3986 wants percent-encoded",
+						 what, ch == ' ' ? "space" : "non-ASCII character");
+			warned = 1;
+			continue;
+		}
+		if (ch < 0x20 || ch == 0x7F)
+			return qr_fail(c->err, QR_ERR_VALUE, c->buf, s + i, "", c->fmtname,
+						   "control character 0x%02X in the %s", ch, what);
+		if (ch >= 0x80)
+			return qr_fail(c->err, QR_ERR_VALUE, c->buf, s + i, "", c->fmtname,
+						   "character outside ASCII in the %s; URLs carry it percent-encoded",
+						   what);
+		return qr_fail(c->err, QR_ERR_VALUE, c->buf, s + i, "", c->fmtname,
+					   "character '%c' is not allowed in the %s (RFC 3986 §2)", ch, what);
+	}
+	return QR_OK;
+}
+
+/* Percent-decode into c->dec and check the result is UTF-8 text. */
+static long
+decode(vctx *c, const char *s, size_t n, const char *what, qr_errcode *rc)
+{
+	const char *bad = NULL;
+	long		dn = qr_pct_decode(s, n, c->dec, &bad);
+	int			ascii;
+
+	*rc = QR_OK;
+	if (dn < 0)
+	{
+		*rc = qr_fail(c->err, QR_ERR_VALUE, c->buf, bad, "", c->fmtname,
+					  "\"%%\" in the %s is not followed by two hex digits", what);
+		return -1;
+	}
+	if (qr_utf8_check(c->dec, (size_t) dn, &ascii) >= 0)
+	{
+		*rc = qr_fail(c->err, QR_ERR_ENCODING, c->buf, s, "", c->fmtname,
+					  "the %s decodes to bytes that are not UTF-8 text (or a NUL)", what);
+		return -1;
+	}
+	c->dec[dn] = '\0';
+	return dn;
+}
+
+static qr_errcode
+check_params(vctx *c, const qparam *ps, int n, int lenient, const char *kind)
+{
+	qr_errcode	rc;
+	char		what[96];
+
+	for (int i = 0; i < n; i++)
+	{
+		snprintf(what, sizeof(what), "%s %.*s", kind, (int) (ps[i].key_len > 40 ? 40 : ps[i].key_len), ps[i].key);
+		if (ps[i].key_len == 0)
+			return qr_fail(c->err, QR_ERR_VALUE, c->buf, ps[i].key, "", c->fmtname,
+						   "a query parameter has no name");
+		if ((rc = check_chars(c, ps[i].key, ps[i].key_len, what, 0)) != QR_OK)
+			return rc;
+		if ((rc = check_chars(c, ps[i].val, ps[i].val_len, what, lenient)) != QR_OK)
+			return rc;
+		decode(c, ps[i].val, ps[i].val_len, what, &rc);
+		if (rc != QR_OK)
+			return rc;
+		if (lenient)
+			for (int j = 0; j < i; j++)
+				if (qr_ascii_casecmp(ps[j].key, ps[j].key_len, ps[i].key, ps[i].key_len) == 0)
+					return qr_fail(c->err, QR_ERR_DUPLICATE, c->buf, ps[i].key, "", c->fmtname,
+								   "%s occurs twice", what);
+	}
+	return QR_OK;
+}
+
+/* A parameter's decoded value into c->dec; -1 when absent. */
+static long
+pvalue(vctx *c, const qparam *ps, int n, const char *key, const qparam **where)
+{
+	const qparam *p = param(ps, n, key);
+	qr_errcode	rc;
+
+	if (where)
+		*where = p;
+	if (p == NULL)
+		return -1;
+	return decode(c, p->val, p->val_len, key, &rc);
+}
+
+static int
+vpa_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		(ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
+}
+
+static qr_errcode
+validate_upi(vctx *c, const url_parts *u)
+{
+	qparam		ps[QPARAM_MAX];
+	int			n;
+	const qparam *at;
+	long		dn;
+	long long	cents;
+	qr_errcode	rc;
+	static const char *const amounts[] = {"am", "mam", NULL};
+
+	if (qr_ascii_casecmp(u->auth, u->auth_len, "pay", 3) != 0 || u->has_path)
+		return qr_fail(c->err, QR_ERR_FORMAT, c->buf, u->auth, "", c->fmtname,
+					   "only upi://pay links are payment codes");
+	if (!u->has_query || u->query_len == 0)
+		return qr_fail(c->err, QR_ERR_MISSING, c->buf, NULL, "pa", c->fmtname,
+					   "the link has no parameters; pa (payee VPA) and pn (payee name) are mandatory");
+	n = params(u->query, u->query_len, ps, QPARAM_MAX);
+	if ((rc = check_params(c, ps, n, 1, "parameter")) != QR_OK)
+		return rc;
+	dn = pvalue(c, ps, n, "pa", &at);
+	if (dn < 0)
+		return qr_fail(c->err, QR_ERR_MISSING, c->buf, NULL, "pa", "upi parameter pa",
+					   "the payee VPA is mandatory");
+	{
+		const char *atsign = memchr(c->dec, '@', (size_t) dn);
+		int			ok = atsign != NULL && atsign > c->dec && atsign < c->dec + dn - 1;
+
+		for (long i = 0; ok && i < dn; i++)
+			ok = c->dec + i == atsign || vpa_char(c->dec[i]);
+		if (!ok)
+			return qr_fail(c->err, QR_ERR_VALUE, c->buf, at->val, "pa", "upi parameter pa",
+						   "\"%.60s\" is not a VPA (handle@psp of letters, digits, \".\", \"-\", \"_\")",
+						   c->dec);
+	}
+	if (pvalue(c, ps, n, "pn", &at) < 0)
+		return qr_fail(c->err, QR_ERR_MISSING, c->buf, NULL, "pn", "upi parameter pn",
+					   "the payee name is mandatory");
+	for (int k = 0; amounts[k]; k++)
+	{
+		dn = pvalue(c, ps, n, amounts[k], &at);
+		if (dn >= 0 && (!qr_decimal_parse(c->dec, (size_t) dn, '.', 2, &cents) || cents == 0))
+			return qr_fail(c->err, QR_ERR_VALUE, c->buf, at->val, amounts[k],
+						   amounts[k][0] == 'a' ? "upi parameter am" : "upi parameter mam",
+						   "\"%.30s\" is not a positive amount with at most 2 decimals", c->dec);
+	}
+	dn = pvalue(c, ps, n, "cu", &at);
+	if (dn >= 0)
+	{
+		if (dn != 3 || c->dec[0] < 'A' || c->dec[0] > 'Z' || c->dec[1] < 'A' ||
+			c->dec[1] > 'Z' || c->dec[2] < 'A' || c->dec[2] > 'Z')
+			return qr_fail(c->err, QR_ERR_VALUE, c->buf, at->val, "cu", "upi parameter cu",
+						   "\"%.30s\" is not an ISO 4217 currency code", c->dec);
+		if (memcmp(c->dec, "INR", 3) != 0)
+			qr_notef(c->report, c->arg, QR_SEV_WARNING, "cu",
+					 "UPI settles in INR; this link names %s", c->dec);
+	}
+	dn = pvalue(c, ps, n, "mc", &at);
+	if (dn >= 0 && (dn != 4 || !qr_all_digits(c->dec, 4)))
+		return qr_fail(c->err, QR_ERR_VALUE, c->buf, at->val, "mc", "upi parameter mc",
+					   "\"%.30s\" is not a 4-digit merchant category code (ISO 18245)", c->dec);
+	return QR_OK;
+}
+
+static int
+bc_is_payment(const url_parts *u)
+{
+	return !qr_ascii_prefix(u->auth, u->auth_len, "contact");
+}
+
+static int
+bc_is_sepa(const url_parts *u)
+{
+	return u->auth_len >= 4 &&
+		qr_ascii_casecmp(u->auth + u->auth_len - 4, 4, "sepa", 4) == 0;
+}
+
+static qr_errcode
+validate_bezahlcode(vctx *c, const url_parts *u)
+{
+	qparam		ps[QPARAM_MAX];
+	int			n,
+				known = 0;
+	const qparam *at;
+	long		dn;
+	long long	cents;
+	qr_errcode	rc;
+	static const char *const dates[] = {"executiondate", "periodicfirstexecutiondate",
+	"periodiclastexecutiondate", "dateofsignature", NULL};
+
+	for (int k = 0; bc_authorities[k]; k++)
+		if (qr_ascii_casecmp(u->auth, u->auth_len, bc_authorities[k],
+							 strlen(bc_authorities[k])) == 0)
+			known = 1;
+	if (!known || u->has_path)
+		return qr_fail(c->err, QR_ERR_FORMAT, c->buf, u->auth, "authority", c->fmtname,
+					   "\"%.*s\" is not a BezahlCode authority (singlepayment, singlepaymentsepa, singledirectdebit, singledirectdebitsepa, periodicsinglepayment, periodicsinglepaymentsepa, contact, contact_v2)",
+					   (int) (u->auth_len > 40 ? 40 : u->auth_len), u->auth);
+	n = u->has_query ? params(u->query, u->query_len, ps, QPARAM_MAX) : 0;
+	if ((rc = check_params(c, ps, n, 1, "parameter")) != QR_OK)
+		return rc;
+	if (pvalue(c, ps, n, "name", &at) <= 0)
+		return qr_fail(c->err, QR_ERR_MISSING, c->buf, NULL, "name", "bezahlcode parameter name",
+					   "the name is mandatory");
+	if (!bc_is_payment(u))
+		return QR_OK;
+	if (bc_is_sepa(u))
+	{
+		dn = pvalue(c, ps, n, "iban", &at);
+		if (dn < 0)
+			return qr_fail(c->err, QR_ERR_MISSING, c->buf, NULL, "iban", "bezahlcode parameter iban",
+						   "a SEPA BezahlCode needs the payee's IBAN");
+		if (!qr_iban_valid(c->dec, (size_t) dn))
+			return qr_fail(c->err, QR_ERR_VALUE, c->buf, at->val, "iban", "bezahlcode parameter iban",
+						   "\"%.40s\" is not a valid IBAN (ISO 13616: country, check digits, mod 97)",
+						   c->dec);
+	}
+	else if (pvalue(c, ps, n, "account", &at) < 0 || pvalue(c, ps, n, "bnc", &at) < 0)
+		return qr_fail(c->err, QR_ERR_MISSING, c->buf, NULL, "account", "bezahlcode parameters",
+					   "a non-SEPA BezahlCode needs account and bnc (bank code)");
+	dn = pvalue(c, ps, n, "amount", &at);
+	if (dn >= 0 && !qr_decimal_parse(c->dec, (size_t) dn, ',', 2, &cents))
+		return qr_fail(c->err, QR_ERR_VALUE, c->buf, at->val, "amount", "bezahlcode parameter amount",
+					   "\"%.30s\" is not an amount (digits, decimal comma, at most 2 decimals)",
+					   c->dec);
+	dn = pvalue(c, ps, n, "currency", &at);
+	if (dn >= 0 && (dn != 3 || !qr_all_alnum(c->dec, 3) || qr_all_digits(c->dec, 3)))
+		return qr_fail(c->err, QR_ERR_VALUE, c->buf, at->val, "currency", "bezahlcode parameter currency",
+					   "\"%.30s\" is not an ISO 4217 currency code", c->dec);
+	for (int k = 0; dates[k]; k++)
+	{
+		dn = pvalue(c, ps, n, dates[k], &at);
+		if (dn >= 0 && !qr_date_valid(c->dec, (size_t) dn, 0))
+			return qr_fail(c->err, QR_ERR_VALUE, c->buf, at->val, dates[k], "bezahlcode parameter",
+						   "%s \"%.30s\" is not a date written DDMMYYYY", dates[k], c->dec);
+	}
+	return QR_OK;
+}
+
+static int
+host_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		(ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+}
+
+/* Host and port of an http(s) authority; userinfo refused. */
+static qr_errcode
+check_authority(vctx *c, const url_parts *u, size_t *hostlen)
+{
+	const char *colon;
+	size_t		hn;
+
+	if (memchr(u->auth, '@', u->auth_len))
+		return qr_fail(c->err, QR_ERR_VALUE, c->buf, u->auth, "host", c->fmtname,
+					   "the URL carries userinfo before \"@\", so its real host is not the one it starts with; payment URLs never do");
+	colon = memchr(u->auth, ':', u->auth_len);
+	hn = colon ? (size_t) (colon - u->auth) : u->auth_len;
+	if (hn == 0)
+		return qr_fail(c->err, QR_ERR_MISSING, c->buf, u->auth, "host", c->fmtname,
+					   "the URL has no host");
+	for (size_t i = 0; i < hn; i++)
+		if (!host_char(u->auth[i]) || (u->auth[i] == '.' && (i == 0 || u->auth[i - 1] == '.')))
+			return qr_fail(c->err, QR_ERR_VALUE, c->buf, u->auth + i, "host", c->fmtname,
+						   "the host \"%.*s\" is not a DNS name or IPv4 address",
+						   (int) (hn > 60 ? 60 : hn), u->auth);
+	if (colon)
+	{
+		size_t		pn = u->auth_len - hn - 1;
+		long		port = 0;
+
+		if (pn == 0 || pn > 5 || !qr_all_digits(colon + 1, pn))
+			return qr_fail(c->err, QR_ERR_VALUE, c->buf, colon, "port", c->fmtname,
+						   "the port is not a number");
+		for (size_t i = 0; i < pn; i++)
+			port = port * 10 + (colon[1 + i] - '0');
+		if (port == 0 || port > 65535)
+			return qr_fail(c->err, QR_ERR_VALUE, c->buf, colon, "port", c->fmtname,
+						   "port %ld is out of range", port);
+	}
+	*hostlen = hn;
+	return QR_OK;
+}
+
+static int
+host_is(const url_parts *u, size_t hn, const char *host)
+{
+	return qr_ascii_casecmp(u->auth, hn, host, strlen(host)) == 0;
+}
+
+static qr_errcode
+validate_url(vctx *c, const url_parts *u)
+{
+	qr_errcode	rc;
+	size_t		hn = 0;
+	int			https = qr_ascii_casecmp(u->scheme, u->scheme_len, "https", 5) == 0;
+	int			http = qr_ascii_casecmp(u->scheme, u->scheme_len, "http", 4) == 0;
+
+	if (https || http)
+	{
+		if ((rc = check_authority(c, u, &hn)) != QR_OK)
+			return rc;
+		if ((rc = check_chars(c, u->path, u->path_len, "path", 0)) != QR_OK ||
+			(rc = check_chars(c, u->query, u->query_len, "query", 0)) != QR_OK ||
+			(rc = check_chars(c, u->frag, u->frag_len, "fragment", 0)) != QR_OK)
+			return rc;
+		if (host_is(u, hn, "qr.alipay.com"))
+		{
+			if (u->path_len == 0)
+				return qr_fail(c->err, QR_ERR_MISSING, c->buf, NULL, "path", "url (Alipay)",
+							   "an Alipay code URL carries the code after https://qr.alipay.com/");
+		}
+		else if (host_is(u, hn, "qr.95516.com"))
+		{
+			const char *slash = u->has_path ? memchr(u->path, '/', u->path_len) : NULL;
+
+			if (slash == NULL || slash - u->path != 8 || !qr_all_digits(u->path, 8) ||
+				slash == u->path + u->path_len - 1)
+				return qr_fail(c->err, QR_ERR_VALUE, c->buf, u->has_path ? u->path : NULL,
+							   "path", "url (UnionPay)",
+							   "not a UnionPay payment code: those are https://qr.95516.com/<8-digit institution code>/<code>");
+		}
+		else
+			return QR_OK;
+		if (http)
+			qr_notef(c->report, c->arg, QR_SEV_WARNING, "scheme",
+					 "the provider publishes its codes over https, this one is http");
+		return QR_OK;
+	}
+	if (qr_ascii_casecmp(u->scheme, u->scheme_len, "wxp", 3) == 0)
+	{
+		if (u->auth_len == 0)
+			return qr_fail(c->err, QR_ERR_MISSING, c->buf, NULL, "path", "url (WeChat Pay)",
+						   "wxp:// carries the collection code token after \"wxp://\"");
+		for (size_t i = 0; i < u->auth_len; i++)
+			if (!vpa_char(u->auth[i]) || u->auth[i] == '.')
+				return qr_fail(c->err, QR_ERR_VALUE, c->buf, u->auth + i, "path", "url (WeChat Pay)",
+							   "character '%c' cannot occur in a wxp:// code token", u->auth[i]);
+		if (u->has_path || u->has_query || u->has_frag)
+			return qr_fail(c->err, QR_ERR_VALUE, c->buf, u->auth + u->auth_len, "path",
+						   "url (WeChat Pay)", "a wxp:// code is the token alone");
+		return QR_OK;
+	}
+	/* weixin: */
+	if (qr_ascii_casecmp(u->auth, u->auth_len, "wxpay", 5) != 0 ||
+		qr_ascii_casecmp(u->path, u->path_len, "bizpayurl", 9) != 0 || !u->has_query)
+		return qr_fail(c->err, QR_ERR_FORMAT, c->buf, u->auth, "path", "url (WeChat Pay)",
+					   "the only weixin:// payment code is weixin://wxpay/bizpayurl?...");
+	if ((rc = check_chars(c, u->query, u->query_len, "query", 0)) != QR_OK ||
+		(rc = check_chars(c, u->frag, u->frag_len, "fragment", 0)) != QR_OK)
+		return rc;
+	{
+		qparam		ps[QPARAM_MAX];
+		int			n = params(u->query, u->query_len, ps, QPARAM_MAX);
+		const qparam *pr = param(ps, n, "pr"),
+				   *prod = param(ps, n, "product_id");
+
+		if ((rc = check_params(c, ps, n, 0, "query parameter")) != QR_OK)
+			return rc;
+		if ((pr == NULL || pr->val_len == 0) && (prod == NULL || prod->val_len == 0))
+			return qr_fail(c->err, QR_ERR_MISSING, c->buf, u->query, "query.pr", "url (WeChat Pay)",
+						   "a bizpayurl code carries pr (Native order) or product_id (static form)");
+	}
+	return QR_OK;
+}
+
+qr_errcode
+qr_url_validate(qr_fmt fmt, const char *buf, size_t len, qr_error *err,
+				qr_finding_fn report, void *arg)
+{
+	vctx		c;
+	url_parts	u;
+	const char *colon = memchr(buf, ':', len);
+
+	c.buf = buf;
+	c.err = err;
+	c.report = report;
+	c.arg = arg;
+	c.fmtname = qr_format_name(fmt);
+	if (len < (size_t) (colon - buf) + 3 || colon[1] != '/' || colon[2] != '/')
+		return qr_fail(err, QR_ERR_FORMAT, buf, colon, "", c.fmtname,
+					   "the scheme must be followed by \"//\"");
+	split(buf, len, &u);
+	switch (fmt)
+	{
+		case QR_FORMAT_UPI:
+			return validate_upi(&c, &u);
+		case QR_FORMAT_BEZAHLCODE:
+			return validate_bezahlcode(&c, &u);
+		default:
+			return validate_url(&c, &u);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Fields                                                              */
+/* ------------------------------------------------------------------ */
+
+static int
+emit_lower(qr_field_fn fn, void *arg, const char *path, const char *name,
+		   const char *s, size_t n)
+{
+	char		low[QR_MAX_BYTES + 1];
+
+	for (size_t i = 0; i < n; i++)
+		low[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char) (s[i] + 32) : s[i];
+	return qr_emit(fn, arg, path, name, low, n, 1, 0);
+}
+
+static int
+emit_params(qr_field_fn fn, void *arg, const char *prefix, const pname *names,
+			const url_parts *u)
+{
+	qparam		ps[QPARAM_MAX];
+	int			n = params(u->query, u->query_len, ps, QPARAM_MAX);
+	char		dec[QR_MAX_BYTES + 1];
+	char		path[96];
+
+	for (int i = 0; i < n; i++)
+	{
+		long		dn = qr_pct_decode(ps[i].val, ps[i].val_len, dec, NULL);
+		int			ascii;
+		qr_field	f;
+
+		/* a value that does not decode to UTF-8 text is shown as written */
+		if (dn < 0 || qr_utf8_check(dec, (size_t) dn, &ascii) >= 0)
+		{
+			memcpy(dec, ps[i].val, ps[i].val_len);
+			dn = (long) ps[i].val_len;
+		}
+
+		snprintf(path, sizeof(path), "%s%.*s", prefix,
+				 (int) (ps[i].key_len > 80 ? 80 : ps[i].key_len), ps[i].key);
+		f.path = path;
+		f.name = names ? name_of(names, ps[i].key, ps[i].key_len, "Parameter") : "Query Parameter";
+		f.value = dec;
+		f.value_len = (size_t) dn;
+		f.depth = prefix[0] ? 2 : 1;
+		f.container = 0;
+		f.repeated = 1;
+		if (fn(arg, &f))
+			return 1;
+	}
+	return 0;
+}
+
+int
+qr_url_fields(qr_fmt fmt, const char *buf, size_t len, qr_field_fn fn, void *arg)
+{
+	url_parts	u;
+
+	split(buf, len, &u);
+	if (fmt == QR_FORMAT_UPI)
+		return emit_params(fn, arg, "", upi_names, &u);
+	if (fmt == QR_FORMAT_BEZAHLCODE)
+	{
+		if (emit_lower(fn, arg, "authority", "Authority", u.auth, u.auth_len))
+			return 1;
+		return emit_params(fn, arg, "", bc_names, &u);
+	}
+	if (emit_lower(fn, arg, "scheme", "Scheme", u.scheme, u.scheme_len))
+		return 1;
+	if (qr_ascii_prefix(u.scheme, u.scheme_len, "http"))
+	{
+		const char *colon = memchr(u.auth, ':', u.auth_len);
+		size_t		hn = colon ? (size_t) (colon - u.auth) : u.auth_len;
+
+		if (emit_lower(fn, arg, "host", "Host", u.auth, hn))
+			return 1;
+		if (colon && qr_emit(fn, arg, "port", "Port", colon + 1, u.auth_len - hn - 1, 1, 0))
+			return 1;
+		if (u.path_len && qr_emit(fn, arg, "path", "Path", u.path, u.path_len, 1, 0))
+			return 1;
+	}
+	else
+	{
+		/* no host in wxp:// and weixin://: everything up to "?" is the path */
+		size_t		pn = u.auth_len + (u.has_path ? 1 + u.path_len : 0);
+
+		if (pn && qr_emit(fn, arg, "path", "Path", u.auth, pn, 1, 0))
+			return 1;
+	}
+	if (u.query_len)
+	{
+		if (qr_emit(fn, arg, "query", "Query", u.query, u.query_len, 1, 1))
+			return 1;
+		if (emit_params(fn, arg, "query.", NULL, &u))
+			return 1;
+	}
+	if (u.has_frag && u.frag_len &&
+		qr_emit(fn, arg, "fragment", "Fragment", u.frag, u.frag_len, 1, 0))
+		return 1;
+	return 0;
+}
