@@ -9,17 +9,23 @@ OBJS       = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 # sql/ holds both the install scripts and the regression inputs
 DATA       = $(wildcard sql/qrpay--*.sql)
-REGRESS    = qrpay_type qrpay_vectors qrpay_access qrpay_index qrpay_errors
+REGRESS    = qrpay_type qrpay_vectors qrpay_access qrpay_formats qrpay_providers qrpay_index qrpay_errors
 REGRESS_OPTS = --load-extension=qrpay
+# isolation specs and their expected output live under test/isolation
+ISOLATION  = qrpay_catalog
+ISOLATION_OPTS = --load-extension=qrpay --inputdir=test/isolation
 
 PG_CPPFLAGS = -I$(srcdir)/src/core
 PG_CFLAGS   = -std=gnu99 -fno-semantic-interposition -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
-EXTRA_CLEAN = test/build
+EXTRA_CLEAN = test/build output_iso
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: every object depends on every header
+$(OBJS): $(wildcard src/core/*.h src/*.h)
 
 # ---------------------------------------------------------------------
 # Server-less tests of src/core: unit tests and fuzzers (see test/run)

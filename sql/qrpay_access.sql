@@ -42,13 +42,27 @@ WHERE path LIKE '62%';
 -- jsonb: tag ids as keys, templates as nested objects
 SELECT jsonb_pretty(qr_to_jsonb(code)) FROM loaded WHERE id = 'pix-utils-dynamic_test_emv';
 SELECT qr_to_jsonb(code) -> '64' ->> '01' AS khmer_name FROM loaded WHERE id = 'kh-khqr-acleda_with_language';
--- every object qr_tags lists is in the jsonb at the same path
-SELECT count(*) AS mismatches
-FROM loaded l, qr_tags(l.code) t
-WHERE NOT (
-    CASE WHEN jsonb_typeof(qr_to_jsonb(l.code) #> string_to_array(t.path, '.')) = 'object'
-         THEN true
-         ELSE qr_to_jsonb(l.code) #>> string_to_array(t.path, '.') = t.value END);
+-- every field qr_tags lists is in the jsonb at the same path (a CPM
+-- code's repeated application templates 61 are a jsonb array: their
+-- fields are looked up in the element of the same rank)
+SELECT count(*) AS fields,
+       count(*) FILTER (WHERE NOT coalesce(
+           CASE WHEN jsonb_typeof(j #> p) = 'object' THEN true ELSE j #>> p = t.value END, false))
+       AS mismatches
+FROM loaded l,
+     LATERAL (SELECT qr_to_jsonb(l.code) AS j) x,
+     LATERAL (SELECT t.*, count(*) FILTER (WHERE t.path = '61') OVER (ORDER BY t.ord) AS rank61
+              FROM qr_tags(l.code) WITH ORDINALITY AS t(path, name, value, ord)) t,
+     LATERAL (SELECT CASE WHEN jsonb_typeof(j -> split_part(t.path, '.', 1)) = 'array'
+                          THEN array_cat(ARRAY[split_part(t.path, '.', 1), (t.rank61 - 1)::text],
+                                         (string_to_array(t.path, '.'))[2:])
+                          ELSE string_to_array(t.path, '.') END AS p) y
+WHERE t.path <> '61' OR jsonb_typeof(j -> '61') <> 'array';
+
+-- one jsonb array element per CPM application template
+SELECT l.id, jsonb_array_length(qr_to_jsonb(l.code) -> '61') AS templates,
+       (SELECT count(*) FROM qr_tags(l.code) t WHERE t.path = '61') AS tags
+FROM loaded l WHERE qr_format(l.code) = 'emv_cpm' ORDER BY 1;
 
 -- conformance: strict EMVCo deviations of accepted codes ...
 SELECT * FROM qr_conformance((SELECT payload FROM vectors WHERE id = 'th-promptpay-tax-id-number'));

@@ -2,9 +2,10 @@
  * qrpay_access.c — accessors for data teams: fields by path, named fields,
  * every tag as rows, and the jsonb view.
  *
- * Stored values were validated on the way in, so these only walk the TLV
- * (src/core qr_emv_get / qr_tlv_next); they never re-validate or compute a
- * CRC.  All are IMMUTABLE: the answer depends on the payload alone.
+ * Stored values were validated on the way in, so these only walk the
+ * fields (src/core qr_fields, qr_field_get, qr_semantic); they never
+ * re-validate or compute a CRC.  All are IMMUTABLE: the answer depends on
+ * the payload alone.
  */
 #include "postgres.h"
 
@@ -25,6 +26,7 @@ PG_FUNCTION_INFO_V1(qr_currency);
 PG_FUNCTION_INFO_V1(qr_amount);
 PG_FUNCTION_INFO_V1(qr_is_dynamic);
 PG_FUNCTION_INFO_V1(qr_reference);
+PG_FUNCTION_INFO_V1(qr_account);
 PG_FUNCTION_INFO_V1(qr_tags);
 PG_FUNCTION_INFO_V1(qr_to_jsonb);
 
@@ -40,26 +42,31 @@ getarg_qr(FunctionCallInfo fcinfo, int n, const char **buf, size_t *len)
 	return v;
 }
 
-/* Value at a fixed path, or NULL when the code has no such field. */
-static bool
-lookup(FunctionCallInfo fcinfo, const char *path, const char **val, size_t *vlen)
+/*
+ * A field with one meaning across formats (src/core qr_semantic), or NULL
+ * when the code has no such field.
+ */
+static text *
+semantic(FunctionCallInfo fcinfo, qr_sem sem)
 {
 	const char *buf;
 	size_t		len;
+	char	   *out = palloc(QR_VALUE_MAX);
+	long		n;
 
 	getarg_qr(fcinfo, 0, &buf, &len);
-	if (qr_detect_format(buf, len) != QR_FORMAT_EMV_MPM)
-		return false;
-	return qr_emv_get(buf, len, path, strlen(path), val, vlen) != 0;
+	n = qr_semantic(buf, len, sem, out, QR_VALUE_MAX);
+	if (n < 0)
+		return NULL;
+	return qrpay_text_from_utf8(out, (size_t) n);
 }
 
-#define RETURN_FIELD(path) \
+#define RETURN_SEMANTIC(sem) \
 	do { \
-		const char *val_; \
-		size_t		vlen_; \
-		if (!lookup(fcinfo, (path), &val_, &vlen_)) \
+		text	   *t_ = semantic(fcinfo, (sem)); \
+		if (t_ == NULL) \
 			PG_RETURN_NULL(); \
-		PG_RETURN_TEXT_P(qrpay_text_from_utf8(val_, vlen_)); \
+		PG_RETURN_TEXT_P(t_); \
 	} while (0)
 
 Datum
@@ -72,174 +79,147 @@ qr_format(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(qr_format_name(qr_detect_format(buf, len))));
 }
 
+/*
+ * The value at a path.  A path that no format can have is an error; a
+ * path the code's format does not have, or this code lacks, is NULL, so
+ * one query works over a column mixing formats.
+ */
 Datum
 qr_get(PG_FUNCTION_ARGS)
 {
 	text	   *path = PG_GETARG_TEXT_PP(1);
-	int			ids[QR_PATH_DEPTH];
-	const char *buf,
-			   *val;
-	size_t		len,
-				vlen;
+	const char *buf;
+	size_t		len;
+	char	   *out;
+	long		n;
 
-	if (qr_path_parse(VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path), ids) == 0)
+	if (!qr_path_valid(VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid payment_qr path \"%s\"", text_to_cstring(path)),
-				 errhint("A path is 2-digit tag ids joined by dots, at most %d deep: \"59\", \"26.00\", \"62.50.00\".",
-						 QR_PATH_DEPTH)));
+				 errhint("A path is 1 to 4 names of letters, digits, \"_\" or \"-\" joined by dots, EMVCo ids being 2 digits: \"59\", \"26.00\", \"62.50.00\", \"61.4F\", \"iban\", \"query.pr\".")));
 	getarg_qr(fcinfo, 0, &buf, &len);
-	if (qr_detect_format(buf, len) != QR_FORMAT_EMV_MPM ||
-		!qr_emv_get(buf, len, VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path), &val, &vlen))
+	out = palloc(QR_VALUE_MAX);
+	n = qr_field_get(buf, len, VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path), out, QR_VALUE_MAX);
+	if (n < 0)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(qrpay_text_from_utf8(val, vlen));
+	PG_RETURN_TEXT_P(qrpay_text_from_utf8(out, (size_t) n));
 }
 
 Datum
 qr_merchant_name(PG_FUNCTION_ARGS)
 {
-	RETURN_FIELD("59");
+	RETURN_SEMANTIC(QR_SEM_NAME);
 }
 
 Datum
 qr_merchant_city(PG_FUNCTION_ARGS)
 {
-	RETURN_FIELD("60");
+	RETURN_SEMANTIC(QR_SEM_CITY);
 }
 
 Datum
 qr_mcc(PG_FUNCTION_ARGS)
 {
-	RETURN_FIELD("52");
+	RETURN_SEMANTIC(QR_SEM_MCC);
 }
 
 Datum
 qr_country(PG_FUNCTION_ARGS)
 {
-	RETURN_FIELD("58");
+	RETURN_SEMANTIC(QR_SEM_COUNTRY);
 }
 
 Datum
 qr_reference(PG_FUNCTION_ARGS)
 {
-	RETURN_FIELD("62.05");
+	RETURN_SEMANTIC(QR_SEM_REFERENCE);
+}
+
+Datum
+qr_account(PG_FUNCTION_ARGS)
+{
+	RETURN_SEMANTIC(QR_SEM_ACCOUNT);
 }
 
 /*
- * ISO 4217 alphabetic code of tag 53.  A numeric code missing from the
- * table (a currency created after this release) comes back as the number,
- * so no payment silently loses its currency.
+ * ISO 4217 alphabetic code.  An EMVCo numeric code missing from the table
+ * (a currency created after this release) comes back as the number, so no
+ * payment silently loses its currency.
  */
 Datum
 qr_currency(PG_FUNCTION_ARGS)
 {
-	const char *val,
-			   *alpha;
-	size_t		vlen;
-
-	if (!lookup(fcinfo, "53", &val, &vlen))
-		PG_RETURN_NULL();
-	alpha = qr_iso4217_alpha(val, vlen);
-	if (alpha)
-		PG_RETURN_TEXT_P(cstring_to_text(alpha));
-	PG_RETURN_TEXT_P(qrpay_text_from_utf8(val, vlen));
+	RETURN_SEMANTIC(QR_SEM_CURRENCY);
 }
 
 Datum
 qr_amount(PG_FUNCTION_ARGS)
 {
-	const char *val;
-	size_t		vlen;
+	text	   *t = semantic(fcinfo, QR_SEM_AMOUNT);
 
-	if (!lookup(fcinfo, "54", &val, &vlen))
+	if (t == NULL)
 		PG_RETURN_NULL();
-	/* validated as digits with at most one "." (§4.7.5): numeric_in accepts it */
+	/* validated as digits with at most one "." on input: numeric_in accepts it */
 	PG_RETURN_DATUM(DirectFunctionCall3(numeric_in,
-										CStringGetDatum(pnstrdup(val, vlen)),
+										CStringGetDatum(text_to_cstring(t)),
 										ObjectIdGetDatum(InvalidOid),
 										Int32GetDatum(-1)));
 }
 
-/* Tag 01: 12 dynamic, 11 static; NULL when the code does not say. */
+/*
+ * EMVCo tag 01: 12 dynamic, 11 static; consumer-presented codes are
+ * one-time by nature; NULL when the code does not say.
+ */
 Datum
 qr_is_dynamic(PG_FUNCTION_ARGS)
 {
-	const char *val;
-	size_t		vlen;
+	const char *buf;
+	size_t		len;
+	int			d;
 
-	if (!lookup(fcinfo, "01", &val, &vlen))
+	getarg_qr(fcinfo, 0, &buf, &len);
+	d = qr_is_dynamic_code(buf, len);
+	if (d < 0)
 		PG_RETURN_NULL();
-	PG_RETURN_BOOL(vlen == 2 && val[1] == '2');
+	PG_RETURN_BOOL(d == 1);
 }
 
 /* ------------------------------------------------------------------ */
-/* Walking every tag                                                   */
+/* Walking every field                                                 */
 /* ------------------------------------------------------------------ */
-
-typedef void (*tag_visitor) (void *arg, const char *path, const int *ids, int depth,
-							 const qr_tlv *t, bool is_template);
-
-/*
- * Depth-first over every data object.  A template whose value does not
- * parse as TLV (opaque tokens in 62/50-99 accepted by validation) is
- * visited as a plain value.
- */
-static void
-walk_tags(const char *p, size_t n, const char *base, int *ids, int depth,
-		  tag_visitor visit, void *arg)
-{
-	qr_tlv_iter it;
-	qr_tlv		t;
-
-	qr_tlv_iter_init(&it, p, n, 0);
-	while (qr_tlv_next(&it, &t))
-	{
-		char		path[QR_PATH_MAX];
-		bool		tpl;
-
-		ids[depth] = t.id;
-		snprintf(path, sizeof(path), "%s%s%02d", base, depth ? "." : "", t.id);
-		tpl = depth + 1 < QR_PATH_DEPTH && qr_emv_is_template(ids, depth + 1) &&
-			qr_tlv_well_formed(t.value, t.value_bytes);
-		visit(arg, path, ids, depth + 1, &t, tpl);
-		if (tpl)
-			walk_tags(t.value, t.value_bytes, path, ids, depth + 1, visit, arg);
-	}
-}
 
 typedef struct tags_state
 {
 	ReturnSetInfo *rsinfo;
 } tags_state;
 
-static void
-put_tag(void *arg, const char *path, const int *ids, int depth,
-		const qr_tlv *t, bool is_template)
+static int
+put_tag(void *arg, const qr_field *f)
 {
 	tags_state *ts = arg;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 
-	values[0] = CStringGetTextDatum(path);
-	values[1] = CStringGetTextDatum(qr_emv_field_name(ids, depth));
-	values[2] = PointerGetDatum(qrpay_text_from_utf8(t->value, t->value_bytes));
+	values[0] = CStringGetTextDatum(f->path);
+	values[1] = CStringGetTextDatum(f->name);
+	values[2] = PointerGetDatum(qrpay_text_from_utf8(f->value, f->value_len));
 	tuplestore_putvalues(ts->rsinfo->setResult, ts->rsinfo->setDesc, values, nulls);
+	return 0;
 }
 
-/* Every data object as (path, name, value), templates before their parts. */
+/* Every field as (path, name, value), containers before their parts. */
 Datum
 qr_tags(PG_FUNCTION_ARGS)
 {
 	tags_state	ts;
 	const char *buf;
 	size_t		len;
-	int			ids[QR_PATH_DEPTH];
 
 	InitMaterializedSRF(fcinfo, 0);
 	ts.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	getarg_qr(fcinfo, 0, &buf, &len);
-	if (qr_detect_format(buf, len) == QR_FORMAT_EMV_MPM)
-		walk_tags(buf, len, "", ids, 0, put_tag, &ts);
+	qr_fields(buf, len, put_tag, &ts);
 	return (Datum) 0;
 }
 
@@ -263,62 +243,140 @@ push_string(JsonbParseState **st, JsonbIteratorToken tok, const char *s, size_t 
 	}
 	else
 	{
-		v.val.string.val = unconstify(char *, s);
+		/* pushJsonbValue keeps the pointer, not a copy */
+		v.val.string.val = pnstrdup(s, n);
 		v.val.string.len = (int) n;
 	}
 	pushJsonbValue(st, tok, &v);
 }
 
-/* One TLV level as a jsonb object keyed by 2-digit id; templates nest. */
-static void
-push_level(JsonbParseState **st, const char *p, size_t n, int *ids, int depth)
+#define JSON_DEPTH 8
+
+/*
+ * Builds nested objects from the field stream: a path's dotted prefix is
+ * its enclosing object (opened implicitly when no container field named
+ * it, as for the Swiss QR-bill's "creditor.name"), containers become
+ * objects, and a repeated container (EMVCo CPM application templates)
+ * becomes an array of objects.
+ */
+typedef struct json_state
 {
-	qr_tlv_iter it;
-	qr_tlv		t;
+	JsonbParseState *st;
+	int			depth;			/* open objects below the root */
+	size_t		prefix[JSON_DEPTH];	/* path length of each open object */
+	bool		in_array[JSON_DEPTH];	/* the object is an array element */
+	char		path[256];		/* path of the innermost open object */
+	char		last_key[JSON_DEPTH + 1][64];	/* last repeated container key per level */
+} json_state;
 
-	qr_tlv_iter_init(&it, p, n, 0);
-	while (qr_tlv_next(&it, &t))
+static void
+close_to(json_state *js, const char *path)
+{
+	while (js->depth > 0)
 	{
-		/* pushJsonbValue keeps the pointer, not a copy: one buffer per key */
-		char	   *key = psprintf("%02d", t.id);
+		size_t		pl = js->prefix[js->depth - 1];
 
-		ids[depth] = t.id;
-		push_string(st, WJB_KEY, key, 2, false);
-		if (depth + 1 < QR_PATH_DEPTH && qr_emv_is_template(ids, depth + 1) &&
-			qr_tlv_well_formed(t.value, t.value_bytes))
-		{
-			pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-			push_level(st, t.value, t.value_bytes, ids, depth + 1);
-			pushJsonbValue(st, WJB_END_OBJECT, NULL);
-		}
-		else
-			push_string(st, WJB_VALUE, t.value, t.value_bytes, true);
+		if (strncmp(path, js->path, pl) == 0 && path[pl] == '.')
+			break;
+		pushJsonbValue(&js->st, WJB_END_OBJECT, NULL);
+		js->depth--;
+		js->path[js->depth ? js->prefix[js->depth - 1] : 0] = '\0';
 	}
+}
+
+static void
+close_array_if(json_state *js, const char *key, bool repeated_container)
+{
+	char	   *last = js->last_key[js->depth];
+
+	if (last[0] && !(repeated_container && strcmp(last, key) == 0))
+	{
+		pushJsonbValue(&js->st, WJB_END_ARRAY, NULL);
+		last[0] = '\0';
+	}
+}
+
+static void
+open_object(json_state *js, const char *path, size_t pl)
+{
+	memcpy(js->path, path, pl);
+	js->path[pl] = '\0';
+	js->prefix[js->depth] = pl;
+	js->last_key[js->depth + 1][0] = '\0';
+	js->depth++;
+	pushJsonbValue(&js->st, WJB_BEGIN_OBJECT, NULL);
+}
+
+static int
+put_json(void *arg, const qr_field *f)
+{
+	json_state *js = arg;
+	const char *path = f->path;
+	const char *key;
+	size_t		base;
+
+	if (strlen(path) >= sizeof(js->path))
+		return 0;
+	/* arrays close when their level moves on */
+	close_to(js, path);
+	base = js->depth ? js->prefix[js->depth - 1] + 1 : 0;
+	/* implicit enclosing objects */
+	while (js->depth < JSON_DEPTH - 1)
+	{
+		const char *dot = strchr(path + base, '.');
+
+		if (dot == NULL)
+			break;
+		close_array_if(js, "", false);
+		push_string(&js->st, WJB_KEY, path + base, (size_t) (dot - (path + base)), false);
+		open_object(js, path, (size_t) (dot - path));
+		base = (size_t) (dot - path) + 1;
+	}
+	key = path + base;
+	if (f->container && f->repeated && strlen(key) < sizeof(js->last_key[0]))
+	{
+		char	   *last = js->last_key[js->depth];
+
+		if (strcmp(last, key) != 0)
+		{
+			close_array_if(js, key, true);
+			push_string(&js->st, WJB_KEY, key, strlen(key), false);
+			pushJsonbValue(&js->st, WJB_BEGIN_ARRAY, NULL);
+			strcpy(last, key);
+		}
+		open_object(js, path, strlen(path));
+		return 0;
+	}
+	close_array_if(js, key, false);
+	push_string(&js->st, WJB_KEY, key, strlen(key), false);
+	if (f->container && js->depth < JSON_DEPTH - 1)
+		open_object(js, path, strlen(path));
+	else
+		push_string(&js->st, WJB_VALUE, f->value, f->value_len, true);
+	return 0;
 }
 
 /*
  * {"format": "emv_mpm", "00": "01", "26": {"00": "br.gov.bcb.pix", ...}, ...}
- * Tag ids are keys at their level, templates are nested objects.
+ * Keys are the last part of each path, containers are nested objects.
  */
 Datum
 qr_to_jsonb(PG_FUNCTION_ARGS)
 {
-	JsonbParseState *st = NULL;
+	json_state *js = palloc0(sizeof(json_state));
 	JsonbValue *res;
 	const char *buf;
 	size_t		len;
-	qr_fmt		fmt;
-	int			ids[QR_PATH_DEPTH];
 	const char *fname;
 
 	getarg_qr(fcinfo, 0, &buf, &len);
-	fmt = qr_detect_format(buf, len);
-	fname = qr_format_name(fmt);
-	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	push_string(&st, WJB_KEY, "format", 6, false);
-	push_string(&st, WJB_VALUE, fname, strlen(fname), false);
-	if (fmt == QR_FORMAT_EMV_MPM)
-		push_level(&st, buf, len, ids, 0);
-	res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	fname = qr_format_name(qr_detect_format(buf, len));
+	pushJsonbValue(&js->st, WJB_BEGIN_OBJECT, NULL);
+	push_string(&js->st, WJB_KEY, "format", 6, false);
+	push_string(&js->st, WJB_VALUE, fname, strlen(fname), false);
+	qr_fields(buf, len, put_json, js);
+	close_to(js, "");
+	close_array_if(js, "", false);
+	res = pushJsonbValue(&js->st, WJB_END_OBJECT, NULL);
 	PG_RETURN_JSONB_P(JsonbValueToJsonb(res));
 }

@@ -227,8 +227,11 @@ sem_emv(const char *buf, size_t len, qr_sem sem, char *out, size_t cap)
 			path = "54";
 			break;
 		case QR_SEM_REFERENCE:
-			path = "62.05";
-			break;
+			/* "***" asks the app to prompt for the value (§4.8.1): no reference yet */
+			if (!qr_emv_get(buf, len, "62.05", 5, &val, &vlen) ||
+				(vlen == 3 && memcmp(val, "***", 3) == 0))
+				return -1;
+			return put(out, cap, val, vlen);
 		case QR_SEM_MCC:
 			path = "52";
 			break;
@@ -464,6 +467,20 @@ aid_cb(void *arg, const qr_field *f)
 	return 0;
 }
 
+/* A BIC identifier, copied (it may come from a decoded value). */
+static int
+add_bic(qr_ident *out, int n, int max, const char *s, size_t len)
+{
+	if (n >= max || len == 0 || len >= sizeof(out[0].hex))
+		return n;
+	memcpy(out[n].hex, s, len);
+	out[n].hex[len] = '\0';
+	out[n].kind = QR_ID_BIC;
+	out[n].value = out[n].hex;
+	out[n].len = len;
+	return n + 1;
+}
+
 static const char *const tag_ids[] = {
 	"00", "01", "02", "03", "04", "05", "06", "07", "08", "09",
 	"10", "11", "12", "13", "14", "15", "16", "17", "18", "19",
@@ -513,10 +530,17 @@ qr_identify(const char *buf, size_t len, qr_ident *out, int max, char country[3]
 					else if (((t.id >= 26 && t.id <= 51) || (t.id >= 80 && t.id <= 99)) &&
 							 sub_get(t.value, t.value_bytes, 0, &guid, &glen))
 					{
+						const char *bic;
+						size_t		blen;
+
 						out[n].kind = QR_ID_EMV_GUID;
 						out[n].value = guid;
 						out[n].len = glen;
 						n++;
+						/* QR Ph P2P: 01 is the receiving institution's BIC (REFERENCE §2) */
+						if (qr_ascii_casecmp(guid, glen, "com.p2pqrpay", 12) == 0 &&
+							sub_get(t.value, t.value_bytes, 1, &bic, &blen))
+							n = add_bic(out, n, max, bic, blen);
 					}
 				}
 				break;
@@ -550,6 +574,28 @@ qr_identify(const char *buf, size_t len, qr_ident *out, int max, char country[3]
 				out[n].value = buf;
 				out[n].len = len;
 				n++;
+			}
+			if (fmt == QR_FORMAT_BEZAHLCODE)
+			{
+				char		bic[QR_VALUE_MAX];
+				long		k = qr_field_get(buf, len, "bic", 3, bic, sizeof(bic));
+
+				if (k > 0)
+					n = add_bic(out, n, max, bic, (size_t) k);
+			}
+			break;
+		case QR_FORMAT_EPC:
+		case QR_FORMAT_SPAYD:
+			{
+				char		v[QR_VALUE_MAX];
+				long		k = qr_field_get(buf, len, fmt == QR_FORMAT_EPC ? "bic" : "ACC", 3,
+											 v, sizeof(v));
+				const char *plus;
+
+				if (fmt == QR_FORMAT_EPC && k > 0)
+					n = add_bic(out, n, max, v, (size_t) k);
+				else if (k > 0 && (plus = memchr(v, '+', (size_t) k)) != NULL)
+					n = add_bic(out, n, max, plus + 1, (size_t) (k - (plus + 1 - v)));
 			}
 			break;
 		default:

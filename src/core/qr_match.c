@@ -13,7 +13,7 @@
 #include "qr_fmt.h"
 
 static const char *const kind_names[QR_IDKIND_MAX + 1] = {
-	NULL, "format", "emv_tag", "emv_guid", "cpm_aid", "url", "payment_code"
+	NULL, "format", "emv_tag", "emv_guid", "cpm_aid", "url", "payment_code", "bic"
 };
 
 const char *

@@ -159,6 +159,7 @@ qr_spayd_validate(const char *buf, size_t len, qr_error *err,
 		if (qr_utf8_check(dec, (size_t) dn, &ascii) >= 0)
 			return qr_fail(err, QR_ERR_ENCODING, buf, ps[i].val, "", where,
 						   "the value decodes to bytes that are not UTF-8 text (or a NUL)");
+		dec[dn] = '\0';
 		if (k == NULL)
 			continue;
 		if (qr_utf8_count(dec, dec + dn) > k->maxchars)

@@ -40,15 +40,15 @@ qr_fail(qr_error *err, qr_errcode code, const char *buf, const char *at,
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	if (where && *where && err->offset >= 0)
-		snprintf(err->message, sizeof(err->message), "%.80s at offset %d: %.160s",
+		snprintf(err->message, sizeof(err->message), "%.80s at offset %d: %.280s",
 				 where, err->offset, what);
 	else if (where && *where)
-		snprintf(err->message, sizeof(err->message), "%.80s: %.160s", where, what);
+		snprintf(err->message, sizeof(err->message), "%.80s: %.290s", where, what);
 	else if (err->offset >= 0)
-		snprintf(err->message, sizeof(err->message), "at offset %d: %.160s",
+		snprintf(err->message, sizeof(err->message), "at offset %d: %.340s",
 				 err->offset, what);
 	else
-		snprintf(err->message, sizeof(err->message), "%.200s", what);
+		snprintf(err->message, sizeof(err->message), "%.370s", what);
 	sanitize(err->message);
 	return code;
 }

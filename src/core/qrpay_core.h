@@ -240,10 +240,11 @@ typedef enum qr_idkind
 	QR_ID_EMV_GUID = 3,			/* sub-00 of a template 26-51 or 80-99 */
 	QR_ID_CPM_AID = 4,			/* a CPM ADF name (4F) in hex */
 	QR_ID_URL = 5,				/* the whole URL */
-	QR_ID_PAYMENT_CODE = 6		/* the digits of a consumer code */
+	QR_ID_PAYMENT_CODE = 6,		/* the digits of a consumer code */
+	QR_ID_BIC = 7				/* the payee bank's BIC (QR Ph, EPC, SPAYD, BezahlCode) */
 } qr_idkind;
 
-#define QR_IDKIND_MAX 6
+#define QR_IDKIND_MAX 7
 
 extern const char *qr_idkind_name(qr_idkind k);
 /* 0 when s names no kind */
@@ -254,7 +255,7 @@ typedef struct qr_ident
 	qr_idkind	kind;
 	const char *value;			/* into the payload, or into hex below */
 	size_t		len;
-	char		hex[33];		/* CPM AIDs (5-16 bytes) as hex */
+	char		hex[33];		/* CPM AIDs (5-16 bytes) as hex; BICs */
 } qr_ident;
 
 #define QR_IDENT_MAX 100

@@ -10,7 +10,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qrpay;
 
-SELECT plan(155);
+SELECT plan(184);
 
 -- Every member of the extension: catalog, object id, description.
 CREATE TEMP VIEW ext_member AS
@@ -33,22 +33,34 @@ SELECT has_type('payment_qr', 'type payment_qr exists');
 
 SELECT results_eq(
     $$SELECT catalog::text, count(*) FROM ext_member GROUP BY 1 ORDER BY 1$$,
-    $$VALUES ('pg_cast', 1::bigint), ('pg_opclass', 2), ('pg_operator', 6),
-             ('pg_opfamily', 2), ('pg_proc', 30), ('pg_type', 1)$$,
-    'extension members: 1 type, 30 functions, 6 operators, 2 opclasses (+2 opfamilies), 1 cast');
+    $$VALUES ('pg_cast', 1::bigint), ('pg_class', 2), ('pg_opclass', 2), ('pg_operator', 6),
+             ('pg_opfamily', 2), ('pg_proc', 36), ('pg_type', 1)$$,
+    'extension members: 1 type, 2 tables, 36 functions, 6 operators, 2 opclasses (+2 opfamilies), 1 cast');
 
 -- ---------------------------------------------------------------------
--- Every function IMMUTABLE and PARALLEL SAFE (30 + 30 tests)
+-- Volatility and parallel safety of every function (36 + 36 tests):
+-- functions of the payload alone are IMMUTABLE, the two that read the
+-- provider catalog are STABLE, the catalog triggers are VOLATILE; all
+-- but the triggers are PARALLEL SAFE
 -- ---------------------------------------------------------------------
 
-SELECT is(provolatile::text, 'i', format('%s is IMMUTABLE', sig))
+SELECT is(provolatile::text,
+          CASE WHEN proname IN ('qr_networks', 'qr_provider') THEN 's'
+               WHEN prorettype = 'trigger'::regtype THEN 'v'
+               ELSE 'i' END,
+          format('%s is %s', sig,
+                 CASE WHEN proname IN ('qr_networks', 'qr_provider') THEN 'STABLE'
+                      WHEN prorettype = 'trigger'::regtype THEN 'VOLATILE'
+                      ELSE 'IMMUTABLE' END))
   FROM ext_proc ORDER BY sig::text;
 
-SELECT is(proparallel::text, 's', format('%s is PARALLEL SAFE', sig))
+SELECT is(proparallel::text, CASE WHEN prorettype = 'trigger'::regtype THEN 'u' ELSE 's' END,
+          format('%s is PARALLEL %s', sig,
+                 CASE WHEN prorettype = 'trigger'::regtype THEN 'UNSAFE' ELSE 'SAFE' END))
   FROM ext_proc ORDER BY sig::text;
 
 -- ---------------------------------------------------------------------
--- STRICT (30 tests): NULL in, NULL out, the function body never sees NULL
+-- STRICT (34 tests): NULL in, NULL out, the function body never sees NULL
 -- ---------------------------------------------------------------------
 
 SELECT is_strict('payment_qr_in', ARRAY['cstring'], 'payment_qr_in is STRICT');
@@ -70,6 +82,10 @@ SELECT is_strict('qr_is_dynamic', ARRAY['payment_qr'], 'qr_is_dynamic is STRICT'
 SELECT is_strict('qr_reference', ARRAY['payment_qr'], 'qr_reference is STRICT');
 SELECT is_strict('qr_tags', ARRAY['payment_qr'], 'qr_tags is STRICT');
 SELECT is_strict('qr_to_jsonb', ARRAY['payment_qr'], 'qr_to_jsonb is STRICT');
+SELECT is_strict('qr_account', ARRAY['payment_qr'], 'qr_account is STRICT');
+SELECT is_strict('qr_identifiers', ARRAY['payment_qr'], 'qr_identifiers is STRICT');
+SELECT is_strict('qr_networks', ARRAY['payment_qr'], 'qr_networks is STRICT');
+SELECT is_strict('qr_provider', ARRAY['payment_qr'], 'qr_provider is STRICT');
 SELECT is_strict('payment_qr_cmp', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_cmp is STRICT');
 SELECT is_strict('payment_qr_eq', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_eq is STRICT');
 SELECT is_strict('payment_qr_ne', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_ne is STRICT');
@@ -95,16 +111,58 @@ SELECT results_eq(
     'exactly the comparison and hash functions are LEAKPROOF');
 
 -- ---------------------------------------------------------------------
--- COMMENT on every function, the type, operators, opclasses and the
--- cast (30 + 1 + 6 + 2 + 1 = 40 tests).  Operator families are created
--- implicitly by CREATE OPERATOR CLASS and are not part of the contract.
+-- COMMENT on every function, the type, tables, operators, opclasses and
+-- the cast (36 + 1 + 2 + 6 + 2 + 1 = 48 tests), and on every column of
+-- the catalog tables (1 test).  Operator families are created implicitly
+-- by CREATE OPERATOR CLASS and are not part of the contract.
 -- ---------------------------------------------------------------------
 
 SELECT isnt(obj_description(objid, catalog::text), NULL, format('%s has a COMMENT', what))
   FROM ext_member
  WHERE catalog IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_operator'::regclass,
-                   'pg_opclass'::regclass, 'pg_cast'::regclass)
+                   'pg_opclass'::regclass, 'pg_cast'::regclass, 'pg_class'::regclass)
  ORDER BY catalog::text, what;
+
+SELECT is_empty(
+    $$SELECT a.attrelid::regclass, a.attname FROM pg_attribute a
+       JOIN ext_member m ON m.catalog = 'pg_class'::regclass AND m.objid = a.attrelid
+      WHERE a.attnum > 0 AND NOT a.attisdropped AND col_description(a.attrelid, a.attnum) IS NULL$$,
+    'every column of the catalog tables has a COMMENT');
+
+-- ---------------------------------------------------------------------
+-- The provider catalog (4 tests): user rows are dumped, shipped rows are
+-- not, both tables carry the guard and invalidation triggers
+-- ---------------------------------------------------------------------
+
+SELECT results_eq(
+    $$SELECT c.relname::text COLLATE "default", e.cond COLLATE "default"
+        FROM pg_extension x, unnest(x.extconfig, x.extcondition) AS e(oid, cond)
+        JOIN pg_class c ON c.oid = e.oid
+       WHERE x.extname = 'qrpay' ORDER BY 1$$,
+    $$VALUES ('qr_provider_patterns', 'WHERE NOT shipped'), ('qr_providers', 'WHERE NOT shipped')$$,
+    'pg_extension_config_dump keeps user rows of both catalog tables');
+
+SELECT results_eq(
+    $$SELECT tgrelid::regclass::text COLLATE "default", tgname::text COLLATE "default", tgfoid::regproc::text
+        FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN ('qr_providers'::regclass, 'qr_provider_patterns'::regclass)
+       ORDER BY 1, 2$$,
+    $$VALUES ('qr_provider_patterns', 'qr_provider_patterns_guard', 'qr_catalog_guard'),
+             ('qr_provider_patterns', 'qr_provider_patterns_guard_truncate', 'qr_catalog_guard'),
+             ('qr_provider_patterns', 'qr_provider_patterns_invalidate', 'qr_catalog_invalidate'),
+             ('qr_providers', 'qr_providers_guard', 'qr_catalog_guard'),
+             ('qr_providers', 'qr_providers_guard_truncate', 'qr_catalog_guard'),
+             ('qr_providers', 'qr_providers_invalidate', 'qr_catalog_invalidate')$$,
+    'guard and invalidation triggers on both catalog tables');
+
+SELECT ok((SELECT bool_and(tgtype & 1 = 0) FROM pg_trigger WHERE tgname LIKE '%invalidate'),
+          'invalidation triggers fire once per statement, not per row');
+
+SELECT is_empty(
+    $$SELECT d.code FROM (VALUES ('alipay'), ('wechatpay'), ('unionpay'), ('ecny'), ('cmpay'), ('bestpay'),
+                                 ('wopay'), ('ccb'), ('boc'), ('bocom'), ('pingan'), ('citic'),
+                                 ('netsunion'), ('jdpay')) d(code)
+       WHERE NOT EXISTS (SELECT FROM qr_providers p WHERE p.code = d.code AND p.shipped)$$,
+    'every provider of the interoperability facts is shipped, payer-only apps included');
 
 -- ---------------------------------------------------------------------
 -- Cast, opclasses, support functions, operators (13 tests)

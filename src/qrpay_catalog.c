@@ -1,0 +1,527 @@
+/*
+ * qrpay_catalog.c — the provider catalog (qr_providers,
+ * qr_provider_patterns) cached in backend memory, and the functions that
+ * read it: qr_networks, qr_provider.
+ *
+ * The cache follows Citus's metadata cache: one relcache callback,
+ * registered once per backend, drops a validity flag when either table's
+ * relcache entry is invalidated; a statement-level trigger on both tables
+ * (qr_catalog_invalidate) sends that invalidation for INSERT, UPDATE,
+ * DELETE and TRUNCATE, which plain DML does not.  The message is
+ * transactional: other backends see it when the change commits, this
+ * backend at its next command, and a rolled-back change is never seen.
+ *
+ * The cache is filled with SPI under the current snapshot.  Under
+ * REPEATABLE READ or SERIALIZABLE that snapshot may predate a commit whose
+ * invalidation was already processed, so such a fill only serves its own
+ * transaction.
+ *
+ * Matching never scans the catalog per row: patterns are grouped by kind,
+ * and the verdict for an EMVCo GUID, tag, CPM AID or format — identifiers
+ * that repeat across millions of codes — is remembered per identifier.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "qrpay.h"
+#include "qrpay_catalog.h"
+
+PG_FUNCTION_INFO_V1(qr_networks);
+PG_FUNCTION_INFO_V1(qr_provider);
+PG_FUNCTION_INFO_V1(qr_identifiers);
+PG_FUNCTION_INFO_V1(qr_catalog_invalidate);
+PG_FUNCTION_INFO_V1(qr_catalog_guard);
+
+#define MEMO_SLOTS 4096			/* power of two */
+#define MEMO_MAX_PROVIDERS 8
+
+typedef struct memo_entry
+{
+	uint32		hash;
+	int16		kind;
+	int16		nprov;			/* -1: slot empty */
+	char	   *key;
+	int			keylen;
+	int			prov[MEMO_MAX_PROVIDERS];
+} memo_entry;
+
+typedef struct catalog_cache
+{
+	bool		valid;
+	bool		xact_scoped;	/* filled under a transaction snapshot */
+	LocalTransactionId lxid;
+	Oid			nsp;			/* the extension's schema */
+	Oid			providers_relid;
+	Oid			patterns_relid;
+	MemoryContext cxt;
+	int			nproviders;
+	char	  **codes;			/* provider codes, sorted */
+	Datum	   *code_datums;	/* the same as text */
+	int			npatterns;
+	qr_pattern *patterns;		/* sorted by kind */
+	int			kind_start[QR_IDKIND_MAX + 2];
+	memo_entry *memo;
+	int			memo_used;
+} catalog_cache;
+
+static catalog_cache cache;
+static bool callback_registered = false;
+
+static void
+catalog_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == cache.providers_relid ||
+		relid == cache.patterns_relid)
+		cache.valid = false;
+}
+
+static int
+cmp_kind(const void *a, const void *b)
+{
+	const qr_pattern *x = a,
+			   *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	/* keep catalog order (provider, pattern) within a kind */
+	return x->provider != y->provider ? (x->provider < y->provider ? -1 : 1) : 0;
+}
+
+static int
+provider_index(const char *code)
+{
+	int			lo = 0,
+				hi = cache.nproviders - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c = strcmp(code, cache.codes[mid]);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+static Oid
+extension_schema(FunctionCallInfo fcinfo)
+{
+	Oid			nsp = InvalidOid;
+
+	if (fcinfo && fcinfo->flinfo && OidIsValid(fcinfo->flinfo->fn_oid))
+		nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+	if (!OidIsValid(nsp))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("qrpay catalog functions must be called through SQL")));
+	return nsp;
+}
+
+static void
+fill(FunctionCallInfo fcinfo)
+{
+	Oid			nsp = extension_schema(fcinfo);
+	const char *schema;
+	StringInfoData q;
+	MemoryContext old;
+	int			ret;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(catalog_relcache_callback, (Datum) 0);
+		callback_registered = true;
+	}
+	if (cache.cxt == NULL)
+		cache.cxt = AllocSetContextCreate(CacheMemoryContext, "qrpay provider catalog",
+										  ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(cache.cxt);
+	cache.valid = false;
+	cache.nsp = nsp;
+	cache.providers_relid = get_relname_relid("qr_providers", nsp);
+	cache.patterns_relid = get_relname_relid("qr_provider_patterns", nsp);
+	if (!OidIsValid(cache.providers_relid) || !OidIsValid(cache.patterns_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the qrpay provider catalog tables are missing from schema \"%s\"",
+						get_namespace_name(nsp)),
+				 errhint("Reinstall the extension: DROP EXTENSION qrpay; CREATE EXTENSION qrpay.")));
+	schema = quote_identifier(get_namespace_name(nsp));
+
+	if ((ret = SPI_connect()) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %d", ret);
+
+	initStringInfo(&q);
+	appendStringInfo(&q, "SELECT code FROM %s.qr_providers ORDER BY code COLLATE \"C\"", schema);
+	if ((ret = SPI_execute(q.data, true, 0)) != SPI_OK_SELECT)
+		elog(ERROR, "reading qr_providers failed: %d", ret);
+	old = MemoryContextSwitchTo(cache.cxt);
+	cache.nproviders = (int) SPI_processed;
+	cache.codes = palloc(sizeof(char *) * (cache.nproviders + 1));
+	cache.code_datums = palloc(sizeof(Datum) * (cache.nproviders + 1));
+	for (int i = 0; i < cache.nproviders; i++)
+	{
+		char	   *c = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		cache.codes[i] = pstrdup(c);
+		cache.code_datums[i] = CStringGetTextDatum(c);
+	}
+	MemoryContextSwitchTo(old);
+
+	resetStringInfo(&q);
+	appendStringInfo(&q,
+					 "SELECT provider, kind, pattern, country, coalesce(min_length, 0), coalesce(max_length, 0) "
+					 "FROM %s.qr_provider_patterns ORDER BY provider COLLATE \"C\", kind, pattern COLLATE \"C\"",
+					 schema);
+	if ((ret = SPI_execute(q.data, true, 0)) != SPI_OK_SELECT)
+		elog(ERROR, "reading qr_provider_patterns failed: %d", ret);
+	old = MemoryContextSwitchTo(cache.cxt);
+	cache.npatterns = 0;
+	cache.patterns = palloc0(sizeof(qr_pattern) * (SPI_processed + 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		qr_pattern *p = &cache.patterns[cache.npatterns];
+		char	   *prov = SPI_getvalue(tup, td, 1);
+		char	   *kind = SPI_getvalue(tup, td, 2);
+		char	   *pat = SPI_getvalue(tup, td, 3);
+		char	   *country = SPI_getvalue(tup, td, 4);
+
+		p->provider = provider_index(prov);
+		p->kind = (qr_idkind) qr_idkind_parse(kind, strlen(kind));
+		if (p->provider < 0 || p->kind == 0)
+			continue;			/* the foreign key and the kind check forbid these */
+		p->pattern = pstrdup(pat);
+		p->plen = strlen(pat);
+		if (country && strlen(country) == 2)
+			memcpy(p->country, country, 3);
+		p->min_len = atoi(SPI_getvalue(tup, td, 5));
+		p->max_len = atoi(SPI_getvalue(tup, td, 6));
+		cache.npatterns++;
+	}
+	qsort(cache.patterns, cache.npatterns, sizeof(qr_pattern), cmp_kind);
+	for (int k = 0, i = 0; k <= QR_IDKIND_MAX + 1; k++)
+	{
+		while (i < cache.npatterns && (int) cache.patterns[i].kind < k)
+			i++;
+		cache.kind_start[k] = i;
+	}
+	cache.memo = palloc(sizeof(memo_entry) * MEMO_SLOTS);
+	for (int i = 0; i < MEMO_SLOTS; i++)
+		cache.memo[i].nprov = -1;
+	cache.memo_used = 0;
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+
+	cache.xact_scoped = IsolationUsesXactSnapshot();
+	cache.lxid = MyProc->lxid;
+	cache.valid = true;
+}
+
+static void
+ensure(FunctionCallInfo fcinfo)
+{
+	if (cache.valid && cache.xact_scoped && cache.lxid != MyProc->lxid)
+		cache.valid = false;
+	if (!cache.valid)
+		fill(fcinfo);
+}
+
+/* ------------------------------------------------------------------ */
+/* Matching                                                            */
+/* ------------------------------------------------------------------ */
+
+static void
+add_provider(int *out, int *n, int max, int p)
+{
+	for (int i = 0; i < *n; i++)
+		if (out[i] == p)
+			return;
+	if (*n < max)
+		out[(*n)++] = p;
+}
+
+static int
+match_linear(const qr_ident *id, const char *country, int *prov, int max)
+{
+	int			n = 0;
+
+	for (int i = cache.kind_start[id->kind]; i < cache.kind_start[id->kind + 1]; i++)
+		if (qr_pattern_match(&cache.patterns[i], id, country))
+			add_provider(prov, &n, max, cache.patterns[i].provider);
+	return n;
+}
+
+/*
+ * Providers of one identifier.  Identifiers that recur across codes
+ * (everything but whole URLs and consumer codes) are remembered; a
+ * pattern with a country condition makes the verdict country-dependent,
+ * so the country is part of the key for EMVCo identifiers.
+ */
+static int
+match_ident(const qr_ident *id, const char *country, int *prov, int max)
+{
+	uint32		h;
+	int			slot;
+	memo_entry *e;
+	char		key[40];
+	int			keylen;
+
+	if (id->kind == QR_ID_URL || id->kind == QR_ID_PAYMENT_CODE || id->len > 32)
+		return match_linear(id, country, prov, max);
+	memcpy(key, id->value, id->len);
+	key[id->len] = country[0] ? country[0] : '-';
+	key[id->len + 1] = country[0] ? country[1] : '-';
+	keylen = (int) id->len + 2;
+	h = hash_bytes((const unsigned char *) key, keylen) ^ (uint32) id->kind;
+	for (slot = h & (MEMO_SLOTS - 1);; slot = (slot + 1) & (MEMO_SLOTS - 1))
+	{
+		e = &cache.memo[slot];
+		if (e->nprov < 0)
+			break;
+		if (e->hash == h && e->kind == (int16) id->kind && e->keylen == keylen &&
+			memcmp(e->key, key, keylen) == 0)
+		{
+			int			n = Min(e->nprov, max);
+
+			memcpy(prov, e->prov, sizeof(int) * n);
+			return n;
+		}
+	}
+	{
+		int			n = match_linear(id, country, prov, max);
+
+		/* keep the table at most half full; a full memo just stops learning */
+		if (cache.memo_used < MEMO_SLOTS / 2 && n <= MEMO_MAX_PROVIDERS)
+		{
+			e->hash = h;
+			e->kind = (int16) id->kind;
+			e->key = MemoryContextAlloc(cache.cxt, keylen);
+			memcpy(e->key, key, keylen);
+			e->keylen = keylen;
+			memcpy(e->prov, prov, sizeof(int) * n);
+			e->nprov = (int16) n;
+			cache.memo_used++;
+		}
+		return n;
+	}
+}
+
+int
+qrpay_code_providers(FunctionCallInfo fcinfo, const char *buf, size_t len,
+					 int *out, int max)
+{
+	qr_ident	ids[QR_IDENT_MAX];
+	char		country[3];
+	int			nids,
+				n = 0;
+
+	ensure(fcinfo);
+	nids = qr_identify(buf, len, ids, QR_IDENT_MAX, country);
+	for (int i = 0; i < nids; i++)
+	{
+		int			prov[64];
+		int			k = match_ident(&ids[i], country, prov, 64);
+
+		for (int j = 0; j < k; j++)
+			add_provider(out, &n, max, prov[j]);
+	}
+	return n;
+}
+
+const char *
+qrpay_provider_code(int index)
+{
+	return cache.codes[index];
+}
+
+/* ------------------------------------------------------------------ */
+/* SQL functions                                                       */
+/* ------------------------------------------------------------------ */
+
+#define MAX_NETWORKS 64
+
+Datum
+qr_networks(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = PG_GETARG_PAYMENT_QR_PP(0);
+	int			prov[MAX_NETWORKS];
+	Datum		elems[MAX_NETWORKS];
+	int			n;
+
+	qrpay_check_version(v);
+	n = qrpay_code_providers(fcinfo, QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v), prov, MAX_NETWORKS);
+	for (int i = 0; i < n; i++)
+		elems[i] = cache.code_datums[prov[i]];
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+Datum
+qr_provider(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = PG_GETARG_PAYMENT_QR_PP(0);
+	int			prov[1];
+
+	qrpay_check_version(v);
+	if (qrpay_code_providers(fcinfo, QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v), prov, 1) == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(datumCopy(cache.code_datums[prov[0]], false, -1));
+}
+
+/* What the catalog matches against: (kind, value) in payload order. */
+Datum
+qr_identifiers(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = PG_GETARG_PAYMENT_QR_PP(0);
+	ReturnSetInfo *rsinfo;
+	qr_ident	ids[QR_IDENT_MAX];
+	char		country[3];
+	int			n;
+
+	qrpay_check_version(v);
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	n = qr_identify(QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v), ids, QR_IDENT_MAX, country);
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(qr_idkind_name(ids[i].kind));
+		values[1] = PointerGetDatum(qrpay_text_from_utf8(ids[i].value, ids[i].len));
+		if (country[0] && (ids[i].kind == QR_ID_EMV_TAG || ids[i].kind == QR_ID_EMV_GUID))
+			values[2] = CStringGetTextDatum(country);
+		else
+			nulls[2] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Triggers                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ... FOR EACH STATEMENT on
+ * the catalog tables: invalidate the table's relcache entry, which every
+ * backend's callback turns into a cache reload.
+ */
+Datum
+qr_catalog_invalidate(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("qr_catalog_invalidate() must be called as a trigger")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+static bool
+row_shipped(TriggerData *td, HeapTuple tup)
+{
+	bool		isnull;
+	int			att = SPI_fnumber(td->tg_relation->rd_att, "shipped");
+	Datum		d;
+
+	if (att <= 0)
+		return false;
+	d = heap_getattr(tup, att, td->tg_relation->rd_att, &isnull);
+	return !isnull && DatumGetBool(d);
+}
+
+static char *
+row_text(TriggerData *td, HeapTuple tup, const char *col)
+{
+	int			att = SPI_fnumber(td->tg_relation->rd_att, col);
+
+	return att > 0 ? SPI_getvalue(tup, td->tg_relation->rd_att, att) : NULL;
+}
+
+/*
+ * BEFORE ... FOR EACH ROW on the catalog tables, and BEFORE TRUNCATE.
+ *
+ * Shipped rows (shipped = true) come with the extension and are not
+ * dumped (pg_extension_config_dump filters them out), so an edit to one
+ * would silently vanish in a dump and restore: they are read-only outside
+ * the extension's own scripts, and users add rows of their own instead.
+ * Patterns are checked here so that a bad glob is refused when it is
+ * written, with a message saying why, not when a query later uses it.
+ */
+Datum
+qr_catalog_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	const char *table;
+	HeapTuple	newtup = NULL;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("qr_catalog_guard() must be called as a trigger")));
+	table = RelationGetRelationName(td->tg_relation);
+	if (TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		newtup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	if (creating_extension)
+		return PointerGetDatum(newtup);
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot truncate %s: it holds the rows shipped with qrpay", table),
+				 errhint("Delete your own rows with DELETE FROM %s WHERE NOT shipped.", table)));
+
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) || TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		if (row_shipped(td, td->tg_trigtuple))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("cannot %s a row shipped with qrpay in %s",
+							TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "update" : "delete", table),
+					 errdetail("Shipped rows come back with the extension on restore, so a change to one would not survive pg_dump."),
+					 errhint("Add a row of your own instead; it is dumped and restored with your data.")));
+	}
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		return PointerGetDatum(newtup);
+	if (row_shipped(td, newtup))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("rows of %s with shipped = true are written only by the extension", table),
+				 errhint("Leave shipped at its default, false.")));
+	if (strcmp(table, "qr_provider_patterns") == 0)
+	{
+		char	   *pattern = row_text(td, newtup, "pattern");
+		const char *why = pattern ? qr_glob_check(pattern, strlen(pattern)) : NULL;
+
+		if (why)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid provider pattern \"%s\": %s", pattern, why),
+					 errhint("Patterns are globs: * any run, ? one character, [a-z] or [!0-9] a class, \\ escapes; letters match either case.")));
+	}
+	return PointerGetDatum(newtup);
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# dump_upgrade.sh — the extension's life cycle against a running cluster
+# (PGHOST/PGPORT/PGUSER set, as test/run does):
+#   1. a 0.1.0 installation holding indexed codes upgrades in place: the
+#      codes stay readable and their btree index passes amcheck, and it ends
+#      with exactly the objects, comments, constraints, triggers and shipped
+#      rows of a fresh installation;
+#   2. pg_dump / pg_restore carries the user's catalog rows and their
+#      effect on qr_networks, and not the shipped rows twice.
+set -euo pipefail
+
+db() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" "${@:2}"; }
+
+fresh=qrpay_fresh upgraded=qrpay_upgraded src=qrpay_dump_src dst=qrpay_dump_dst
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+for d in $fresh $upgraded $src $dst; do
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d" -c "CREATE DATABASE $d"
+done
+trap 'for d in $fresh $upgraded $src $dst; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d"; done' EXIT
+
+db $fresh -c "CREATE EXTENSION qrpay"
+db $upgraded <<'SQL'
+CREATE EXTENSION qrpay VERSION '0.1.0';
+CREATE EXTENSION amcheck;
+CREATE TABLE ledger (id int PRIMARY KEY, code payment_qr);
+INSERT INTO ledger SELECT g, '00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320'
+  FROM generate_series(1, 1000) g;
+CREATE INDEX ledger_code ON ledger (code);
+ALTER EXTENSION qrpay UPDATE;
+DO $$ BEGIN PERFORM bt_index_parent_check('ledger_code', true, true); END $$;
+SQL
+[ "$(db $upgraded -At -c "SELECT count(*) FROM ledger WHERE qr_merchant_name(code) = 'SHOP'")" = 1000 ]
+[ "$(db $upgraded -At -c "SELECT extversion FROM pg_extension WHERE extname = 'qrpay'")" = 0.2.0 ]
+db $upgraded -q -c "DROP EXTENSION amcheck"
+
+# everything the extension defines, as text
+describe='
+SELECT pg_describe_object(classid, objid, objsubid) || E"\t" || coalesce(obj_description(objid, classid::regclass::text), "")
+  FROM pg_depend WHERE refclassid = "pg_extension"::regclass AND deptype = "e"
+UNION ALL SELECT pg_get_functiondef(p.oid) || coalesce(obj_description(p.oid, "pg_proc"), "")
+  FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = "e" WHERE p.prokind = "f"
+UNION ALL SELECT conrelid::regclass || " " || conname || " " || pg_get_constraintdef(oid)
+  FROM pg_constraint WHERE conrelid IN ("qr_providers"::regclass, "qr_provider_patterns"::regclass)
+UNION ALL SELECT pg_get_triggerdef(oid) FROM pg_trigger
+  WHERE NOT tgisinternal AND tgrelid IN ("qr_providers"::regclass, "qr_provider_patterns"::regclass)
+UNION ALL SELECT attrelid::regclass || "." || attname || " " || format_type(atttypid, atttypmod)
+       || " " || coalesce(col_description(attrelid, attnum), "")
+  FROM pg_attribute WHERE attrelid IN ("qr_providers"::regclass, "qr_provider_patterns"::regclass)
+   AND attnum > 0 AND NOT attisdropped
+UNION ALL SELECT "providers " || md5(string_agg(p::text, "," ORDER BY code)) FROM qr_providers p
+UNION ALL SELECT "patterns " || md5(string_agg(p::text, "," ORDER BY provider, kind, pattern)) FROM qr_provider_patterns p
+ORDER BY 1'
+describe=${describe//\"/\'}
+diff <(db $fresh -At -c "$describe") <(db $upgraded -At -c "$describe")
+echo "upgrade 0.1.0 -> 0.2.0 in place: data and index intact, $(db $fresh -At -c "$describe" | wc -l) definitions equal to a fresh install"
+
+# user rows survive dump and restore; shipped rows are not duplicated
+db $src <<'SQL'
+CREATE EXTENSION qrpay;
+INSERT INTO qr_providers (code, name, kind, country) VALUES ('mybank', 'My Bank', 'bank', 'CN');
+INSERT INTO qr_provider_patterns (provider, kind, pattern, note) VALUES
+    ('mybank', 'url', 'https://pay.mybank.example/*', 'our merchant codes'),
+    ('cmpay', 'payment_code', '88*', 'telco wallet consumer codes');
+CREATE TABLE payments (id int PRIMARY KEY, code payment_qr);
+INSERT INTO payments VALUES (1, 'https://pay.mybank.example/q/1'), (2, '881234567890123456'),
+                            (3, 'wxp://f2f0abc');
+SQL
+query='SELECT id, qr_networks(code) FROM payments ORDER BY id'
+counts='SELECT count(*) FILTER (WHERE shipped), count(*) FILTER (WHERE NOT shipped) FROM qr_provider_patterns'
+pg_dump -Fc -d $src -f "${TMPDIR:-/tmp}/qrpay_dump.$$"
+pg_restore --exit-on-error -d $dst "${TMPDIR:-/tmp}/qrpay_dump.$$"
+rm -f "${TMPDIR:-/tmp}/qrpay_dump.$$"
+diff <(db $src -At -c "$query" -c "$counts") <(db $dst -At -c "$query" -c "$counts")
+db $dst -At -c "$query" | grep -qx '1|{mybank}'
+db $dst -At -c "$query" | grep -qx '2|{cmpay}'
+echo "pg_dump/pg_restore keeps the user's catalog rows ($(db $dst -At -F/ -c "$counts") shipped/user patterns)"
