@@ -17,8 +17,9 @@
  * transaction.
  *
  * Matching never scans the catalog per row: patterns are grouped by kind,
- * and the verdict for an EMVCo GUID, tag, CPM AID or format — identifiers
- * that repeat across millions of codes — is remembered per identifier.
+ * the verdict for an EMVCo GUID, tag, CPM AID or format — identifiers that
+ * repeat across millions of codes — is remembered per identifier, and the
+ * text[] of each distinct provider list is built once.
  */
 #include "postgres.h"
 
@@ -61,6 +62,18 @@ typedef struct memo_entry
 	int			prov[MEMO_MAX_PROVIDERS];
 } memo_entry;
 
+/* A provider list and its text[] result, built once per catalog load. */
+#define ARRAY_SLOTS 1024		/* power of two */
+#define ARRAY_MAX_PROVIDERS 8
+
+typedef struct array_entry
+{
+	uint32		hash;
+	int16		nprov;			/* -1: slot empty */
+	int			prov[ARRAY_MAX_PROVIDERS];
+	ArrayType  *array;
+} array_entry;
+
 typedef struct catalog_cache
 {
 	bool		valid;
@@ -78,6 +91,8 @@ typedef struct catalog_cache
 	int			kind_start[QR_IDKIND_MAX + 2];
 	memo_entry *memo;
 	int			memo_used;
+	array_entry *arrays;
+	int			arrays_used;
 } catalog_cache;
 
 static catalog_cache cache;
@@ -231,6 +246,10 @@ fill(FunctionCallInfo fcinfo)
 	for (int i = 0; i < MEMO_SLOTS; i++)
 		cache.memo[i].nprov = -1;
 	cache.memo_used = 0;
+	cache.arrays = palloc(sizeof(array_entry) * ARRAY_SLOTS);
+	for (int i = 0; i < ARRAY_SLOTS; i++)
+		cache.arrays[i].nprov = -1;
+	cache.arrays_used = 0;
 	MemoryContextSwitchTo(old);
 	SPI_finish();
 
@@ -362,19 +381,70 @@ qrpay_provider_code(int index)
 
 #define MAX_NETWORKS 64
 
+static ArrayType *
+build_array(const int *prov, int n)
+{
+	Datum		elems[MAX_NETWORKS];
+
+	for (int i = 0; i < n; i++)
+		elems[i] = cache.code_datums[prov[i]];
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/*
+ * The text[] of a provider list: a code table holds few distinct lists, so
+ * each is built once per catalog load and copied out.
+ */
+static ArrayType *
+networks_array(const int *prov, int n)
+{
+	uint32		h;
+	int			slot;
+	array_entry *e;
+	ArrayType  *a;
+
+	if (n > ARRAY_MAX_PROVIDERS)
+		return build_array(prov, n);
+	h = hash_bytes((const unsigned char *) prov, (int) (sizeof(int) * n)) ^ (uint32) n;
+	for (slot = h & (ARRAY_SLOTS - 1);; slot = (slot + 1) & (ARRAY_SLOTS - 1))
+	{
+		e = &cache.arrays[slot];
+		if (e->nprov < 0)
+			break;
+		if (e->hash == h && e->nprov == n && memcmp(e->prov, prov, sizeof(int) * n) == 0)
+		{
+			a = palloc(VARSIZE(e->array));
+			memcpy(a, e->array, VARSIZE(e->array));
+			return a;
+		}
+	}
+	if (cache.arrays_used >= ARRAY_SLOTS / 2)
+		return build_array(prov, n);
+	{
+		MemoryContext old = MemoryContextSwitchTo(cache.cxt);
+
+		e->array = build_array(prov, n);
+		MemoryContextSwitchTo(old);
+	}
+	e->hash = h;
+	memcpy(e->prov, prov, sizeof(int) * n);
+	e->nprov = (int16) n;
+	cache.arrays_used++;
+	a = palloc(VARSIZE(e->array));
+	memcpy(a, e->array, VARSIZE(e->array));
+	return a;
+}
+
 Datum
 qr_networks(PG_FUNCTION_ARGS)
 {
 	struct varlena *v = PG_GETARG_PAYMENT_QR_PP(0);
 	int			prov[MAX_NETWORKS];
-	Datum		elems[MAX_NETWORKS];
 	int			n;
 
 	qrpay_check_version(v);
 	n = qrpay_code_providers(fcinfo, QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v), prov, MAX_NETWORKS);
-	for (int i = 0; i < n; i++)
-		elems[i] = cache.code_datums[prov[i]];
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	PG_RETURN_ARRAYTYPE_P(networks_array(prov, n));
 }
 
 Datum

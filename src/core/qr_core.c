@@ -86,13 +86,25 @@ qr_detect_format(const char *buf, size_t len)
 		return QR_FORMAT_CN_PAYMENT_CODE;
 	if (len >= 7 && memcmp(buf, "hQVDUFY", 7) == 0)
 		return QR_FORMAT_EMV_CPM;
-	if (qr_ascii_prefix(buf, len, "upi:"))
-		return QR_FORMAT_UPI;
-	if (qr_ascii_prefix(buf, len, "bank:"))
-		return QR_FORMAT_BEZAHLCODE;
-	if (qr_ascii_prefix(buf, len, "https:") || qr_ascii_prefix(buf, len, "http:") ||
-		qr_ascii_prefix(buf, len, "wxp:") || qr_ascii_prefix(buf, len, "weixin:"))
-		return QR_FORMAT_URL;
+	switch (len > 0 ? buf[0] | 0x20 : 0)
+	{
+		case 'u':
+			if (qr_ascii_prefix(buf, len, "upi:"))
+				return QR_FORMAT_UPI;
+			break;
+		case 'b':
+			if (qr_ascii_prefix(buf, len, "bank:"))
+				return QR_FORMAT_BEZAHLCODE;
+			break;
+		case 'h':
+			if (qr_ascii_prefix(buf, len, "https:") || qr_ascii_prefix(buf, len, "http:"))
+				return QR_FORMAT_URL;
+			break;
+		case 'w':
+			if (qr_ascii_prefix(buf, len, "wxp:") || qr_ascii_prefix(buf, len, "weixin:"))
+				return QR_FORMAT_URL;
+			break;
+	}
 	if (len >= 4 && memcmp(buf, "BCD", 3) == 0 && (buf[3] == '\n' || buf[3] == '\r'))
 		return QR_FORMAT_EPC;
 	if (len >= 4 && memcmp(buf, "SPC", 3) == 0 && (buf[3] == '\n' || buf[3] == '\r'))
@@ -126,6 +138,7 @@ qr_validate(const char *buf, size_t len, qr_error *err,
 	int			ascii = 0;
 	long		bad;
 	qr_error	scratch;
+	qr_fmt		fmt;
 
 	if (err == NULL)
 		err = &scratch;
@@ -165,7 +178,8 @@ qr_validate(const char *buf, size_t len, qr_error *err,
 		return qr_fail(err, QR_ERR_FORMAT, buf, NULL, "", "",
 					   "the payload is %zu bytes; no QR symbol holds more than %d (ISO/IEC 18004 version 40-L, byte mode)",
 					   len, QR_MAX_BYTES);
-	switch (qr_detect_format(buf, len))
+	fmt = qr_detect_format(buf, len);
+	switch (fmt)
 	{
 		case QR_FORMAT_EMV_MPM:
 			return qr_emv_validate(buf, len, ascii, err, report, report_arg);
@@ -176,8 +190,7 @@ qr_validate(const char *buf, size_t len, qr_error *err,
 		case QR_FORMAT_URL:
 		case QR_FORMAT_UPI:
 		case QR_FORMAT_BEZAHLCODE:
-			return qr_url_validate(qr_detect_format(buf, len), buf, len, err,
-								   report, report_arg);
+			return qr_url_validate(fmt, buf, len, err, report, report_arg);
 		case QR_FORMAT_EPC:
 			return qr_epc_validate(buf, len, err, report, report_arg);
 		case QR_FORMAT_SWISS_QR:

@@ -243,17 +243,37 @@ text_at(const cctx *c, size_t byte)
 	return c->buf + (o < c->buflen ? o : c->buflen);
 }
 
-static qr_errcode
-cfail(const cctx *c, size_t byte, const char *path, const char *fmt, const char *a)
+/* "61.4F" from the tags of the enclosing templates and the object */
+static const char *
+path_of(char *dst, size_t size, const unsigned *tags, int n)
 {
-	char		where[48];
+	size_t		o = 0;
 
-	snprintf(where, sizeof(where), path[0] ? "emv_cpm tag %s" : "emv_cpm", path);
-	return qr_fail(c->err, QR_ERR_TLV, c->buf, text_at(c, byte), path, where, fmt, a ? a : "");
+	dst[0] = '\0';
+	for (int i = 0; i < n && o + 8 < size; i++)
+	{
+		char		hex[8];
+
+		tag_hex(tags[i], hex);
+		o += (size_t) snprintf(dst + o, size - o, "%s%s", i ? "." : "", hex);
+	}
+	return dst;
 }
 
 static qr_errcode
-check_level(const cctx *c, const unsigned char *b, size_t n, const char *base, int depth)
+cfail(const cctx *c, size_t byte, const unsigned *tags, int ntags, const char *what)
+{
+	char		path[40],
+				where[48];
+
+	path_of(path, sizeof(path), tags, ntags);
+	snprintf(where, sizeof(where), path[0] ? "emv_cpm tag %s" : "emv_cpm", path);
+	return qr_fail(c->err, QR_ERR_TLV, c->buf, text_at(c, byte), path, where, "%s", what);
+}
+
+/* tags[0..depth-1] are the enclosing templates */
+static qr_errcode
+check_level(const cctx *c, const unsigned char *b, size_t n, unsigned *tags, int depth)
 {
 	size_t		pos = 0;
 	ber			t;
@@ -263,37 +283,35 @@ check_level(const cctx *c, const unsigned char *b, size_t n, const char *base, i
 
 	while ((r = ber_next(b, n, &pos, &t, &why)) > 0)
 	{
-		char		path[40],
-					hex[8];
 		size_t		at = (size_t) (t.val - c->bin);
 
-		tag_hex(t.tag, hex);
-		snprintf(path, sizeof(path), "%s%s%s", base, base[0] ? "." : "", hex);
+		tags[depth] = t.tag;
 		if (t.len == 0)
-			return cfail(c, at, path, "%sempty value", NULL);
+			return cfail(c, at, tags, depth + 1, "empty value");
 		if (t.constructed)
 		{
 			qr_errcode	rc;
 
-			if (depth >= CPM_DEPTH)
-				return cfail(c, at, path, "%stemplates nest deeper than CPM uses", NULL);
-			if ((rc = check_level(c, t.val, t.len, path, depth + 1)) != QR_OK)
+			if (depth + 1 >= CPM_DEPTH)
+				return cfail(c, at, tags, depth + 1, "templates nest deeper than CPM uses");
+			if ((rc = check_level(c, t.val, t.len, tags, depth + 1)) != QR_OK)
 				return rc;
 		}
 		else if (is_text_tag(t.tag) && !printable(t.val, t.len))
-			return cfail(c, at, path, "%salphanumeric data object holds bytes outside printable ASCII", NULL);
+			return cfail(c, at, tags, depth + 1,
+						 "alphanumeric data object holds bytes outside printable ASCII");
 		if (t.tag == 0x4F)
 		{
 			if (t.len < 5 || t.len > 16)
-				return cfail(c, at, path, "%sthe AID must be 5 to 16 bytes", NULL);
+				return cfail(c, at, tags, depth + 1, "the AID must be 5 to 16 bytes");
 			has_aid = 1;
 		}
 	}
 	if (r < 0)
-		return cfail(c, t.at, base, "%s", why);
-	if (depth == 1 && strcmp(base, "61") == 0 && !has_aid)
-		return cfail(c, (size_t) (b - c->bin), base,
-					 "%san Application Template needs its ADF Name (4F)", NULL);
+		return cfail(c, t.at, tags, depth, why);
+	if (depth == 1 && tags[0] == 0x61 && !has_aid)
+		return cfail(c, (size_t) (b - c->bin), tags, depth,
+					 "an Application Template needs its ADF Name (4F)");
 	return QR_OK;
 }
 
@@ -322,39 +340,39 @@ qr_cpm_validate(const char *buf, size_t len, qr_error *err,
 	c.bin = bin;
 	while ((r = ber_next(bin, (size_t) n, &pos, &t, &why)) > 0)
 	{
-		char		hex[8];
+		unsigned	tags[CPM_DEPTH + 1];
 		qr_errcode	rc;
 
-		tag_hex(t.tag, hex);
+		tags[0] = t.tag;
 		if (first)
 		{
+			tags[0] = 0x85;
 			if (t.tag != 0x85 || t.len != 5 || memcmp(t.val, "CPV01", 5) != 0)
-				return cfail(&c, t.at, "85", "%sthe payload must open with 85 \"CPV01\" (CPM §5.1.1.1)", NULL);
+				return cfail(&c, t.at, tags, 1, "the payload must open with 85 \"CPV01\" (CPM §5.1.1.1)");
 			first = 0;
 			continue;
 		}
 		if (t.tag == 0x61)
 		{
 			if (common)
-				return cfail(&c, t.at, "61", "%san Application Template follows the Common Data Template", NULL);
+				return cfail(&c, t.at, tags, 1, "an Application Template follows the Common Data Template");
 			apps++;
 		}
 		else if (t.tag == 0x62)
 		{
 			if (common++)
-				return cfail(&c, t.at, "62", "%sthe Common Data Template occurs twice", NULL);
+				return cfail(&c, t.at, tags, 1, "the Common Data Template occurs twice");
 		}
 		else
-			return cfail(&c, t.at, hex,
-						 "%sonly Application Templates (61) and the Common Data Template (62) follow the format indicator",
-						 NULL);
+			return cfail(&c, t.at, tags, 1,
+						 "only Application Templates (61) and the Common Data Template (62) follow the format indicator");
 		if (!t.constructed)
-			return cfail(&c, t.at, hex, "%sis not a constructed template", NULL);
-		if ((rc = check_level(&c, t.val, t.len, hex, 1)) != QR_OK)
+			return cfail(&c, t.at, tags, 1, "this tag must be a constructed template");
+		if ((rc = check_level(&c, t.val, t.len, tags, 1)) != QR_OK)
 			return rc;
 	}
 	if (r < 0)
-		return cfail(&c, t.at, "", "%s", why);
+		return cfail(&c, t.at, NULL, 0, why);
 	if (apps == 0)
 		return qr_fail(err, QR_ERR_MISSING, buf, NULL, "61", "emv_cpm",
 					   "at least one Application Template (61) is mandatory");

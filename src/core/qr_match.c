@@ -50,7 +50,7 @@ class_len(const char *p, size_t n)
 	if (i < n && p[i] == ']')
 		i++;					/* a leading ] is literal */
 	while (i < n && p[i] != ']')
-		i++;
+		i += (p[i] == '\\' && i + 1 < n) ? 2 : 1;	/* \x is a literal x */
 	return i < n ? i + 1 : 0;
 }
 
@@ -66,15 +66,22 @@ class_match(const char *p, size_t clen, unsigned char c)
 		neg = 1, i++;
 	for (; i < clen - 1; i++)
 	{
-		unsigned char lo = fold((unsigned char) p[i]);
+		unsigned char lo;
 
+		if (p[i] == '\\')
+			i++;
+		lo = fold((unsigned char) p[i]);
 		if (i + 2 < clen - 1 && p[i + 1] == '-')
 		{
-			unsigned char hi = fold((unsigned char) p[i + 2]);
+			size_t		h = i + 2;
+			unsigned char hi;
 
+			if (p[h] == '\\' && h + 1 < clen - 1)
+				h++;
+			hi = fold((unsigned char) p[h]);
 			if (c >= lo && c <= hi)
 				hit = 1;
-			i += 2;
+			i = h;
 		}
 		else if (c == lo)
 			hit = 1;
@@ -124,6 +131,17 @@ qr_glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 			{
 				star_p = ++p;
 				star_i = i;
+				/* a literal next: jump to where it can match */
+				if (p < plen && pat[p] != '*' && pat[p] != '?' && pat[p] != '[' && pat[p] != '\\')
+				{
+					unsigned char want = fold((unsigned char) pat[p]);
+
+					while (star_i < slen && fold((unsigned char) s[star_i]) != want)
+						star_i++;
+					if (star_i == slen)
+						return 0;
+					i = star_i;
+				}
 				continue;
 			}
 			if (c == '?')
@@ -157,6 +175,16 @@ qr_glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 			return 0;
 		p = star_p;				/* let the last "*" take one more character */
 		i = ++star_i;
+		if (p < plen && pat[p] != '*' && pat[p] != '?' && pat[p] != '[' && pat[p] != '\\')
+		{
+			unsigned char want = fold((unsigned char) pat[p]);
+
+			while (star_i < slen && fold((unsigned char) s[star_i]) != want)
+				star_i++;
+			if (star_i == slen)
+				return 0;
+			i = star_i;
+		}
 	}
 	while (p < plen && pat[p] == '*')
 		p++;

@@ -96,6 +96,14 @@ pairs(const char *buf, size_t len, const char **ver, size_t *verlen, kv *out)
 	return k;
 }
 
+/* "spayd attribute KEY", built only when a message needs it */
+static const char *
+where_of(char *dst, size_t size, const kv *p)
+{
+	snprintf(dst, size, "spayd attribute %.*s", (int) (p->key_len > 20 ? 20 : p->key_len), p->key);
+	return dst;
+}
+
 static int
 acc_valid(const char *s, size_t n)
 {
@@ -119,6 +127,8 @@ qr_spayd_validate(const char *buf, size_t len, qr_error *err,
 	char		where[64];
 	int			have_acc = 0;
 
+#define WHERE where_of(where, sizeof(where), &ps[i])
+
 	if (!((verlen == 3 && (memcmp(ver, "1.0", 3) == 0 || memcmp(ver, "2.0", 3) == 0))))
 		return qr_fail(err, QR_ERR_FORMAT, buf, ver, "version", "spayd",
 					   "version \"%.*s\" is not supported; SPAYD versions are 1.0 and 2.0",
@@ -136,8 +146,6 @@ qr_spayd_validate(const char *buf, size_t len, qr_error *err,
 		if (ps[i].val == NULL)
 			return qr_fail(err, QR_ERR_VALUE, buf, ps[i].key, "", "spayd",
 						   "an attribute is KEY:VALUE; the \":\" is missing");
-		snprintf(where, sizeof(where), "spayd attribute %.*s",
-				 (int) (ps[i].key_len > 20 ? 20 : ps[i].key_len), ps[i].key);
 		for (size_t j = 0; j < ps[i].key_len; j++)
 		{
 			char		c = ps[i].key[j];
@@ -147,30 +155,30 @@ qr_spayd_validate(const char *buf, size_t len, qr_error *err,
 							   "attribute names are capital letters, digits and \"-\"");
 		}
 		if (k == NULL && !(ps[i].key_len > 2 && memcmp(ps[i].key, "X-", 2) == 0))
-			return qr_fail(err, QR_ERR_VALUE, buf, ps[i].key, "", where,
+			return qr_fail(err, QR_ERR_VALUE, buf, ps[i].key, "", WHERE,
 						   "unknown attribute; only keys starting with X- may be added to SPAYD");
 		for (int j = 0; j < i; j++)
 			if (ps[j].key_len == ps[i].key_len && memcmp(ps[j].key, ps[i].key, ps[i].key_len) == 0)
-				return qr_fail(err, QR_ERR_DUPLICATE, buf, ps[i].key, "", where, "the attribute occurs twice");
+				return qr_fail(err, QR_ERR_DUPLICATE, buf, ps[i].key, "", WHERE, "the attribute occurs twice");
 		dn = qr_pct_decode(ps[i].val, ps[i].val_len, dec, &bad);
 		if (dn < 0)
-			return qr_fail(err, QR_ERR_VALUE, buf, bad, "", where,
+			return qr_fail(err, QR_ERR_VALUE, buf, bad, "", WHERE,
 						   "\"%%\" is not followed by two hex digits");
 		if (qr_utf8_check(dec, (size_t) dn, &ascii) >= 0)
-			return qr_fail(err, QR_ERR_ENCODING, buf, ps[i].val, "", where,
+			return qr_fail(err, QR_ERR_ENCODING, buf, ps[i].val, "", WHERE,
 						   "the value decodes to bytes that are not UTF-8 text (or a NUL)");
 		dec[dn] = '\0';
 		if (k == NULL)
 			continue;
 		if (qr_utf8_count(dec, dec + dn) > k->maxchars)
-			return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+			return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, WHERE,
 						   "%d characters; the maximum is %d",
 						   qr_utf8_count(dec, dec + dn), k->maxchars);
 		if (strcmp(k->key, "ACC") == 0)
 		{
 			have_acc = 1;
 			if (!acc_valid(dec, (size_t) dn))
-				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, WHERE,
 							   "not an IBAN (mod 97) optionally followed by +BIC");
 		}
 		else if (strcmp(k->key, "ALT-ACC") == 0)
@@ -184,7 +192,7 @@ qr_spayd_validate(const char *buf, size_t len, qr_error *err,
 				const char *stop = c ? c : e;
 
 				if (!acc_valid(p, (size_t) (stop - p)))
-					return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+					return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, WHERE,
 								   "not a comma-separated list of IBAN[+BIC]");
 				if (c == NULL)
 					break;
@@ -194,14 +202,14 @@ qr_spayd_validate(const char *buf, size_t len, qr_error *err,
 		else if (strcmp(k->key, "AM") == 0)
 		{
 			if (!qr_decimal_parse(dec, (size_t) dn, '.', 2, &cents))
-				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, WHERE,
 							   "\"%.20s\" is not an amount (digits, decimal point, at most 2 decimals)", dec);
 		}
 		else if (strcmp(k->key, "CC") == 0)
 		{
 			if (dn != 3 || dec[0] < 'A' || dec[0] > 'Z' || dec[1] < 'A' || dec[1] > 'Z' ||
 				dec[2] < 'A' || dec[2] > 'Z')
-				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, WHERE,
 							   "the currency must be 3 capital letters (ISO 4217)");
 		}
 		else if (strcmp(k->key, "RF") == 0 || strcmp(k->key, "X-VS") == 0 ||
@@ -209,32 +217,33 @@ qr_spayd_validate(const char *buf, size_t len, qr_error *err,
 				 strcmp(k->key, "X-PER") == 0)
 		{
 			if (dn == 0 || !qr_all_digits(dec, (size_t) dn))
-				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, WHERE,
 							   "the value must be digits");
 		}
 		else if (strcmp(k->key, "DT") == 0 || strcmp(k->key, "DL") == 0)
 		{
 			if (!qr_date_valid(dec, (size_t) dn, 1))
-				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, WHERE,
 							   "\"%.20s\" is not a date written YYYYMMDD", dec);
 		}
 		else if (strcmp(k->key, "NT") == 0)
 		{
 			if (dn != 1 || (dec[0] != 'P' && dec[0] != 'E'))
-				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, WHERE,
 							   "the notification type must be P (phone) or E (e-mail)");
 		}
 		else if (strcmp(k->key, "CRC32") == 0)
 		{
 			for (long j = 0; j < dn; j++)
 				if (!((dec[j] >= '0' && dec[j] <= '9') || (dec[j] >= 'A' && dec[j] <= 'F')))
-					return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+					return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, WHERE,
 								   "the CRC32 must be 8 upper-case hex digits");
 			if (dn != 8)
-				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, where,
+				return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, WHERE,
 							   "the CRC32 must be 8 upper-case hex digits");
 		}
 	}
+#undef WHERE
 	if (!have_acc)
 		return qr_fail(err, QR_ERR_MISSING, buf, NULL, "ACC", "spayd attribute ACC",
 					   "the account (ACC) is mandatory");

@@ -45,13 +45,25 @@ typedef struct url_parts
 	int			has_frag;
 } url_parts;
 
-/* RFC 3986 §2: unreserved, sub-delims, ":" and "@" (pchar), "/" and "?" */
-static int
+/*
+ * RFC 3986 §2: unreserved, sub-delims, ":" and "@" (pchar), "/" and "?",
+ * and "%" of percent-encoding: 1 for A-Z a-z 0-9 and -._~!$&'()*+,;=:@/?%
+ */
+static const unsigned char uri_table[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static inline int
 uri_char(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return 1;
-	return c != 0 && strchr("-._~!$&'()*+,;=:@/?%", c) != NULL;
+	return uri_table[c];
 }
 
 static void
@@ -203,6 +215,28 @@ static const char *const bc_authorities[] = {
 /* Validation                                                          */
 /* ------------------------------------------------------------------ */
 
+/* What a message names: "path", "parameter pa" (formatted only on failure). */
+typedef struct label
+{
+	const char *kind;
+	const char *key;
+	int			keylen;
+} label;
+
+#define LBL_FMT "%s%s%.*s"
+#define LBL_ARGS(l) (l).kind, (l).key ? " " : "", (l).key ? (l).keylen : 0, (l).key ? (l).key : ""
+
+static label
+lbl(const char *kind, const char *key, size_t keylen)
+{
+	label		l;
+
+	l.kind = kind;
+	l.key = key;
+	l.keylen = (int) (keylen > 40 ? 40 : keylen);
+	return l;
+}
+
 typedef struct vctx
 {
 	const char *buf;
@@ -219,7 +253,7 @@ typedef struct vctx
  * outside ASCII) turns those into a warning.
  */
 static qr_errcode
-check_chars(vctx *c, const char *s, size_t n, const char *what, int lenient)
+check_chars(vctx *c, const char *s, size_t n, label what, int lenient)
 {
 	int			warned = 0;
 
@@ -233,27 +267,28 @@ check_chars(vctx *c, const char *s, size_t n, const char *what, int lenient)
 		{
 			if (!warned)
 				qr_notef(c->report, c->arg, QR_SEV_WARNING, "",
-						 "%s holds a %s that RFC 3986 wants percent-encoded",
-						 what, ch == ' ' ? "space" : "non-ASCII character");
+						 LBL_FMT " holds a %s that RFC 3986 wants percent-encoded",
+						 LBL_ARGS(what), ch == ' ' ? "space" : "non-ASCII character");
 			warned = 1;
 			continue;
 		}
 		if (ch < 0x20 || ch == 0x7F)
 			return qr_fail(c->err, QR_ERR_VALUE, c->buf, s + i, "", c->fmtname,
-						   "control character 0x%02X in the %s", ch, what);
+						   "control character 0x%02X in the " LBL_FMT, ch, LBL_ARGS(what));
 		if (ch >= 0x80)
 			return qr_fail(c->err, QR_ERR_VALUE, c->buf, s + i, "", c->fmtname,
-						   "character outside ASCII in the %s; URLs carry it percent-encoded",
-						   what);
+						   "character outside ASCII in the " LBL_FMT "; URLs carry it percent-encoded",
+						   LBL_ARGS(what));
 		return qr_fail(c->err, QR_ERR_VALUE, c->buf, s + i, "", c->fmtname,
-					   "character '%c' is not allowed in the %s (RFC 3986 §2)", ch, what);
+					   "character '%c' is not allowed in the " LBL_FMT " (RFC 3986 §2)", ch,
+					   LBL_ARGS(what));
 	}
 	return QR_OK;
 }
 
 /* Percent-decode into c->dec and check the result is UTF-8 text. */
 static long
-decode(vctx *c, const char *s, size_t n, const char *what, qr_errcode *rc)
+decode(vctx *c, const char *s, size_t n, label what, qr_errcode *rc)
 {
 	const char *bad = NULL;
 	long		dn = qr_pct_decode(s, n, c->dec, &bad);
@@ -263,13 +298,13 @@ decode(vctx *c, const char *s, size_t n, const char *what, qr_errcode *rc)
 	if (dn < 0)
 	{
 		*rc = qr_fail(c->err, QR_ERR_VALUE, c->buf, bad, "", c->fmtname,
-					  "\"%%\" in the %s is not followed by two hex digits", what);
+					  "\"%%\" in the " LBL_FMT " is not followed by two hex digits", LBL_ARGS(what));
 		return -1;
 	}
 	if (qr_utf8_check(c->dec, (size_t) dn, &ascii) >= 0)
 	{
 		*rc = qr_fail(c->err, QR_ERR_ENCODING, c->buf, s, "", c->fmtname,
-					  "the %s decodes to bytes that are not UTF-8 text (or a NUL)", what);
+					  "the " LBL_FMT " decodes to bytes that are not UTF-8 text (or a NUL)", LBL_ARGS(what));
 		return -1;
 	}
 	c->dec[dn] = '\0';
@@ -280,11 +315,11 @@ static qr_errcode
 check_params(vctx *c, const qparam *ps, int n, int lenient, const char *kind)
 {
 	qr_errcode	rc;
-	char		what[96];
 
 	for (int i = 0; i < n; i++)
 	{
-		snprintf(what, sizeof(what), "%s %.*s", kind, (int) (ps[i].key_len > 40 ? 40 : ps[i].key_len), ps[i].key);
+		label		what = lbl(kind, ps[i].key, ps[i].key_len);
+
 		if (ps[i].key_len == 0)
 			return qr_fail(c->err, QR_ERR_VALUE, c->buf, ps[i].key, "", c->fmtname,
 						   "a query parameter has no name");
@@ -299,7 +334,7 @@ check_params(vctx *c, const qparam *ps, int n, int lenient, const char *kind)
 			for (int j = 0; j < i; j++)
 				if (qr_ascii_casecmp(ps[j].key, ps[j].key_len, ps[i].key, ps[i].key_len) == 0)
 					return qr_fail(c->err, QR_ERR_DUPLICATE, c->buf, ps[i].key, "", c->fmtname,
-								   "%s occurs twice", what);
+								   LBL_FMT " occurs twice", LBL_ARGS(what));
 	}
 	return QR_OK;
 }
@@ -315,7 +350,7 @@ pvalue(vctx *c, const qparam *ps, int n, const char *key, const qparam **where)
 		*where = p;
 	if (p == NULL)
 		return -1;
-	return decode(c, p->val, p->val_len, key, &rc);
+	return decode(c, p->val, p->val_len, lbl("parameter", key, strlen(key)), &rc);
 }
 
 static int
@@ -527,9 +562,9 @@ validate_url(vctx *c, const url_parts *u)
 	{
 		if ((rc = check_authority(c, u, &hn)) != QR_OK)
 			return rc;
-		if ((rc = check_chars(c, u->path, u->path_len, "path", 0)) != QR_OK ||
-			(rc = check_chars(c, u->query, u->query_len, "query", 0)) != QR_OK ||
-			(rc = check_chars(c, u->frag, u->frag_len, "fragment", 0)) != QR_OK)
+		if ((rc = check_chars(c, u->path, u->path_len, lbl("path", NULL, 0), 0)) != QR_OK ||
+			(rc = check_chars(c, u->query, u->query_len, lbl("query", NULL, 0), 0)) != QR_OK ||
+			(rc = check_chars(c, u->frag, u->frag_len, lbl("fragment", NULL, 0), 0)) != QR_OK)
 			return rc;
 		if (host_is(u, hn, "qr.alipay.com"))
 		{
@@ -573,8 +608,8 @@ validate_url(vctx *c, const url_parts *u)
 		qr_ascii_casecmp(u->path, u->path_len, "bizpayurl", 9) != 0 || !u->has_query)
 		return qr_fail(c->err, QR_ERR_FORMAT, c->buf, u->auth, "path", "url (WeChat Pay)",
 					   "the only weixin:// payment code is weixin://wxpay/bizpayurl?...");
-	if ((rc = check_chars(c, u->query, u->query_len, "query", 0)) != QR_OK ||
-		(rc = check_chars(c, u->frag, u->frag_len, "fragment", 0)) != QR_OK)
+	if ((rc = check_chars(c, u->query, u->query_len, lbl("query", NULL, 0), 0)) != QR_OK ||
+		(rc = check_chars(c, u->frag, u->frag_len, lbl("fragment", NULL, 0), 0)) != QR_OK)
 		return rc;
 	{
 		qparam		ps[QPARAM_MAX];

@@ -126,6 +126,9 @@ qr_ascii_casecmp(const char *a, size_t an, const char *b, size_t bn)
 {
 	size_t		n = an < bn ? an : bn;
 
+	if (n > 0 && lower(a[0]) != lower(b[0]))
+		return (unsigned char) lower(a[0]) < (unsigned char) lower(b[0]) ? -1 : 1;
+
 	for (size_t i = 0; i < n; i++)
 	{
 		char		x = lower(a[i]),
@@ -140,9 +143,12 @@ qr_ascii_casecmp(const char *a, size_t an, const char *b, size_t bn)
 int
 qr_ascii_prefix(const char *s, size_t n, const char *prefix)
 {
-	size_t		pn = strlen(prefix);
+	size_t		i;
 
-	return n >= pn && qr_ascii_casecmp(s, pn, prefix, pn) == 0;
+	for (i = 0; prefix[i]; i++)
+		if (i >= n || lower(s[i]) != lower(prefix[i]))
+			return 0;
+	return 1;
 }
 
 int

@@ -2,6 +2,8 @@
  * test_formats.c — unit tests of the formats beyond EMVCo MPM, the
  * cross-format fields, identifiers and the catalog glob.
  */
+#define _GNU_SOURCE				/* FNM_CASEFOLD, the reference for the glob */
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -378,6 +380,40 @@ test_match(const vector *v, int n)
 		  "backtracking");
 	CHECK(qr_glob_check("[a-", 3) != NULL && qr_glob_check("a\\", 2) != NULL &&
 		  qr_glob_check("", 0) != NULL && qr_glob_check("[]]*", 4) == NULL, "glob syntax");
+	/* the glob agrees with fnmatch(3) on random patterns and strings */
+	{
+		static const char pset[] = "ab*?[]!-\\Ab";
+		static const char sset[] = "abAB-!";
+		unsigned	seed = 7;
+		int			disagree = 0,
+					compared = 0;
+		char		pat[12],
+					str[12];
+
+		for (int t = 0; t < 200000; t++)
+		{
+			int			pl = 1 + (int) ((seed = seed * 1103515245u + 12345u) >> 16) % 8;
+			int			sl = (int) ((seed = seed * 1103515245u + 12345u) >> 16) % 9;
+
+			for (int i = 0; i < pl; i++)
+				pat[i] = pset[((seed = seed * 1103515245u + 12345u) >> 16) % (sizeof(pset) - 1)];
+			pat[pl] = '\0';
+			for (int i = 0; i < sl; i++)
+				str[i] = sset[((seed = seed * 1103515245u + 12345u) >> 16) % (sizeof(sset) - 1)];
+			str[sl] = '\0';
+			if (qr_glob_check(pat, (size_t) pl) != NULL)
+				continue;
+			compared++;
+			if ((fnmatch(pat, str, FNM_CASEFOLD) == 0) != (qr_glob_match(pat, (size_t) pl, str, (size_t) sl) != 0))
+			{
+				if (disagree++ < 5)
+					fprintf(stderr, "glob \"%s\" on \"%s\": fnmatch %d\n", pat, str,
+							fnmatch(pat, str, FNM_CASEFOLD) == 0);
+			}
+		}
+		CHECK(disagree == 0 && compared > 50000, "glob = fnmatch(FNM_CASEFOLD): %d of %d disagree",
+			  disagree, compared);
+	}
 	CHECK(qr_idkind_parse("emv_guid", 8) == QR_ID_EMV_GUID && qr_idkind_parse("guid", 4) == 0 &&
 		  strcmp(qr_idkind_name(QR_ID_URL), "url") == 0, "kind names");
 }

@@ -1,13 +1,19 @@
 /*
- * gen_emv: write N valid EMVCo merchant-presented QR payloads, one a line.
+ * gen_codes: write N valid payment QR payloads, one a line, in the mix a
+ * Chinese acquirer's transaction table holds.
  *
- *   gen_emv N [seed] > payloads.txt
+ *   gen_codes N [seed] [--emv-only] > payloads.txt
  *
- * The mix of national profiles and the shape of each one follow the real
- * codes in test/data/vectors.tsv, so that the benchmark exercises the
- * parser with the lengths, template nesting and non-ASCII content that a
- * production table would hold rather than one repeated sample.  Output is
- * a pure function of N and the seed.
+ * Lines use COPY's text escapes (\n for the line breaks of EPC and Swiss
+ * QR-bill payloads), so that the file loads with COPY unchanged.
+ *
+ * Mostly consumer codes (WeChat Pay, Alipay, UnionPay, e-CNY) and China
+ * merchant URL codes, then EMVCo merchant-presented codes, whose national
+ * profiles and shapes follow the real codes in test/data/vectors.tsv, and
+ * a tail of the other formats (EMVCo CPM, UPI, EPC, Swiss QR-bill, SPAYD,
+ * BezahlCode) as cross-border and foreign-card traffic.  --emv-only writes
+ * only the EMVCo MPM profiles.  Output is a pure function of N, the seed
+ * and the option.
  *
  * Every payload is checked twice before it is written: by the builder
  * (character-counted lengths, one ID per level, value limits) and by
@@ -21,7 +27,7 @@
 
 #include "qrpay_core.h"
 
-#define PAYLOAD_MAX 1024
+#define PAYLOAD_MAX 2048
 
 /* ------------------------------------------------------------------ */
 /* PRNG: splitmix64, so the same seed gives the same file everywhere   */
@@ -103,7 +109,7 @@ static unsigned long cur_row;
 static void
 die(const char *what, const char *detail)
 {
-	fprintf(stderr, "gen_emv: row %lu: %s%s%s\n", cur_row, what,
+	fprintf(stderr, "gen_codes: row %lu: %s%s%s\n", cur_row, what,
 			detail ? ": " : "", detail ? detail : "");
 	exit(1);
 }
@@ -1010,24 +1016,439 @@ one_payload(level *root)
 	root->n += 4;
 }
 
+/* ------------------------------------------------------------------ */
+/* Formats beyond EMVCo MPM                                            */
+/* ------------------------------------------------------------------ */
+
+static size_t
+cat(char *out, size_t n, const char *s)
+{
+	size_t		k = strlen(s);
+
+	if (n + k >= PAYLOAD_MAX)
+		die("payload buffer overflow", s);
+	memcpy(out + n, s, k + 1);
+	return n + k;
+}
+
+static void
+lower_alnum(char *out, int n)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+	for (int i = 0; i < n; i++)
+		out[i] = set[rnd(sizeof(set) - 1)];
+	out[n] = '\0';
+}
+
+/* ISO 13616: check digits making country + check + bban mod 97 = 1 */
+static void
+iban(char *out, const char *country, const char *bban)
+{
+	unsigned	rem = 0;
+	char		tmp[64];
+
+	snprintf(tmp, sizeof(tmp), "%s%s00", bban, country);
+	for (const char *c = tmp; *c; c++)
+		rem = (*c >= 'A' && *c <= 'Z') ? (rem * 100 + (unsigned) (*c - 'A' + 10)) % 97
+			: (rem * 10 + (unsigned) (*c - '0')) % 97;
+	snprintf(out, 40, "%s%02u%s", country, 98 - rem, bban);
+}
+
+/* China consumer codes (REFERENCE §4) */
+static size_t
+gen_cn_code(char *out)
+{
+	unsigned	r = rnd(100);
+	char		d[32];
+
+	if (r < 50)
+	{
+		out[0] = '1';
+		out[1] = (char) ('0' + rnd(6));	/* WeChat Pay 10-15, 18 digits */
+		digits(d, 16);
+	}
+	else if (r < 88)
+	{
+		unsigned	p = 25 + rnd(6);	/* Alipay 25-30, 16-24 digits */
+
+		out[0] = (char) ('0' + p / 10);
+		out[1] = (char) ('0' + p % 10);
+		digits(d, 14 + (int) rnd(9));
+	}
+	else if (r < 98)
+	{
+		out[0] = '6';			/* UnionPay 62, 19 digits */
+		out[1] = '2';
+		digits(d, 17);
+	}
+	else
+	{
+		out[0] = '0';			/* e-CNY 01, 19 digits */
+		out[1] = '1';
+		digits(d, 17);
+	}
+	strcpy(out + 2, d);
+	return strlen(out);
+}
+
+/* China merchant URL codes (REFERENCE §3) */
+static size_t
+gen_cn_url(char *out)
+{
+	unsigned	r = rnd(100);
+	char		t[64];
+	size_t		n = 0;
+
+	out[0] = '\0';
+	if (r < 45)
+	{
+		static const char *const kinds[] = {"fkx", "bax", "tsx"};
+
+		lower_alnum(t, 17 + (int) rnd(4));
+		n = cat(out, n, "https://qr.alipay.com/");
+		n = cat(out, n, PICK(kinds));
+		n = cat(out, n, t);
+		if (chance(10))			/* upper-cased for QR alphanumeric mode */
+			for (size_t i = 0; i < n; i++)
+				if (out[i] >= 'a' && out[i] <= 'z')
+					out[i] = (char) (out[i] - 32);
+	}
+	else if (r < 70)
+	{
+		static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+
+		for (int i = 0; i < 28; i++)
+			t[i] = set[rnd(sizeof(set) - 1)];
+		t[28] = '\0';
+		n = cat(out, n, "wxp://f2f0");
+		n = cat(out, n, t);
+	}
+	else if (r < 82)
+	{
+		alnum(t, 7);
+		n = cat(out, n, "weixin://wxpay/bizpayurl?pr=");
+		n = cat(out, n, t);
+	}
+	else
+	{
+		n = cat(out, n, "https://qr.95516.com/0001000");
+		t[0] = (char) ('0' + rnd(2));
+		t[1] = '/';
+		digits(t + 2, 32);
+		n = cat(out, n, t);
+	}
+	return n;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* EMVCo CPM: 85 CPV01, 61 {4F AID, 50 label, 57 track 2}, 62 {64 {cryptogram...}} */
+static size_t
+gen_cpm(char *out)
+{
+	static const char *const aids[][2] = {
+		{"\xA0\x00\x00\x03\x33\x01\x01\x01", "UnionPay Debit"},
+		{"\xA0\x00\x00\x03\x33\x01\x01\x02", "UnionPay Credit"},
+		{"\xA0\x00\x00\x00\x03\x10\x10", "VISA CREDIT"},
+		{"\xA0\x00\x00\x00\x04\x10\x10", "MASTERCARD"},
+	};
+	unsigned char bin[256];
+	size_t		k = 0,
+				n = 0;
+	unsigned	a = rnd(4);
+	size_t		alen = a < 2 ? 8 : 7;
+	size_t		llen = strlen(aids[a][1]);
+	size_t		app_at,
+				cd_at,
+				tp_at;
+
+	memcpy(bin, "\x85\x05" "CPV01", 7);
+	k = 7;
+	bin[k++] = 0x61;
+	app_at = k++;
+	bin[k++] = 0x4F;
+	bin[k++] = (unsigned char) alen;
+	memcpy(bin + k, aids[a][0], alen);
+	k += alen;
+	bin[k++] = 0x50;
+	bin[k++] = (unsigned char) llen;
+	memcpy(bin + k, aids[a][1], llen);
+	k += llen;
+	bin[k++] = 0x57;
+	bin[k++] = 0x10;
+	for (int i = 0; i < 16; i++)
+		bin[k++] = (unsigned char) (i == 10 ? 0xD2 : rnd(256));
+	bin[app_at] = (unsigned char) (k - app_at - 1);
+	bin[k++] = 0x62;
+	cd_at = k++;
+	bin[k++] = 0x64;
+	tp_at = k++;
+	memcpy(bin + k, "\x9F\x26\x08", 3);
+	k += 3;
+	for (int i = 0; i < 8; i++)
+		bin[k++] = (unsigned char) rnd(256);
+	memcpy(bin + k, "\x9F\x36\x02", 3);
+	k += 3;
+	bin[k++] = (unsigned char) rnd(256);
+	bin[k++] = (unsigned char) rnd(256);
+	memcpy(bin + k, "\x9F\x37\x04", 3);
+	k += 3;
+	for (int i = 0; i < 4; i++)
+		bin[k++] = (unsigned char) rnd(256);
+	bin[tp_at] = (unsigned char) (k - tp_at - 1);
+	bin[cd_at] = (unsigned char) (k - cd_at - 1);
+	for (size_t i = 0; i < k; i += 3)
+	{
+		unsigned	v = (unsigned) bin[i] << 16 | (i + 1 < k ? (unsigned) bin[i + 1] << 8 : 0) |
+			(i + 2 < k ? bin[i + 2] : 0);
+
+		out[n++] = b64[v >> 18 & 63];
+		out[n++] = b64[v >> 12 & 63];
+		out[n++] = i + 1 < k ? b64[v >> 6 & 63] : '=';
+		out[n++] = i + 2 < k ? b64[v & 63] : '=';
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static const char *const first_names[] = {"Asha", "Ravi", "Meera", "Arjun", "Priya", "Kiran"};
+
+static size_t
+gen_upi(char *out)
+{
+	static const char *const psps[] = {"ybl", "okaxis", "oksbi", "paytm", "upi", "ibl"};
+	char		t[96];
+	size_t		n = 0;
+
+	out[0] = '\0';
+	n = cat(out, n, "upi://pay?pa=");
+	lower_alnum(t, 6 + (int) rnd(6));
+	n = cat(out, n, t);
+	n = cat(out, n, "@");
+	n = cat(out, n, PICK(psps));
+	n = cat(out, n, "&pn=");
+	if (chance(50))
+		snprintf(t, sizeof(t), "%s%%20%s", PICK(first_names), "Traders");
+	else
+		snprintf(t, sizeof(t), "%s", PICK(first_names));
+	n = cat(out, n, t);
+	if (chance(60))
+	{
+		snprintf(t, sizeof(t), "&am=%u.%02u", 10 + rnd(5000), rnd(100));
+		n = cat(out, n, t);
+	}
+	n = cat(out, n, "&cu=INR");
+	if (chance(40))
+	{
+		snprintf(t, sizeof(t), "&mc=%04u&tr=TXN%08u", 5000 + rnd(1000), rnd(100000000));
+		n = cat(out, n, t);
+	}
+	return n;
+}
+
+static size_t
+gen_epc(char *out)
+{
+	static const char *const names[] = {"Red Cross of Belgium", "Stadtwerke Musterstadt", "Wikimedia Foerdergesellschaft", "Comptoir du Marche"};
+	static const char *const bics[] = {"BPOTBEB1", "BFSWDE33BER", "COBADEFFXXX", "BNPAFRPPXXX"};
+	static const char *const countries[] = {"BE", "DE", "FR", "NL", "AT"};
+	char		acct[40],
+				bban[32],
+				t[64];
+	size_t		n = 0;
+	int			v001 = chance(30);	/* version 001 requires the BIC */
+
+	digits(bban, 12 + (int) rnd(8));
+	iban(acct, PICK(countries), bban);
+	out[0] = '\0';
+	n = cat(out, n, v001 ? "BCD\\n001\\n1\\nSCT\\n" : "BCD\\n002\\n1\\nSCT\\n");
+	n = cat(out, n, v001 || chance(60) ? PICK(bics) : "");
+	n = cat(out, n, "\\n");
+	n = cat(out, n, PICK(names));
+	n = cat(out, n, "\\n");
+	n = cat(out, n, acct);
+	snprintf(t, sizeof(t), "\\nEUR%u.%02u\\n\\n", 1 + rnd(2000), rnd(100));
+	n = cat(out, n, t);
+	if (chance(50))
+	{
+		digits(t, 16);
+		n = cat(out, n, t);
+		n = cat(out, n, "\\n");
+	}
+	else
+	{
+		snprintf(t, sizeof(t), "\\nInvoice %u", rnd(1000000));
+		n = cat(out, n, t);
+	}
+	return n;
+}
+
+/* ISO 7064 mod 10 recursive check digit of a QR reference */
+static char
+qrr_check(const char *d)
+{
+	static const int table[10] = {0, 9, 4, 6, 8, 2, 7, 1, 3, 5};
+	int			carry = 0;
+
+	for (; *d; d++)
+		carry = table[(carry + (*d - '0')) % 10];
+	return (char) ('0' + (10 - carry) % 10);
+}
+
+static size_t
+gen_swiss(char *out)
+{
+	char		acct[40],
+				bban[32],
+				ref[32],
+				t[128];
+	size_t		n = 0;
+	int			qr = chance(60);
+
+	/* QR-IBAN: institution id 30000-31999, then the account */
+	if (qr)
+		snprintf(bban, sizeof(bban), "3%04u", rnd(2000));
+	else
+		snprintf(bban, sizeof(bban), "00%03u", 700 + rnd(99));
+	digits(bban + 5, 12);
+	iban(acct, "CH", bban);
+	out[0] = '\0';
+	n = cat(out, n, "SPC\\n0200\\n1\\n");
+	n = cat(out, n, acct);
+	n = cat(out, n, "\\nS\\nRobert Schneider AG\\nRue du Lac\\n1268\\n2501\\nBiel\\nCH\\n\\n\\n\\n\\n\\n\\n\\n");
+	snprintf(t, sizeof(t), "%u.%02u\\nCHF\\nS\\nPia Rutschmann\\nMarktgasse\\n28\\n9400\\nRorschach\\nCH\\n",
+			 1 + rnd(5000), rnd(100));
+	n = cat(out, n, t);
+	if (qr)
+	{
+		digits(ref, 26);
+		ref[26] = qrr_check(ref);
+		ref[27] = '\0';
+		n = cat(out, n, "QRR\\n");
+		n = cat(out, n, ref);
+	}
+	else
+		n = cat(out, n, "NON\\n");
+	snprintf(t, sizeof(t), "\\nBill no. %u\\nEPD", rnd(100000));
+	n = cat(out, n, t);
+	return n;
+}
+
+static size_t
+gen_spayd(char *out)
+{
+	char		acct[40],
+				bban[32],
+				t[128];
+	size_t		n = 0;
+
+	memcpy(bban, "0800", 4);	/* a Czech bank code, then the account */
+	digits(bban + 4, 16);
+	iban(acct, "CZ", bban);
+	out[0] = '\0';
+	n = cat(out, n, "SPD*1.0*ACC:");
+	n = cat(out, n, acct);
+	snprintf(t, sizeof(t), "*AM:%u.%02u*CC:CZK*X-VS:%u*MSG:PLATBA ZA ZBOZI", 10 + rnd(20000), rnd(100),
+			 rnd(1000000000));
+	n = cat(out, n, t);
+	return n;
+}
+
+static size_t
+gen_bezahlcode(char *out)
+{
+	char		acct[40],
+				bban[32],
+				t[160];
+
+	digits(bban, 18);
+	iban(acct, "DE", bban);
+	snprintf(t, sizeof(t), "bank://singlepaymentsepa?name=%s&reason=RE-%u&iban=%s&amount=%u%%2C%02u&currency=EUR",
+			 "Online%20Shop", rnd(100000), acct, 1 + rnd(500), rnd(100));
+	out[0] = '\0';
+	return cat(out, 0, t);
+}
+
+typedef size_t (*format_fn) (char *out);
+
+static size_t
+gen_emv_mpm(char *out)
+{
+	level		root;
+
+	one_payload(&root);
+	for (size_t i = 0; i < root.n; i++)
+		if (root.b[i] == '\\' || root.b[i] == '\t' || root.b[i] == '\n' || root.b[i] == '\r')
+			die("an EMVCo payload holds a byte COPY text format would alter", NULL);
+	memcpy(out, root.b, root.n);
+	out[root.n] = '\0';
+	return root.n;
+}
+
+/* Shares out of 1000 in the acquirer mix */
+static const struct
+{
+	const char *name;
+	format_fn	fn;
+	unsigned	weight;
+}			formats[] = {
+	{"cn_payment_code", gen_cn_code, 400},
+	{"url (China)", gen_cn_url, 250},
+	{"emv_mpm", gen_emv_mpm, 250},
+	{"emv_cpm", gen_cpm, 20},
+	{"upi", gen_upi, 20},
+	{"epc", gen_epc, 20},
+	{"swiss_qr", gen_swiss, 15},
+	{"spayd", gen_spayd, 15},
+	{"bezahlcode", gen_bezahlcode, 10},
+};
+
+/* Undo COPY text escapes (only \\n, \\r, \\t and \\\\ are written). */
+static size_t
+unescape(const char *in, size_t n, char *out)
+{
+	size_t		o = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		if (in[i] == '\\' && i + 1 < n)
+		{
+			char		c = in[++i];
+
+			out[o++] = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+		}
+		else
+			out[o++] = in[i];
+	}
+	return o;
+}
+
 int
 main(int argc, char **argv)
 {
 	unsigned long n;
 	char	   *end;
-	level		root;
 	qr_error	err;
 	static char obuf[1 << 20];
+	char		line[PAYLOAD_MAX + 1],
+				raw[PAYLOAD_MAX + 1];
+	int			emv_only = 0;
 
+	if (argc > 1 && strcmp(argv[argc - 1], "--emv-only") == 0)
+	{
+		emv_only = 1;
+		argc--;
+	}
 	if (argc < 2 || argc > 3)
 	{
-		fprintf(stderr, "usage: gen_emv N [seed]\n");
+		fprintf(stderr, "usage: gen_codes N [seed] [--emv-only]\n");
 		return 2;
 	}
 	n = strtoul(argv[1], &end, 10);
 	if (*end != '\0')
 	{
-		fprintf(stderr, "gen_emv: N must be a number\n");
+		fprintf(stderr, "gen_codes: N must be a number\n");
 		return 2;
 	}
 	rng_state = argc == 3 ? strtoull(argv[2], NULL, 10) : UINT64_C(20250601);
@@ -1035,31 +1456,42 @@ main(int argc, char **argv)
 
 	for (cur_row = 1; cur_row <= n; cur_row++)
 	{
-		one_payload(&root);
+		size_t		len,
+					rawlen;
+		unsigned	r = rnd(1000),
+					acc = 0;
+		size_t		f = 0;
 
-		/* COPY's text format would unescape these */
-		for (size_t i = 0; i < root.n; i++)
-			if (root.b[i] == '\\' || root.b[i] == '\t' || root.b[i] == '\n' ||
-				root.b[i] == '\r')
-				die("payload holds a byte COPY text format would alter", NULL);
-
-		memset(&err, 0, sizeof(err));
-		if (qr_validate(root.b, root.n, &err, NULL, NULL) != QR_OK)
+		if (emv_only)
+			len = gen_emv_mpm(line);
+		else
 		{
-			fprintf(stderr, "gen_emv: row %lu: qr_validate rejected the payload: %s\n%.*s\n",
-					cur_row, err.message, (int) root.n, root.b);
+			for (f = 0; f < sizeof(formats) / sizeof(formats[0]) - 1; f++)
+			{
+				acc += formats[f].weight;
+				if (r < acc)
+					break;
+			}
+			len = formats[f].fn(line);
+		}
+		rawlen = unescape(line, len, raw);
+		memset(&err, 0, sizeof(err));
+		if (qr_validate(raw, rawlen, &err, NULL, NULL) != QR_OK)
+		{
+			fprintf(stderr, "gen_codes: row %lu: qr_validate rejected the %s payload: %s\n%.*s\n",
+					cur_row, emv_only ? "emv_mpm" : formats[f].name, err.message, (int) len, line);
 			return 1;
 		}
-		root.b[root.n] = '\n';
-		if (fwrite(root.b, 1, root.n + 1, stdout) != root.n + 1)
+		line[len] = '\n';
+		if (fwrite(line, 1, len + 1, stdout) != len + 1)
 		{
-			perror("gen_emv: write");
+			perror("gen_codes: write");
 			return 1;
 		}
 	}
 	if (fflush(stdout) != 0)
 	{
-		perror("gen_emv: write");
+		perror("gen_codes: write");
 		return 1;
 	}
 	return 0;
