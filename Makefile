@@ -9,7 +9,7 @@ OBJS       = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 # sql/ holds both the install scripts and the regression inputs
 DATA       = $(wildcard sql/qrpay--*.sql)
-REGRESS    = qrpay_type qrpay_vectors qrpay_access qrpay_formats qrpay_providers qrpay_index qrpay_errors
+REGRESS    = qrpay_type qrpay_vectors qrpay_access qrpay_formats qrpay_providers qrpay_routing qrpay_index qrpay_errors
 REGRESS_OPTS = --load-extension=qrpay
 # isolation specs and their expected output live under test/isolation
 ISOLATION  = qrpay_catalog
@@ -32,7 +32,7 @@ $(OBJS): $(wildcard src/core/*.h src/*.h)
 # ---------------------------------------------------------------------
 TESTBUILD   = test/build
 CORE_HDRS   = $(wildcard src/core/*.h)
-UNIT_SRCS   = test/unit/test_core.c test/unit/test_formats.c test/unit/vectors.c
+UNIT_SRCS   = test/unit/test_core.c test/unit/test_formats.c test/unit/test_route.c test/unit/vectors.c
 SAN_FLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 $(TESTBUILD):

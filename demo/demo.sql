@@ -49,7 +49,48 @@ INSERT INTO qr_provider_patterns (provider, kind, pattern, min_length, max_lengt
 SELECT c AS code, qr_networks(c::payment_qr) AS networks
 FROM (VALUES ('https://pay.mybank.example/q/8812'), ('881234567890123456')) v(c);
 
-\echo '== 7. Query the codes like columns, whatever their format'
+\echo '== 7. Who can pay this code, through which network, on which day, where (facts F1-F13)'
+SET TimeZone = 'Asia/Shanghai';
+SELECT 'Alipay code, UnionPay app' AS scan, c.region, c.at::date AS day, r.status, r.network, r.via, r.rule, r.reason
+FROM (VALUES ('Beijing', timestamptz '2021-12-01 12:00+08'), ('Lhasa', '2021-12-01 12:00+08'),
+             ('拉萨', '2022-06-01 12:00+08')) c(region, at),
+     LATERAL qr_route('https://qr.alipay.com/fkx07120vzhsliuln927l74', 'unionpay', c.at, c.region) r
+UNION ALL
+SELECT 'WeChat Pay code, UnionPay app', c.region, c.at::date, r.status, r.network, r.via, r.rule, r.reason
+FROM (VALUES ('Shenzhen', timestamptz '2022-01-01 12:00+08'), ('Shenzhen', '2024-07-01 12:00+08')) c(region, at),
+     LATERAL qr_route('wxp://f2f067yve_yNrmWOKjAmyEeuYcStPZXhjpud', 'unionpay', c.at, c.region) r
+UNION ALL
+SELECT 'WeChat Pay code, Alipay app', 'Beijing', date '2024-07-01', r.status, r.network, r.via, r.rule, left(r.reason, 60) || '...'
+FROM qr_route('wxp://f2f067yve_yNrmWOKjAmyEeuYcStPZXhjpud', 'alipay', '2024-07-01 12:00+08', 'Beijing') r;
+
+-- every payer app that can pay a WeChat Pay code in Shenzhen today
+SELECT * FROM qr_routes('wxp://f2f067yve_yNrmWOKjAmyEeuYcStPZXhjpud', now(), 'Shenzhen');
+
+-- an aggregated merchant code (F12: UnionPay and WeChat Pay accounts, city in tag 60):
+-- each payer app reaches the network it can use
+SELECT p.payer, r.status, r.network, r.via, r.rule
+FROM (VALUES ('unionpay'), ('wechatpay'), ('alipay'), ('ccb'), ('cmpay'), ('jdpay')) p(payer),
+     qr_route('0002010102111531250003440001034450003445311000126350017COM.QQ.WEIXIN.PAY011012345678905204581253031565802CN5912NOODLE HOUSE6008SHENZHEN630421A0',
+              p.payer, '2024-07-01 12:00+08') r;
+
+-- the analyst's question: what share of the China merchant codes could each payer app pay, by year
+SELECT p.payer, y.day,
+       round(100.0 * count(*) FILTER (WHERE qr_accepts(c.code, p.payer, y.day, 'Shenzhen')) / count(*)) AS pct_payable
+FROM payments c,
+     (VALUES ('unionpay'), ('ccb'), ('cmpay')) p(payer),
+     (VALUES (timestamptz '2021-06-01 12:00+08'), ('2022-06-01 12:00+08'), ('2024-07-01 12:00+08')) y(day)
+WHERE qr_format(c.code) = 'url'
+GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- a bank records its own bilateral agreement, for two cities, from 2025
+INSERT INTO qr_interop_rules (id, payer, payee, via, valid_during, cities, source)
+VALUES ('mybank-wechatpay', 'mybank', 'wechatpay', 'netsunion', '[2025-01-01 00:00+08,)',
+        ARRAY['Shenzhen', '广州'], 'My Bank - Tenpay agreement of 2024-12');
+SELECT region, (qr_route('wxp://f2f067yve_yNrmWOKjAmyEeuYcStPZXhjpud', 'mybank', '2025-03-01 12:00+08', region)).*
+FROM (VALUES ('Guangzhou'), ('Wuhan')) v(region);
+RESET TimeZone;
+
+\echo '== 8. Query the codes like columns, whatever their format'
 SELECT qr_country(code) AS country, qr_currency(code) AS currency,
        count(*) AS codes, count(*) FILTER (WHERE qr_is_dynamic(code)) AS dynamic,
        sum(qr_amount(code)) AS amount
@@ -62,19 +103,19 @@ SELECT id, qr_format(code) AS format, qr_merchant_name(code) AS payee, qr_amount
        qr_currency(code) AS currency, qr_reference(code) AS reference
 FROM payments WHERE qr_format(code) IN ('upi', 'epc', 'swiss_qr', 'spayd', 'bezahlcode') ORDER BY format, id;
 
-\echo '== 8. Any field by path, every field as rows, the whole code as jsonb'
+\echo '== 9. Any field by path, every field as rows, the whole code as jsonb'
 SELECT id, qr_get(code, '26.00') AS pix_guid, qr_get(code, '26.01') AS pix_key
 FROM payments WHERE qr_get(code, '26.00') ILIKE 'br.gov.bcb.pix' ORDER BY id LIMIT 5;
 SELECT t.* FROM payments p, qr_tags(p.code) t WHERE p.id = 'emv-spec-annexB';
 SELECT jsonb_pretty(code::jsonb) FROM payments WHERE id = 'kh-khqr-acleda_with_language';
 SELECT id, code::jsonb FROM payments WHERE id IN ('ch-qrbill-sample4', 'cpm-emvco-example1', 'cn-wechat-native-bizpayurl') ORDER BY id;
 
-\echo '== 9. Where national profiles bend EMVCo: accepted, and reported'
+\echo '== 10. Where national profiles bend EMVCo: accepted, and reported'
 SELECT p.id, c.severity, c.path, c.message
 FROM payments p, qr_conformance(p.code::text) c
 WHERE c.severity = 'warning' ORDER BY p.id, c.path LIMIT 10;
 
-\echo '== 10. Indexes: unique codes, lookups by code and by field'
+\echo '== 11. Indexes: unique codes, lookups by code and by field'
 CREATE UNIQUE INDEX ON payments (code);
 INSERT INTO payments SELECT 'again-' || id, code FROM payments ON CONFLICT DO NOTHING;
 SELECT count(*) AS rows_after_reinserting_every_code FROM payments;

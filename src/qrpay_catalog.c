@@ -39,6 +39,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 #include "qrpay.h"
 #include "qrpay_catalog.h"
@@ -74,6 +75,12 @@ typedef struct array_entry
 	ArrayType  *array;
 } array_entry;
 
+typedef struct city_key
+{
+	char	   *key;			/* normalized spelling */
+	int			city;
+} city_key;
+
 typedef struct catalog_cache
 {
 	bool		valid;
@@ -93,16 +100,32 @@ typedef struct catalog_cache
 	int			memo_used;
 	array_entry *arrays;
 	int			arrays_used;
+	/* routing (tables from 0.3.0 on; absent in older installations) */
+	Oid			cities_relid;
+	Oid			rules_relid;
+	int			ncities;
+	char	  **city_names;		/* canonical names, by city number */
+	int			ncity_keys;
+	city_key   *city_keys;		/* normalized spellings, sorted */
+	int			nrules;
+	qr_rule    *rules;
+	Datum	   *rule_id_datums;	/* by position in the sorted rule array */
+	int		   *payer_start;
+	qr_ruleset	ruleset;
 } catalog_cache;
 
 static catalog_cache cache;
 static bool callback_registered = false;
+static uint64 generation = 0;	/* counts cache fills */
+
+static void ensure(FunctionCallInfo fcinfo);
 
 static void
 catalog_relcache_callback(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == cache.providers_relid ||
-		relid == cache.patterns_relid)
+		relid == cache.patterns_relid || relid == cache.cities_relid ||
+		relid == cache.rules_relid)
 		cache.valid = false;
 }
 
@@ -151,6 +174,255 @@ extension_schema(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("qrpay catalog functions must be called through SQL")));
 	return nsp;
+}
+
+/*
+ * A city spelling as it is matched: ASCII letters lower-cased; spaces,
+ * apostrophes, hyphens and dots dropped ("XI'AN", "Xi an" and "xian" are
+ * one key); other characters (Chinese names) kept as they are.
+ */
+char *
+qrpay_city_key(const char *s, size_t n)
+{
+	char	   *k = palloc(n + 1);
+	size_t		o = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		char		c = s[i];
+
+		if (c == ' ' || c == '\'' || c == '-' || c == '.')
+			continue;
+		k[o++] = (c >= 'A' && c <= 'Z') ? (char) (c + 32) : c;
+	}
+	k[o] = '\0';
+	return k;
+}
+
+static int
+cmp_city_key(const void *a, const void *b)
+{
+	return strcmp(((const city_key *) a)->key, ((const city_key *) b)->key);
+}
+
+int
+qrpay_city_lookup(FunctionCallInfo fcinfo, const char *s, size_t n)
+{
+	city_key	probe;
+	city_key   *hit;
+	char		local[128];
+
+	ensure(fcinfo);
+	if (cache.ncity_keys == 0)
+		return -1;
+	if (n < sizeof(local))
+	{
+		/* the key of a short spelling, without an allocation per row */
+		size_t		o = 0;
+
+		for (size_t i = 0; i < n; i++)
+		{
+			char		c = s[i];
+
+			if (c == ' ' || c == '\'' || c == '-' || c == '.')
+				continue;
+			local[o++] = (c >= 'A' && c <= 'Z') ? (char) (c + 32) : c;
+		}
+		local[o] = '\0';
+		probe.key = local;
+		hit = bsearch(&probe, cache.city_keys, cache.ncity_keys, sizeof(city_key), cmp_city_key);
+		return hit ? hit->city : -1;
+	}
+	probe.key = qrpay_city_key(s, n);
+	hit = bsearch(&probe, cache.city_keys, cache.ncity_keys, sizeof(city_key), cmp_city_key);
+	pfree(probe.key);
+	return hit ? hit->city : -1;
+}
+
+const char *
+qrpay_city_name(int city)
+{
+	return cache.city_names[city];
+}
+
+static void
+add_city_key(int *n, const char *spelling, int city)
+{
+	if (spelling == NULL || spelling[0] == '\0')
+		return;
+	cache.city_keys[*n].key = qrpay_city_key(spelling, strlen(spelling));
+	cache.city_keys[*n].city = city;
+	(*n)++;
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	int			x = *(const int *) a,
+				y = *(const int *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* tstzrange bound as [from, until) microseconds; open bounds widen */
+static int64
+bound_value(HeapTuple tup, TupleDesc td, int col, int inc_col, bool lower)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, td, col, &isnull);
+	bool		inc;
+	int64		v;
+
+	if (isnull)
+		return lower ? QR_TIME_MIN : QR_TIME_MAX;
+	v = DatumGetTimestampTz(d);
+	if (TIMESTAMP_IS_NOBEGIN(v))
+		return QR_TIME_MIN;
+	if (TIMESTAMP_IS_NOEND(v))
+		return QR_TIME_MAX;
+	inc = DatumGetBool(SPI_getbinval(tup, td, inc_col, &isnull));
+	/* [from, until): an exclusive lower or inclusive upper bound moves by 1 us */
+	if (lower ? !inc : inc)
+		v += 1;
+	return v;
+}
+
+/* Cities and rules, when this installation has the routing tables. */
+static void
+fill_routing(const char *schema)
+{
+	StringInfoData q;
+	MemoryContext old;
+	int			ret,
+				nkeys = 0;
+
+	cache.ncities = 0;
+	cache.ncity_keys = 0;
+	cache.nrules = 0;
+	cache.payer_start = MemoryContextAllocZero(cache.cxt, sizeof(int) * (cache.nproviders + 1));
+	qr_ruleset_build(&cache.ruleset, NULL, 0, cache.payer_start, cache.nproviders);
+	if (!OidIsValid(cache.cities_relid) || !OidIsValid(cache.rules_relid))
+		return;
+
+	initStringInfo(&q);
+	appendStringInfo(&q, "SELECT name, name_zh, aliases FROM %s.qr_cities ORDER BY name COLLATE \"C\"", schema);
+	if ((ret = SPI_execute(q.data, true, 0)) != SPI_OK_SELECT)
+		elog(ERROR, "reading qr_cities failed: %d", ret);
+	old = MemoryContextSwitchTo(cache.cxt);
+	cache.ncities = (int) SPI_processed;
+	cache.city_names = palloc(sizeof(char *) * (cache.ncities + 1));
+	{
+		int			cap = cache.ncities * 2 + 1;
+
+		for (int i = 0; i < cache.ncities; i++)
+		{
+			bool		isnull;
+			Datum		al = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull);
+
+			if (!isnull)
+				cap += ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(al)), ARR_DIMS(DatumGetArrayTypeP(al)));
+		}
+		cache.city_keys = palloc(sizeof(city_key) * cap);
+	}
+	for (int i = 0; i < cache.ncities; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		al;
+
+		cache.city_names[i] = pstrdup(SPI_getvalue(tup, td, 1));
+		add_city_key(&nkeys, cache.city_names[i], i);
+		add_city_key(&nkeys, SPI_getvalue(tup, td, 2), i);
+		al = SPI_getbinval(tup, td, 3, &isnull);
+		if (!isnull)
+		{
+			Datum	   *elems;
+			bool	   *nulls;
+			int			ne;
+
+			deconstruct_array(DatumGetArrayTypeP(al), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &nulls, &ne);
+			for (int k = 0; k < ne; k++)
+				if (!nulls[k])
+					add_city_key(&nkeys, TextDatumGetCString(elems[k]), i);
+		}
+	}
+	qsort(cache.city_keys, nkeys, sizeof(city_key), cmp_city_key);
+	cache.ncity_keys = nkeys;
+	MemoryContextSwitchTo(old);
+
+	resetStringInfo(&q);
+	appendStringInfo(&q,
+					 "SELECT id, payer, payee, via, lower(valid_during), lower_inc(valid_during), "
+					 "upper(valid_during), upper_inc(valid_during), cities, scenario, priority, allowed, source "
+					 "FROM %s.qr_interop_rules", schema);
+	if ((ret = SPI_execute(q.data, true, 0)) != SPI_OK_SELECT)
+		elog(ERROR, "reading qr_interop_rules failed: %d", ret);
+	old = MemoryContextSwitchTo(cache.cxt);
+	cache.rules = palloc0(sizeof(qr_rule) * (SPI_processed + 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		qr_rule    *r = &cache.rules[cache.nrules];
+		char	   *via = SPI_getvalue(tup, td, 4);
+		char	   *sc = SPI_getvalue(tup, td, 10);
+		bool		isnull,
+					nationwide;
+		Datum		cities = SPI_getbinval(tup, td, 9, &nationwide);
+
+		r->id = pstrdup(SPI_getvalue(tup, td, 1));
+		r->payer = provider_index(SPI_getvalue(tup, td, 2));
+		r->payee = provider_index(SPI_getvalue(tup, td, 3));
+		r->via = via ? provider_index(via) : -1;
+		r->from = bound_value(tup, td, 5, 6, true);
+		r->until = bound_value(tup, td, 7, 8, false);
+		r->scenario = (qr_scenario) qr_scenario_parse(sc, strlen(sc));
+		r->priority = DatumGetInt32(SPI_getbinval(tup, td, 11, &isnull));
+		r->allowed = DatumGetBool(SPI_getbinval(tup, td, 12, &isnull));
+		r->source = pstrdup(SPI_getvalue(tup, td, 13));
+		r->ncities = -1;
+		if (r->payer < 0 || r->payee < 0 || (int) r->scenario < 0)
+			continue;			/* the foreign keys and checks forbid these */
+		if (!nationwide)
+		{
+			Datum	   *elems;
+			bool	   *nulls;
+			int			ne,
+						nc = 0;
+			int		   *cs;
+
+			deconstruct_array(DatumGetArrayTypeP(cities), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &nulls, &ne);
+			cs = palloc(sizeof(int) * (ne + 1));
+			for (int k = 0; k < ne; k++)
+			{
+				char	   *name;
+				city_key	probe;
+				city_key   *hit;
+
+				if (nulls[k])
+					continue;
+				name = TextDatumGetCString(elems[k]);
+				probe.key = qrpay_city_key(name, strlen(name));
+				hit = bsearch(&probe, cache.city_keys, cache.ncity_keys, sizeof(city_key), cmp_city_key);
+				if (hit)
+					cs[nc++] = hit->city;
+			}
+			qsort(cs, nc, sizeof(int), cmp_int);
+			r->cities = cs;
+			r->ncities = nc;
+		}
+		cache.nrules++;
+	}
+	pfree(cache.payer_start);
+	cache.payer_start = palloc(sizeof(int) * (cache.nproviders + 1));
+	qr_ruleset_build(&cache.ruleset, cache.rules, cache.nrules, cache.payer_start, cache.nproviders);
+	cache.rule_id_datums = palloc(sizeof(Datum) * (cache.nrules + 1));
+	for (int i = 0; i < cache.nrules; i++)
+		cache.rule_id_datums[i] = CStringGetTextDatum(cache.rules[i].id);
+	MemoryContextSwitchTo(old);
 }
 
 static void
@@ -231,6 +503,7 @@ fill(FunctionCallInfo fcinfo)
 		p->plen = strlen(pat);
 		if (country && strlen(country) == 2)
 			memcpy(p->country, country, 3);
+		p->lit_len = qr_glob_literal_prefix(p->pattern, p->plen);
 		p->min_len = atoi(SPI_getvalue(tup, td, 5));
 		p->max_len = atoi(SPI_getvalue(tup, td, 6));
 		cache.npatterns++;
@@ -251,8 +524,12 @@ fill(FunctionCallInfo fcinfo)
 		cache.arrays[i].nprov = -1;
 	cache.arrays_used = 0;
 	MemoryContextSwitchTo(old);
+	cache.cities_relid = get_relname_relid("qr_cities", nsp);
+	cache.rules_relid = get_relname_relid("qr_interop_rules", nsp);
+	fill_routing(schema);
 	SPI_finish();
 
+	generation++;
 	cache.xact_scoped = IsolationUsesXactSnapshot();
 	cache.lxid = MyProc->lxid;
 	cache.valid = true;
@@ -349,15 +626,19 @@ match_ident(const qr_ident *id, const char *country, int *prov, int max)
 
 int
 qrpay_code_providers(FunctionCallInfo fcinfo, const char *buf, size_t len,
-					 int *out, int max)
+					 int *out, int max, qr_place *place)
 {
 	qr_ident	ids[QR_IDENT_MAX];
-	char		country[3];
+	qr_place	local;
+	const char *country;
 	int			nids,
 				n = 0;
 
 	ensure(fcinfo);
-	nids = qr_identify(buf, len, ids, QR_IDENT_MAX, country);
+	if (place == NULL)
+		place = &local;
+	nids = qr_identify_place(buf, len, ids, QR_IDENT_MAX, place);
+	country = place->country;
 	for (int i = 0; i < nids; i++)
 	{
 		int			prov[64];
@@ -373,6 +654,53 @@ const char *
 qrpay_provider_code(int index)
 {
 	return cache.codes[index];
+}
+
+uint64
+qrpay_catalog_generation(FunctionCallInfo fcinfo)
+{
+	ensure(fcinfo);
+	return generation;
+}
+
+Datum
+qrpay_provider_datum(int index)
+{
+	return cache.code_datums[index];
+}
+
+int
+qrpay_provider_lookup(FunctionCallInfo fcinfo, const char *code)
+{
+	ensure(fcinfo);
+	return provider_index(code);
+}
+
+int
+qrpay_provider_count(FunctionCallInfo fcinfo)
+{
+	ensure(fcinfo);
+	return cache.nproviders;
+}
+
+const qr_ruleset *
+qrpay_ruleset(FunctionCallInfo fcinfo)
+{
+	ensure(fcinfo);
+	return &cache.ruleset;
+}
+
+Datum
+qrpay_rule_id_datum(const qr_rule *r)
+{
+	return cache.rule_id_datums[r - cache.rules];
+}
+
+bool
+qrpay_routing_installed(FunctionCallInfo fcinfo)
+{
+	ensure(fcinfo);
+	return OidIsValid(cache.rules_relid);
 }
 
 /* ------------------------------------------------------------------ */
@@ -443,7 +771,7 @@ qr_networks(PG_FUNCTION_ARGS)
 	int			n;
 
 	qrpay_check_version(v);
-	n = qrpay_code_providers(fcinfo, QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v), prov, MAX_NETWORKS);
+	n = qrpay_code_providers(fcinfo, QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v), prov, MAX_NETWORKS, NULL);
 	PG_RETURN_ARRAYTYPE_P(networks_array(prov, n));
 }
 
@@ -454,7 +782,7 @@ qr_provider(PG_FUNCTION_ARGS)
 	int			prov[1];
 
 	qrpay_check_version(v);
-	if (qrpay_code_providers(fcinfo, QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v), prov, 1) == 0)
+	if (qrpay_code_providers(fcinfo, QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v), prov, 1, NULL) == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(datumCopy(cache.code_datums[prov[0]], false, -1));
 }
@@ -533,6 +861,69 @@ row_text(TriggerData *td, HeapTuple tup, const char *col)
 }
 
 /*
+ * The cities of a rule, each resolved to its qr_cities name (so "beijing"
+ * and "北京" are stored as "Beijing"); an unknown city is an error.
+ */
+static HeapTuple
+canonical_cities(FunctionCallInfo fcinfo, TriggerData *td, HeapTuple tup)
+{
+	TupleDesc	desc = td->tg_relation->rd_att;
+	int			att = SPI_fnumber(desc, "cities");
+	bool		isnull;
+	Datum		d;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	Datum		repl;
+	bool		repl_null = false;
+
+	if (att <= 0)
+		return tup;
+	d = heap_getattr(tup, att, desc, &isnull);
+	if (isnull)
+		return tup;
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *name;
+		int			city;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("rule \"%s\" lists a NULL city", row_text(td, tup, "id")),
+					 errhint("Use cities = NULL for a nationwide rule.")));
+		name = TextDatumGetCString(elems[i]);
+		city = qrpay_city_lookup(fcinfo, name, strlen(name));
+		if (city < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("unknown city \"%s\" in rule \"%s\"", name, row_text(td, tup, "id")),
+					 errhint("Cities are the names, Chinese names or aliases of qr_cities; add the city there first.")));
+		elems[i] = CStringGetTextDatum(qrpay_city_name(city));
+	}
+	repl = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	return heap_modify_tuple_by_cols(tup, desc, 1, &att, &repl, &repl_null);
+}
+
+/* A city some rule names cannot be deleted or renamed. */
+static void
+city_not_in_use(FunctionCallInfo fcinfo, const char *name)
+{
+	int			city = qrpay_city_lookup(fcinfo, name, strlen(name));
+
+	if (city < 0)
+		return;
+	for (int i = 0; i < cache.nrules; i++)
+		for (int k = 0; k < cache.rules[i].ncities; k++)
+			if (cache.rules[i].cities[k] == city)
+				ereport(ERROR,
+						(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+						 errmsg("city \"%s\" is named by rule \"%s\"", name, cache.rules[i].id),
+						 errhint("Change or delete the rules that name it first.")));
+}
+
+/*
  * BEFORE ... FOR EACH ROW on the catalog tables, and BEFORE TRUNCATE.
  *
  * Shipped rows (shipped = true) come with the extension and are not
@@ -575,6 +966,10 @@ qr_catalog_guard(PG_FUNCTION_ARGS)
 					 errdetail("Shipped rows come back with the extension on restore, so a change to one would not survive pg_dump."),
 					 errhint("Add a row of your own instead; it is dumped and restored with your data.")));
 	}
+	if (strcmp(table, "qr_cities") == 0 &&
+		(TRIGGER_FIRED_BY_DELETE(td->tg_event) ||
+		 strcmp(row_text(td, td->tg_trigtuple, "name"), row_text(td, newtup, "name")) != 0))
+		city_not_in_use(fcinfo, row_text(td, td->tg_trigtuple, "name"));
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 		return PointerGetDatum(newtup);
 	if (row_shipped(td, newtup))
@@ -582,6 +977,8 @@ qr_catalog_guard(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("rows of %s with shipped = true are written only by the extension", table),
 				 errhint("Leave shipped at its default, false.")));
+	if (strcmp(table, "qr_interop_rules") == 0)
+		newtup = canonical_cities(fcinfo, td, newtup);
 	if (strcmp(table, "qr_provider_patterns") == 0)
 	{
 		char	   *pattern = row_text(td, newtup, "pattern");

@@ -30,7 +30,7 @@ ALTER EXTENSION qrpay UPDATE;
 DO $$ BEGIN PERFORM bt_index_parent_check('ledger_code', true, true); END $$;
 SQL
 [ "$(db $upgraded -At -c "SELECT count(*) FROM ledger WHERE qr_merchant_name(code) = 'SHOP'")" = 1000 ]
-[ "$(db $upgraded -At -c "SELECT extversion FROM pg_extension WHERE extname = 'qrpay'")" = 0.2.0 ]
+[ "$(db $upgraded -At -c "SELECT extversion FROM pg_extension WHERE extname = 'qrpay'")" = "$(sed -n "s/^default_version = '\(.*\)'/\1/p" qrpay.control)" ]
 db $upgraded -q -c "DROP EXTENSION amcheck"
 
 # everything the extension defines, as text
@@ -40,19 +40,21 @@ SELECT pg_describe_object(classid, objid, objsubid) || E"\t" || coalesce(obj_des
 UNION ALL SELECT pg_get_functiondef(p.oid) || coalesce(obj_description(p.oid, "pg_proc"), "")
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = "e" WHERE p.prokind = "f"
 UNION ALL SELECT conrelid::regclass || " " || conname || " " || pg_get_constraintdef(oid)
-  FROM pg_constraint WHERE conrelid IN ("qr_providers"::regclass, "qr_provider_patterns"::regclass)
+  FROM pg_constraint WHERE conrelid IN (SELECT objid FROM pg_depend WHERE classid = "pg_class"::regclass AND deptype = "e")
 UNION ALL SELECT pg_get_triggerdef(oid) FROM pg_trigger
-  WHERE NOT tgisinternal AND tgrelid IN ("qr_providers"::regclass, "qr_provider_patterns"::regclass)
+  WHERE NOT tgisinternal AND tgrelid IN (SELECT objid FROM pg_depend WHERE classid = "pg_class"::regclass AND deptype = "e")
 UNION ALL SELECT attrelid::regclass || "." || attname || " " || format_type(atttypid, atttypmod)
        || " " || coalesce(col_description(attrelid, attnum), "")
-  FROM pg_attribute WHERE attrelid IN ("qr_providers"::regclass, "qr_provider_patterns"::regclass)
+  FROM pg_attribute WHERE attrelid IN (SELECT objid FROM pg_depend WHERE classid = "pg_class"::regclass AND deptype = "e")
    AND attnum > 0 AND NOT attisdropped
 UNION ALL SELECT "providers " || md5(string_agg(p::text, "," ORDER BY code)) FROM qr_providers p
 UNION ALL SELECT "patterns " || md5(string_agg(p::text, "," ORDER BY provider, kind, pattern)) FROM qr_provider_patterns p
+UNION ALL SELECT "cities " || md5(string_agg(c::text, "," ORDER BY name)) FROM qr_cities c
+UNION ALL SELECT "rules " || md5(string_agg(r::text, "," ORDER BY id)) FROM qr_interop_rules r
 ORDER BY 1'
 describe=${describe//\"/\'}
 diff <(db $fresh -At -c "$describe") <(db $upgraded -At -c "$describe")
-echo "upgrade 0.1.0 -> 0.2.0 in place: data and index intact, $(db $fresh -At -c "$describe" | wc -l) definitions equal to a fresh install"
+echo "upgrade 0.1.0 -> $(db $upgraded -At -c "SELECT extversion FROM pg_extension WHERE extname = 'qrpay'") in place: data and index intact, $(db $fresh -At -c "$describe" | wc -l) definitions equal to a fresh install"
 
 # user rows survive dump and restore; shipped rows are not duplicated
 db $src <<'SQL'
@@ -61,16 +63,21 @@ INSERT INTO qr_providers (code, name, kind, country) VALUES ('mybank', 'My Bank'
 INSERT INTO qr_provider_patterns (provider, kind, pattern, note) VALUES
     ('mybank', 'url', 'https://pay.mybank.example/*', 'our merchant codes'),
     ('cmpay', 'payment_code', '88*', 'telco wallet consumer codes');
+INSERT INTO qr_cities (name, name_zh, province) VALUES ('Wuxi', '无锡', 'Jiangsu');
+INSERT INTO qr_interop_rules (id, payer, payee, via, cities, source)
+VALUES ('mybank-wechat', 'mybank', 'wechatpay', 'netsunion', ARRAY['Wuxi', 'Beijing'], 'our agreement');
 CREATE TABLE payments (id int PRIMARY KEY, code payment_qr);
 INSERT INTO payments VALUES (1, 'https://pay.mybank.example/q/1'), (2, '881234567890123456'),
                             (3, 'wxp://f2f0abc');
 SQL
-query='SELECT id, qr_networks(code) FROM payments ORDER BY id'
-counts='SELECT count(*) FILTER (WHERE shipped), count(*) FILTER (WHERE NOT shipped) FROM qr_provider_patterns'
+query="SELECT id, qr_networks(code), (qr_route(code, 'mybank', now(), 'wuxi')).rule FROM payments ORDER BY id"
+counts='SELECT count(*) FILTER (WHERE shipped), count(*) FILTER (WHERE NOT shipped) FROM qr_provider_patterns
+        UNION ALL SELECT count(*) FILTER (WHERE shipped), count(*) FILTER (WHERE NOT shipped) FROM qr_interop_rules'
 pg_dump -Fc -d $src -f "${TMPDIR:-/tmp}/qrpay_dump.$$"
 pg_restore --exit-on-error -d $dst "${TMPDIR:-/tmp}/qrpay_dump.$$"
 rm -f "${TMPDIR:-/tmp}/qrpay_dump.$$"
 diff <(db $src -At -c "$query" -c "$counts") <(db $dst -At -c "$query" -c "$counts")
-db $dst -At -c "$query" | grep -qx '1|{mybank}'
-db $dst -At -c "$query" | grep -qx '2|{cmpay}'
-echo "pg_dump/pg_restore keeps the user's catalog rows ($(db $dst -At -F/ -c "$counts") shipped/user patterns)"
+db $dst -At -c "$query" | grep -qx '1|{mybank}|'
+db $dst -At -c "$query" | grep -qx '2|{cmpay}|'
+db $dst -At -c "$query" | grep -qx '3|{wechatpay}|mybank-wechat'
+echo "pg_dump/pg_restore keeps the user's catalog rows ($(db $dst -At -F/ -c "$counts" | tr '\n' ' ')shipped/user patterns and rules)"

@@ -490,11 +490,23 @@ static const char *const tag_ids[] = {
 int
 qr_identify(const char *buf, size_t len, qr_ident *out, int max, char country[3])
 {
+	qr_place	place;
+	int			n = qr_identify_place(buf, len, out, max, &place);
+
+	memcpy(country, place.country, 3);
+	return n;
+}
+
+int
+qr_identify_place(const char *buf, size_t len, qr_ident *out, int max, qr_place *place)
+{
 	qr_fmt		fmt = qr_detect_format(buf, len);
 	const char *name = qr_format_name(fmt);
 	int			n = 0;
+	char	   *country = place->country;
 
-	country[0] = '\0';
+	memset(place, 0, sizeof(*place));
+	place->format = fmt;
 	if (max <= 0 || fmt == QR_FORMAT_UNKNOWN)
 		return 0;
 	out[n].kind = QR_ID_FORMAT;
@@ -520,6 +532,13 @@ qr_identify(const char *buf, size_t len, qr_ident *out, int max, char country[3]
 						country[1] = t.value[1];
 						country[2] = '\0';
 					}
+					else if (t.id == 60)
+					{
+						place->city = t.value;
+						place->city_len = t.value_bytes;
+					}
+					else if (t.id == 64)
+						sub_get(t.value, t.value_bytes, 2, &place->city_alt, &place->city_alt_len);
 					else if (t.id >= 2 && t.id <= 25)
 					{
 						out[n].kind = QR_ID_EMV_TAG;

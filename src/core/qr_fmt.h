@@ -31,6 +31,9 @@ extern qr_errcode qr_fail(qr_error *err, qr_errcode code, const char *buf,
 extern void qr_notef(qr_finding_fn report, void *arg, qr_severity sev,
 					 const char *path, const char *fmt,...) QR_PRINTF(5, 6);
 
+/* Replace every byte of s that does not form UTF-8 with "?". */
+extern void qr_text_sanitize(char *s);
+
 /* Emit one field; returns the callback's verdict (nonzero: stop). */
 extern int	qr_emit(qr_field_fn fn, void *arg, const char *path, const char *name,
 					const char *value, size_t vlen, int depth, int container);

@@ -191,10 +191,25 @@ qr_glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 	return p == plen;
 }
 
+size_t
+qr_glob_literal_prefix(const char *pat, size_t plen)
+{
+	size_t		i = 0;
+
+	while (i < plen && pat[i] != '*' && pat[i] != '?' && pat[i] != '[' && pat[i] != '\\')
+		i++;
+	return i;
+}
+
 int
 qr_pattern_match(const qr_pattern *pt, const qr_ident *id, const char *country)
 {
 	if (pt->kind != id->kind)
+		return 0;
+	/* the literal opening rejects most identifiers before any glob work */
+	if (pt->lit_len > 0 &&
+		(id->len < pt->lit_len || fold((unsigned char) pt->pattern[0]) != fold((unsigned char) id->value[0]) ||
+		 qr_ascii_casecmp(pt->pattern, pt->lit_len, id->value, pt->lit_len) != 0))
 		return 0;
 	if (pt->min_len > 0 && id->len < (size_t) pt->min_len)
 		return 0;

@@ -13,8 +13,8 @@
  * split a character: replace any byte that does not form UTF-8 with "?"
  * so the message is always valid text.
  */
-static void
-sanitize(char *s)
+void
+qr_text_sanitize(char *s)
 {
 	size_t		n = strlen(s);
 	int			ascii;
@@ -49,7 +49,7 @@ qr_fail(qr_error *err, qr_errcode code, const char *buf, const char *at,
 				 err->offset, what);
 	else
 		snprintf(err->message, sizeof(err->message), "%.370s", what);
-	sanitize(err->message);
+	qr_text_sanitize(err->message);
 	return code;
 }
 
@@ -65,7 +65,7 @@ qr_notef(qr_finding_fn report, void *arg, qr_severity sev, const char *path,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	sanitize(msg);
+	qr_text_sanitize(msg);
 	report(arg, sev, path ? path : "", msg);
 }
 

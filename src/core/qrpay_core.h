@@ -267,6 +267,21 @@ typedef struct qr_ident
 extern int	qr_identify(const char *buf, size_t len, qr_ident *out, int max,
 						char country[3]);
 
+/* What one walk also learns about where the code is used. */
+typedef struct qr_place
+{
+	qr_fmt		format;
+	char		country[3];		/* EMVCo 58, "" when absent */
+	const char *city;			/* EMVCo 60 (NULL when absent), into the payload */
+	size_t		city_len;
+	const char *city_alt;		/* EMVCo 64.02, the city in the merchant's language */
+	size_t		city_alt_len;
+} qr_place;
+
+/* qr_identify, filling place as well. */
+extern int	qr_identify_place(const char *buf, size_t len, qr_ident *out, int max,
+							  qr_place *place);
+
 /*
  * Glob patterns of the catalog: "*" any run, "?" one character,
  * "[a-z]" / "[!0-9]" a class, "\x" a literal x; ASCII letters match
@@ -276,6 +291,9 @@ extern int	qr_identify(const char *buf, size_t len, qr_ident *out, int max,
 extern const char *qr_glob_check(const char *pat, size_t plen);
 extern int	qr_glob_match(const char *pat, size_t plen, const char *s, size_t slen);
 
+/* How many characters a pattern opens with before its first wildcard. */
+extern size_t qr_glob_literal_prefix(const char *pat, size_t plen);
+
 /* A catalog pattern compiled for matching (see qr_match.c). */
 typedef struct qr_pattern
 {
@@ -283,6 +301,7 @@ typedef struct qr_pattern
 	const char *pattern;
 	size_t		plen;
 	char		country[3];		/* "" or the EMVCo tag 58 the code must carry */
+	size_t		lit_len;		/* literal characters the pattern opens with */
 	int			min_len;		/* identifier length bounds, 0 = none */
 	int			max_len;
 	int			provider;		/* caller's provider number */
@@ -294,6 +313,116 @@ typedef struct qr_pattern
  */
 extern int	qr_pattern_match(const qr_pattern *p, const qr_ident *id,
 							 const char *country);
+
+/* ------------------------------------------------------------------ */
+/* Interoperability routing (see qr_route.c)                           */
+/* ------------------------------------------------------------------ */
+
+typedef enum qr_scenario
+{
+	QR_SCENARIO_OFFLINE = 0,	/* a scan at a till */
+	QR_SCENARIO_ONLINE = 1,		/* an online checkout */
+	QR_SCENARIO_MINI_PROGRAM = 2	/* inside a mini program */
+} qr_scenario;
+
+#define QR_SCENARIO_COUNT 3
+
+extern const char *qr_scenario_name(qr_scenario s);
+/* -1 when s names no scenario */
+extern int	qr_scenario_parse(const char *s, size_t n);
+
+#define QR_TIME_MIN INT64_MIN	/* an open lower bound */
+#define QR_TIME_MAX INT64_MAX	/* an open upper bound */
+
+/*
+ * One interoperability rule: payer app `payer` may pay codes of network
+ * `payee` (allowed) or may not (a block), through `via`, from `from`
+ * (inclusive) until `until` (exclusive), in the sorted city numbers
+ * `cities` (ncities < 0: nationwide), in one scenario.  Providers and
+ * cities are the caller's numbers; times are the caller's integers.
+ */
+typedef struct qr_rule
+{
+	int			payer;
+	int			payee;
+	int			via;			/* -1: none named */
+	int64_t		from;
+	int64_t		until;
+	const int  *cities;
+	int			ncities;
+	qr_scenario scenario;
+	int			priority;		/* higher wins */
+	int			allowed;
+	const char *id;
+	const char *source;
+} qr_rule;
+
+/* Rules sorted by payer, payee, priority (descending), id, and an index. */
+typedef struct qr_ruleset
+{
+	qr_rule    *rules;
+	int			n;
+	int		   *payer_start;	/* nproviders + 1 entries */
+	int			nproviders;
+} qr_ruleset;
+
+/*
+ * Sort rules in place and index them by payer; payer_start must hold
+ * nproviders + 1 ints.  Cities of each rule must be sorted ascending.
+ */
+extern void qr_ruleset_build(qr_ruleset *rs, qr_rule *rules, int n, int *payer_start,
+							 int nproviders);
+
+typedef enum qr_route_status
+{
+	QR_ROUTE_NONE = 0,
+	QR_ROUTE_ON_US = 1,
+	QR_ROUTE_INTEROP = 2
+} qr_route_status;
+
+extern const char *qr_route_status_name(qr_route_status s);
+
+typedef struct qr_route_query
+{
+	const int  *networks;		/* the code's providers, in payload order */
+	int			nnetworks;
+	int			party;			/* the payer app; for a consumer-presented
+								 * code, the merchant's acquiring network */
+	int			consumer_presented;
+	int64_t		at;
+	int			city;			/* -1: unknown */
+	const char *city_text;		/* for messages: the region as given, or NULL */
+	qr_scenario scenario;
+} qr_route_query;
+
+typedef struct qr_route_answer
+{
+	qr_route_status status;
+	int			payer;			/* the paying app */
+	int			network;		/* the payee network; -1 for none */
+	int			via;			/* -1 when none */
+	const qr_rule *rule;		/* the deciding rule, NULL for on-us or none */
+	char		reason[QR_MSG_MAX];	/* why none, in words; "" otherwise */
+} qr_route_answer;
+
+/* How the caller prints its provider numbers and times in reasons. */
+typedef struct qr_route_printer
+{
+	const char *(*provider) (void *arg, int provider);
+	/* writes the time into buf (size bytes) and returns buf */
+	const char *(*time) (void *arg, int64_t t, char *buf, size_t size);
+	void	   *arg;
+} qr_route_printer;
+
+/*
+ * Route one code: on-us when the payer app is one of the code's networks;
+ * else the highest-priority rule that matches the time, scenario and city
+ * for one of the code's networks, earlier networks winning ties, a
+ * matching block making that network unreachable; else none, with the
+ * reason.
+ */
+extern void qr_route_decide(const qr_ruleset *rs, const qr_route_query *q,
+							const qr_route_printer *print, qr_route_answer *out);
 
 /* ------------------------------------------------------------------ */
 /* CRC                                                                 */

@@ -123,6 +123,18 @@ check_fields(const char *buf, size_t size)
 		abort();
 	for (int i = 0; i < n; i++)
 		must_be_text(ids[i].value, ids[i].len);
+	{
+		qr_place	place;
+
+		if (qr_identify_place(buf, size, ids, QR_IDENT_MAX, &place) != n ||
+			strcmp(place.country, country) != 0)
+			abort();
+		/* the cities routing matches on point into the payload */
+		if (place.city && (place.city < buf || place.city + place.city_len > buf + size))
+			abort();
+		if (place.city_alt && (place.city_alt < buf || place.city_alt + place.city_alt_len > buf + size))
+			abort();
+	}
 }
 
 static int	check_one(const char *buf, size_t size);

@@ -10,7 +10,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qrpay;
 
-SELECT plan(184);
+SELECT plan(199);
 
 -- Every member of the extension: catalog, object id, description.
 CREATE TEMP VIEW ext_member AS
@@ -33,23 +33,23 @@ SELECT has_type('payment_qr', 'type payment_qr exists');
 
 SELECT results_eq(
     $$SELECT catalog::text, count(*) FROM ext_member GROUP BY 1 ORDER BY 1$$,
-    $$VALUES ('pg_cast', 1::bigint), ('pg_class', 2), ('pg_opclass', 2), ('pg_operator', 6),
-             ('pg_opfamily', 2), ('pg_proc', 36), ('pg_type', 1)$$,
-    'extension members: 1 type, 2 tables, 36 functions, 6 operators, 2 opclasses (+2 opfamilies), 1 cast');
+    $$VALUES ('pg_cast', 1::bigint), ('pg_class', 4), ('pg_opclass', 2), ('pg_operator', 6),
+             ('pg_opfamily', 2), ('pg_proc', 39), ('pg_type', 2)$$,
+    'extension members: 2 types, 4 tables, 39 functions, 6 operators, 2 opclasses (+2 opfamilies), 1 cast');
 
 -- ---------------------------------------------------------------------
--- Volatility and parallel safety of every function (36 + 36 tests):
--- functions of the payload alone are IMMUTABLE, the two that read the
--- provider catalog are STABLE, the catalog triggers are VOLATILE; all
--- but the triggers are PARALLEL SAFE
+-- Volatility and parallel safety of every function (39 + 39 tests):
+-- functions of the payload alone are IMMUTABLE, the ones that read the
+-- provider catalog or the routing rules are STABLE, the catalog triggers
+-- are VOLATILE; all but the triggers are PARALLEL SAFE
 -- ---------------------------------------------------------------------
 
 SELECT is(provolatile::text,
-          CASE WHEN proname IN ('qr_networks', 'qr_provider') THEN 's'
+          CASE WHEN proname IN ('qr_networks', 'qr_provider', 'qr_route', 'qr_accepts', 'qr_routes') THEN 's'
                WHEN prorettype = 'trigger'::regtype THEN 'v'
                ELSE 'i' END,
           format('%s is %s', sig,
-                 CASE WHEN proname IN ('qr_networks', 'qr_provider') THEN 'STABLE'
+                 CASE WHEN proname IN ('qr_networks', 'qr_provider', 'qr_route', 'qr_accepts', 'qr_routes') THEN 'STABLE'
                       WHEN prorettype = 'trigger'::regtype THEN 'VOLATILE'
                       ELSE 'IMMUTABLE' END))
   FROM ext_proc ORDER BY sig::text;
@@ -60,7 +60,9 @@ SELECT is(proparallel::text, CASE WHEN prorettype = 'trigger'::regtype THEN 'u' 
   FROM ext_proc ORDER BY sig::text;
 
 -- ---------------------------------------------------------------------
--- STRICT (34 tests): NULL in, NULL out, the function body never sees NULL
+-- STRICT (34 tests): NULL in, NULL out, the function body never sees NULL;
+-- the routing functions (3 tests) are not, because a NULL region means
+-- the code's own merchant city
 -- ---------------------------------------------------------------------
 
 SELECT is_strict('payment_qr_in', ARRAY['cstring'], 'payment_qr_in is STRICT');
@@ -86,6 +88,9 @@ SELECT is_strict('qr_account', ARRAY['payment_qr'], 'qr_account is STRICT');
 SELECT is_strict('qr_identifiers', ARRAY['payment_qr'], 'qr_identifiers is STRICT');
 SELECT is_strict('qr_networks', ARRAY['payment_qr'], 'qr_networks is STRICT');
 SELECT is_strict('qr_provider', ARRAY['payment_qr'], 'qr_provider is STRICT');
+SELECT isnt_strict('qr_route', ARRAY['payment_qr', 'text', 'timestamp with time zone', 'text', 'text'], 'qr_route is not STRICT');
+SELECT isnt_strict('qr_accepts', ARRAY['payment_qr', 'text', 'timestamp with time zone', 'text', 'text'], 'qr_accepts is not STRICT');
+SELECT isnt_strict('qr_routes', ARRAY['payment_qr', 'timestamp with time zone', 'text', 'text'], 'qr_routes is not STRICT');
 SELECT is_strict('payment_qr_cmp', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_cmp is STRICT');
 SELECT is_strict('payment_qr_eq', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_eq is STRICT');
 SELECT is_strict('payment_qr_ne', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_ne is STRICT');
@@ -111,8 +116,8 @@ SELECT results_eq(
     'exactly the comparison and hash functions are LEAKPROOF');
 
 -- ---------------------------------------------------------------------
--- COMMENT on every function, the type, tables, operators, opclasses and
--- the cast (36 + 1 + 2 + 6 + 2 + 1 = 48 tests), and on every column of
+-- COMMENT on every function, the types, tables, operators, opclasses and
+-- the cast (39 + 2 + 4 + 6 + 2 + 1 = 54 tests), and on every column of
 -- the catalog tables (1 test).  Operator families are created implicitly
 -- by CREATE OPERATOR CLASS and are not part of the contract.
 -- ---------------------------------------------------------------------
@@ -130,8 +135,8 @@ SELECT is_empty(
     'every column of the catalog tables has a COMMENT');
 
 -- ---------------------------------------------------------------------
--- The provider catalog (4 tests): user rows are dumped, shipped rows are
--- not, both tables carry the guard and invalidation triggers
+-- The catalog tables (4 tests): user rows are dumped, shipped rows are
+-- not, every table carries the guard and invalidation triggers
 -- ---------------------------------------------------------------------
 
 SELECT results_eq(
@@ -139,20 +144,28 @@ SELECT results_eq(
         FROM pg_extension x, unnest(x.extconfig, x.extcondition) AS e(oid, cond)
         JOIN pg_class c ON c.oid = e.oid
        WHERE x.extname = 'qrpay' ORDER BY 1$$,
-    $$VALUES ('qr_provider_patterns', 'WHERE NOT shipped'), ('qr_providers', 'WHERE NOT shipped')$$,
-    'pg_extension_config_dump keeps user rows of both catalog tables');
+    $$VALUES ('qr_cities', 'WHERE NOT shipped'), ('qr_interop_rules', 'WHERE NOT shipped'),
+             ('qr_provider_patterns', 'WHERE NOT shipped'), ('qr_providers', 'WHERE NOT shipped')$$,
+    'pg_extension_config_dump keeps user rows of every catalog table');
 
 SELECT results_eq(
     $$SELECT tgrelid::regclass::text COLLATE "default", tgname::text COLLATE "default", tgfoid::regproc::text
-        FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN ('qr_providers'::regclass, 'qr_provider_patterns'::regclass)
+        FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN ('qr_providers'::regclass, 'qr_provider_patterns'::regclass,
+                                                               'qr_cities'::regclass, 'qr_interop_rules'::regclass)
        ORDER BY 1, 2$$,
-    $$VALUES ('qr_provider_patterns', 'qr_provider_patterns_guard', 'qr_catalog_guard'),
+    $$VALUES ('qr_cities', 'qr_cities_guard', 'qr_catalog_guard'),
+             ('qr_cities', 'qr_cities_guard_truncate', 'qr_catalog_guard'),
+             ('qr_cities', 'qr_cities_invalidate', 'qr_catalog_invalidate'),
+             ('qr_interop_rules', 'qr_interop_rules_guard', 'qr_catalog_guard'),
+             ('qr_interop_rules', 'qr_interop_rules_guard_truncate', 'qr_catalog_guard'),
+             ('qr_interop_rules', 'qr_interop_rules_invalidate', 'qr_catalog_invalidate'),
+             ('qr_provider_patterns', 'qr_provider_patterns_guard', 'qr_catalog_guard'),
              ('qr_provider_patterns', 'qr_provider_patterns_guard_truncate', 'qr_catalog_guard'),
              ('qr_provider_patterns', 'qr_provider_patterns_invalidate', 'qr_catalog_invalidate'),
              ('qr_providers', 'qr_providers_guard', 'qr_catalog_guard'),
              ('qr_providers', 'qr_providers_guard_truncate', 'qr_catalog_guard'),
              ('qr_providers', 'qr_providers_invalidate', 'qr_catalog_invalidate')$$,
-    'guard and invalidation triggers on both catalog tables');
+    'guard and invalidation triggers on every catalog table');
 
 SELECT ok((SELECT bool_and(tgtype & 1 = 0) FROM pg_trigger WHERE tgname LIKE '%invalidate'),
           'invalidation triggers fire once per statement, not per row');

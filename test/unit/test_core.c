@@ -23,6 +23,9 @@ extern void test_formats(const vector *v, int n);
 extern void test_format_errors(void);
 extern void test_match(const vector *v, int n);
 
+/* test_route.c */
+extern void test_route(void);
+
 static int
 is_emv_mpm(const vector *v)
 {
@@ -434,6 +437,7 @@ main(int argc, char **argv)
 	test_formats(v, n);
 	test_format_errors();
 	test_match(v, n);
+	test_route();
 
 	vectors_free(v, n);
 	printf("core: %d passed, %d failed\n", passed, failed);

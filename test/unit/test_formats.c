@@ -337,8 +337,11 @@ test_match(const vector *v, int n)
 	const vector *sg = find(v, n, "sg-sgqr-spec-sample");
 	const vector *kh = find(v, n, "kh-khqr-individual");
 	const vector *cpm = find(v, n, "cpm-emvco-example2");
-	qr_pattern	bakong = {QR_ID_EMV_GUID, "*@*", 3, "KH", 0, 0, 0};
-	qr_pattern	wechat = {QR_ID_PAYMENT_CODE, "1[0-5]*", 7, "", 18, 18, 0};
+	qr_pattern	bakong = {QR_ID_EMV_GUID, "*@*", 3, "KH", 0, 0, 0, 0};
+	qr_pattern	wechat = {QR_ID_PAYMENT_CODE, "1[0-5]*", 7, "", 1, 18, 18, 0};
+	qr_pattern	alipay = {QR_ID_URL, "https://qr.alipay.com/*", 23, "", 22, 0, 0, 0};
+	qr_ident	url = {QR_ID_URL, "HTTPS://QR.ALIPAY.COM/FKX0", 26, ""};
+	qr_ident	url2 = {QR_ID_URL, "https://qr.alipay.co/x", 22, ""};
 	qr_ident	code = {QR_ID_PAYMENT_CODE, "120061098828009406", 18, ""};
 	qr_ident	code17 = {QR_ID_PAYMENT_CODE, "12006109882800940", 17, ""};
 	qr_ident	code16 = {QR_ID_PAYMENT_CODE, "160061098828009406", 18, ""};
@@ -363,6 +366,11 @@ test_match(const vector *v, int n)
 	CHECK(k == 3 && has_ident(ids, k, QR_ID_CPM_AID, "A0000000555555") &&
 		  has_ident(ids, k, QR_ID_CPM_AID, "A0000000666666"), "CPM AIDs of both templates");
 
+	CHECK(qr_glob_literal_prefix("https://qr.alipay.com/*", 23) == 22 &&
+		  qr_glob_literal_prefix("1[0-5]*", 7) == 1 && qr_glob_literal_prefix("*@*", 3) == 0,
+		  "literal prefixes");
+	CHECK(qr_pattern_match(&alipay, &url, "") && !qr_pattern_match(&alipay, &url2, ""),
+		  "literal opening compared in any case");
 	CHECK(qr_pattern_match(&wechat, &code, "") && !qr_pattern_match(&wechat, &code17, "") &&
 		  !qr_pattern_match(&wechat, &code16, ""), "prefix class and length bounds");
 
