@@ -120,14 +120,24 @@ CREATE UNIQUE INDEX ON payments (code);
 INSERT INTO payments SELECT 'again-' || id, code FROM payments ON CONFLICT DO NOTHING;
 SELECT count(*) AS rows_after_reinserting_every_code FROM payments;
 
--- a ledger of 98,000 scans of those codes, indexed by code and by merchant name
+-- a ledger of 2,000 scans of each code, indexed by code, by merchant name,
+-- and by every field (GIN: @> path-value pairs, ? path exists)
 CREATE TABLE ledger AS
 SELECT n AS entry, p.code, ((n % 977) / 10.0)::numeric(10,2) AS booked
 FROM payments p, generate_series(1, 2000) n;
 CREATE INDEX ON ledger (code);
 CREATE INDEX ON ledger (qr_merchant_name(code));
+CREATE INDEX ledger_fields ON ledger USING gin (code);
 ANALYZE ledger;
 EXPLAIN (costs off) SELECT count(*) FROM ledger WHERE code = (SELECT code FROM payments WHERE id = 'emv-spec-annexB');
 SELECT count(*) AS scans_of_annex_b FROM ledger WHERE code = (SELECT code FROM payments WHERE id = 'emv-spec-annexB');
 EXPLAIN (costs off) SELECT sum(booked) FROM ledger WHERE qr_merchant_name(code) = 'THALES OGLIARI';
 SELECT sum(booked) AS booked_for_thales_ogliari FROM ledger WHERE qr_merchant_name(code) = 'THALES OGLIARI';
+
+-- every Pix code of one key; every code with a terminal label; every SEPA or
+-- UPI code; nested objects read like qr_to_jsonb
+EXPLAIN (costs off) SELECT count(*) FROM ledger WHERE code @> '{"26.00": "br.gov.bcb.pix", "26.01": "thalesog@me.com"}';
+SELECT count(*) AS scans_of_one_pix_key FROM ledger WHERE code @> '{"26.00": "br.gov.bcb.pix", "26.01": "thalesog@me.com"}';
+SELECT count(*) AS with_terminal_label FROM ledger WHERE code ? '62.07';
+SELECT count(*) AS sepa_or_upi FROM ledger WHERE code ?| ARRAY['iban', 'pa'];
+SELECT count(*) AS beijing_transport FROM ledger WHERE code @> '{"52": "4111", "64": {"02": "北京"}}';

@@ -2,11 +2,13 @@
 # dump_upgrade.sh — the extension's life cycle against a running cluster
 # (PGHOST/PGPORT/PGUSER set, as test/run does):
 #   1. a 0.1.0 installation holding indexed codes upgrades in place: the
-#      codes stay readable and their btree index passes amcheck, and it ends
+#      codes stay readable, their btree index passes amcheck, a GIN index
+#      builds and answers, and it ends
 #      with exactly the objects, comments, constraints, triggers and shipped
 #      rows of a fresh installation;
 #   2. pg_dump / pg_restore carries the user's catalog rows and their
-#      effect on qr_networks, and not the shipped rows twice.
+#      effect on qr_networks and qr_route, not the shipped rows twice, and a
+#      GIN index with its value_bits parameter.
 set -euo pipefail
 
 db() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" "${@:2}"; }
@@ -28,7 +30,9 @@ INSERT INTO ledger SELECT g, '00020101021126140010com.pay.me5204411153031565802C
 CREATE INDEX ledger_code ON ledger (code);
 ALTER EXTENSION qrpay UPDATE;
 DO $$ BEGIN PERFORM bt_index_parent_check('ledger_code', true, true); END $$;
+CREATE INDEX ledger_fields ON ledger USING gin (code);
 SQL
+[ "$(db $upgraded -At -c "SET enable_seqscan = off" -c "SELECT count(*) FROM ledger WHERE code @> '{\"59\": \"SHOP\"}'")" = 1000 ]
 [ "$(db $upgraded -At -c "SELECT count(*) FROM ledger WHERE qr_merchant_name(code) = 'SHOP'")" = 1000 ]
 [ "$(db $upgraded -At -c "SELECT extversion FROM pg_extension WHERE extname = 'qrpay'")" = "$(sed -n "s/^default_version = '\(.*\)'/\1/p" qrpay.control)" ]
 db $upgraded -q -c "DROP EXTENSION amcheck"
@@ -69,6 +73,7 @@ VALUES ('mybank-wechat', 'mybank', 'wechatpay', 'netsunion', ARRAY['Wuxi', 'Beij
 CREATE TABLE payments (id int PRIMARY KEY, code payment_qr);
 INSERT INTO payments VALUES (1, 'https://pay.mybank.example/q/1'), (2, '881234567890123456'),
                             (3, 'wxp://f2f0abc');
+CREATE INDEX payments_fields ON payments USING gin (code payment_qr_gin_ops (value_bits = 20));
 SQL
 query="SELECT id, qr_networks(code), (qr_route(code, 'mybank', now(), 'wuxi')).rule FROM payments ORDER BY id"
 counts='SELECT count(*) FILTER (WHERE shipped), count(*) FILTER (WHERE NOT shipped) FROM qr_provider_patterns
@@ -80,4 +85,6 @@ diff <(db $src -At -c "$query" -c "$counts") <(db $dst -At -c "$query" -c "$coun
 db $dst -At -c "$query" | grep -qx '1|{mybank}|'
 db $dst -At -c "$query" | grep -qx '2|{cmpay}|'
 db $dst -At -c "$query" | grep -qx '3|{wechatpay}|mybank-wechat'
+[ "$(db $dst -At -c "SET enable_seqscan = off" -c "SELECT id FROM payments WHERE code @> '{\"code\": \"881234567890123456\"}'")" = 2 ]
+db $dst -At -c "SELECT pg_get_indexdef('payments_fields'::regclass)" | grep -q "value_bits='20'"
 echo "pg_dump/pg_restore keeps the user's catalog rows ($(db $dst -At -F/ -c "$counts" | tr '\n' ' ')shipped/user patterns and rules)"

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "qr_emv.h"
+#include "qr_fmt.h"
 #include "qr_utf8.h"
 
 /* Error paths stay out of line so the per-object path stays small. */
@@ -674,18 +675,6 @@ walk_root(vstate *st, root_objects *r)
 /* CRC (§4.7.3)                                                        */
 /* ------------------------------------------------------------------ */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static qr_errcode
 check_crc(vstate *st, const root_objects *r)
 {
@@ -702,7 +691,7 @@ check_crc(vstate *st, const root_objects *r)
 					"the CRC must be 4 hex digits (length 04)", NULL, NULL);
 	for (int i = 0; i < 4; i++)
 	{
-		int			h = hexval(t->value[i]);
+		int			h = qr_hexval(t->value[i]);
 
 		if (h < 0 && snip(got, sizeof(got), t->value, t->value + t->value_bytes, 4))
 			return fail(st, QR_ERR_CRC, ids, 1, AT(t),

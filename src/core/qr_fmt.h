@@ -39,6 +39,7 @@ extern int	qr_emit(qr_field_fn fn, void *arg, const char *path, const char *name
 					const char *value, size_t vlen, int depth, int container);
 
 /* ASCII helpers */
+extern int	qr_hexval(char c);		/* 0-15, or -1 when c is no hex digit */
 extern int	qr_all_digits(const char *s, size_t n);
 extern int	qr_all_alnum(const char *s, size_t n);
 extern int	qr_ascii_casecmp(const char *a, size_t an, const char *b, size_t bn);

@@ -254,8 +254,8 @@ qr_date_valid(const char *s, size_t n, int ymd)
 	return 1;
 }
 
-static int
-hexval(char c)
+int
+qr_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -284,8 +284,8 @@ qr_pct_decode(const char *s, size_t n, char *dst, const char **bad)
 					*bad = s + i;
 				return -1;
 			}
-			h = hexval(s[i + 1]);
-			l = hexval(s[i + 2]);
+			h = qr_hexval(s[i + 1]);
+			l = qr_hexval(s[i + 2]);
 			if (h < 0 || l < 0)
 			{
 				if (bad)

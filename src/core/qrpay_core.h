@@ -315,6 +315,43 @@ extern int	qr_pattern_match(const qr_pattern *p, const qr_ident *id,
 							 const char *country);
 
 /* ------------------------------------------------------------------ */
+/* GIN keys (see qr_gin.c)                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A GIN key of a payload says "this path exists" (a 31-bit hash of the
+ * path, top bit set) or "this path holds this value" (a hash of path and
+ * leaf value folded into 2^bits buckets, top bit clear).  Folding lets
+ * rare values share an index entry, which keeps the index small; keys
+ * are lossy either way and the operators recheck on the payload.  The
+ * EMVCo CRC (63) has no value key: a checksum is no search term.
+ */
+#define QR_GIN_BITS_MIN 12
+#define QR_GIN_BITS_MAX 31
+#define QR_GIN_BITS_DEFAULT 18
+
+extern uint32_t qr_gin_path_key(const char *path, size_t pathlen);
+extern uint32_t qr_gin_value_key(const char *path, size_t pathlen,
+								 const char *value, size_t vlen, int bits);
+
+/* Calls add(arg, key) for every key of a validated payload (repeats possible). */
+extern void qr_gin_keys(const char *buf, size_t len, int bits,
+						void (*add) (void *arg, uint32_t key), void *arg);
+
+/*
+ * Can a field at path lack a value key (the EMVCo CRC, containers)?  A
+ * query pair on such a path is answered from its path key and rechecked.
+ */
+extern int	qr_gin_path_unvalued(const char *path, size_t pathlen);
+
+/* Does the payload hold value at path (any occurrence)? */
+extern int	qr_has_value(const char *buf, size_t len, const char *path, size_t pathlen,
+						 const char *value, size_t vlen);
+
+/* Does the payload have a field at path? */
+extern int	qr_has_path(const char *buf, size_t len, const char *path, size_t pathlen);
+
+/* ------------------------------------------------------------------ */
 /* Interoperability routing (see qr_route.c)                           */
 /* ------------------------------------------------------------------ */
 

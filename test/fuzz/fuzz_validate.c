@@ -11,6 +11,9 @@
  *   - every field, cross-format value and identifier of an accepted payload
  *     is valid UTF-8 without NUL (they become text) and every field path
  *     is well formed and found again by qr_field_get;
+ *   - the GIN keys of a payload hold every field's path key and, unless
+ *     the path may go unvalued, its value key, and the operators find
+ *     every field (the index never misses what a scan finds);
  *   - qr_compare is reflexive.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -81,7 +84,27 @@ typedef struct fstate
 {
 	const char *buf;
 	size_t		len;
+	uint32_t	keys[4096];
+	int			nkeys;
 } fstate;
+
+static void
+add_key(void *arg, uint32_t key)
+{
+	fstate	   *st = arg;
+
+	if (st->nkeys < 4096)
+		st->keys[st->nkeys++] = key;
+}
+
+static int
+has_key(const fstate *st, uint32_t key)
+{
+	for (int i = 0; i < st->nkeys; i++)
+		if (st->keys[i] == key)
+			return 1;
+	return st->nkeys >= 4096;	/* too many to keep: assume present */
+}
 
 static char scratch[QR_VALUE_MAX];
 
@@ -98,17 +121,30 @@ field_cb(void *arg, const qr_field *f)
 	if (qr_path_valid(f->path, strlen(f->path)) &&
 		qr_field_get(st->buf, st->len, f->path, strlen(f->path), scratch, sizeof(scratch)) < 0)
 		abort();
+	if (!has_key(st, qr_gin_path_key(f->path, strlen(f->path))))
+		abort();
+	if (!qr_gin_path_unvalued(f->path, strlen(f->path)) &&
+		!has_key(st, qr_gin_value_key(f->path, strlen(f->path), f->value, f->value_len,
+									  QR_GIN_BITS_DEFAULT)))
+		abort();
+	if (!qr_has_value(st->buf, st->len, f->path, strlen(f->path), f->value, f->value_len) ||
+		!qr_has_path(st->buf, st->len, f->path, strlen(f->path)))
+		abort();
 	return 0;
 }
 
 static void
 check_fields(const char *buf, size_t size)
 {
-	fstate		st = {buf, size};
+	static fstate st;
 	qr_ident	ids[QR_IDENT_MAX];
 	char		country[3];
 	int			n;
 
+	st.buf = buf;
+	st.len = size;
+	st.nkeys = 0;
+	qr_gin_keys(buf, size, QR_GIN_BITS_DEFAULT, add_key, &st);
 	qr_fields(buf, size, field_cb, &st);
 	for (int s = QR_SEM_NAME; s <= QR_SEM_MCC; s++)
 	{

@@ -10,7 +10,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qrpay;
 
-SELECT plan(199);
+SELECT plan(243);
 
 -- Every member of the extension: catalog, object id, description.
 CREATE TEMP VIEW ext_member AS
@@ -33,12 +33,12 @@ SELECT has_type('payment_qr', 'type payment_qr exists');
 
 SELECT results_eq(
     $$SELECT catalog::text, count(*) FROM ext_member GROUP BY 1 ORDER BY 1$$,
-    $$VALUES ('pg_cast', 1::bigint), ('pg_class', 4), ('pg_opclass', 2), ('pg_operator', 6),
-             ('pg_opfamily', 2), ('pg_proc', 39), ('pg_type', 2)$$,
-    'extension members: 2 types, 4 tables, 39 functions, 6 operators, 2 opclasses (+2 opfamilies), 1 cast');
+    $$VALUES ('pg_cast', 1::bigint), ('pg_class', 4), ('pg_opclass', 3), ('pg_operator', 10),
+             ('pg_opfamily', 3), ('pg_proc', 48), ('pg_type', 2)$$,
+    'extension members: 2 types, 4 tables, 48 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
 
 -- ---------------------------------------------------------------------
--- Volatility and parallel safety of every function (39 + 39 tests):
+-- Volatility and parallel safety of every function (48 + 48 tests):
 -- functions of the payload alone are IMMUTABLE, the ones that read the
 -- provider catalog or the routing rules are STABLE, the catalog triggers
 -- are VOLATILE; all but the triggers are PARALLEL SAFE
@@ -60,7 +60,7 @@ SELECT is(proparallel::text, CASE WHEN prorettype = 'trigger'::regtype THEN 'u' 
   FROM ext_proc ORDER BY sig::text;
 
 -- ---------------------------------------------------------------------
--- STRICT (34 tests): NULL in, NULL out, the function body never sees NULL;
+-- STRICT (42 tests): NULL in, NULL out, the function body never sees NULL;
 -- the routing functions (3 tests) are not, because a NULL region means
 -- the code's own merchant city
 -- ---------------------------------------------------------------------
@@ -88,6 +88,14 @@ SELECT is_strict('qr_account', ARRAY['payment_qr'], 'qr_account is STRICT');
 SELECT is_strict('qr_identifiers', ARRAY['payment_qr'], 'qr_identifiers is STRICT');
 SELECT is_strict('qr_networks', ARRAY['payment_qr'], 'qr_networks is STRICT');
 SELECT is_strict('qr_provider', ARRAY['payment_qr'], 'qr_provider is STRICT');
+SELECT is_strict('qr_contains', ARRAY['payment_qr', 'jsonb'], 'qr_contains is STRICT');
+SELECT is_strict('qr_exists', ARRAY['payment_qr', 'text'], 'qr_exists is STRICT');
+SELECT is_strict('qr_exists_any', ARRAY['payment_qr', 'text[]'], 'qr_exists_any is STRICT');
+SELECT is_strict('qr_exists_all', ARRAY['payment_qr', 'text[]'], 'qr_exists_all is STRICT');
+SELECT is_strict('payment_qr_gin_extract_value', ARRAY['payment_qr', 'internal', 'internal'], 'payment_qr_gin_extract_value is STRICT');
+SELECT is_strict('payment_qr_gin_extract_query', ARRAY['payment_qr', 'internal', 'smallint', 'internal', 'internal', 'internal', 'internal'], 'payment_qr_gin_extract_query is STRICT');
+SELECT is_strict('payment_qr_gin_consistent', ARRAY['internal', 'smallint', 'payment_qr', 'integer', 'internal', 'internal', 'internal', 'internal'], 'payment_qr_gin_consistent is STRICT');
+SELECT is_strict('payment_qr_gin_triconsistent', ARRAY['internal', 'smallint', 'payment_qr', 'integer', 'internal', 'internal', 'internal'], 'payment_qr_gin_triconsistent is STRICT');
 SELECT isnt_strict('qr_route', ARRAY['payment_qr', 'text', 'timestamp with time zone', 'text', 'text'], 'qr_route is not STRICT');
 SELECT isnt_strict('qr_accepts', ARRAY['payment_qr', 'text', 'timestamp with time zone', 'text', 'text'], 'qr_accepts is not STRICT');
 SELECT isnt_strict('qr_routes', ARRAY['payment_qr', 'timestamp with time zone', 'text', 'text'], 'qr_routes is not STRICT');
@@ -117,7 +125,7 @@ SELECT results_eq(
 
 -- ---------------------------------------------------------------------
 -- COMMENT on every function, the types, tables, operators, opclasses and
--- the cast (39 + 2 + 4 + 6 + 2 + 1 = 54 tests), and on every column of
+-- the cast (48 + 2 + 4 + 10 + 3 + 1 = 68 tests), and on every column of
 -- the catalog tables (1 test).  Operator families are created implicitly
 -- by CREATE OPERATOR CLASS and are not part of the contract.
 -- ---------------------------------------------------------------------
@@ -249,8 +257,8 @@ SELECT ok((SELECT oprcanmerge FROM pg_operator
           'operator = (payment_qr, payment_qr) is MERGES (oprcanmerge)');
 
 SELECT results_eq(
-    $$SELECT o.oprname::text COLLATE "default", o.oprcom::regoperator::text, o.oprnegate::regoperator::text,
-             o.oprcode::regproc::text, o.oprresult::regtype::text
+    $$SELECT o.oprname::text COLLATE "default", nullif(o.oprcom, 0)::regoperator::text,
+             nullif(o.oprnegate, 0)::regoperator::text, o.oprcode::regproc::text, o.oprresult::regtype::text
         FROM pg_operator o JOIN ext_member m ON m.catalog = 'pg_operator'::regclass AND m.objid = o.oid
        ORDER BY 1$$,
     $$VALUES ('<',  '>(payment_qr,payment_qr)',  '>=(payment_qr,payment_qr)', 'payment_qr_lt', 'boolean'),
@@ -258,8 +266,44 @@ SELECT results_eq(
              ('<>', '<>(payment_qr,payment_qr)', '=(payment_qr,payment_qr)',  'payment_qr_ne', 'boolean'),
              ('=',  '=(payment_qr,payment_qr)',  '<>(payment_qr,payment_qr)', 'payment_qr_eq', 'boolean'),
              ('>',  '<(payment_qr,payment_qr)',  '<=(payment_qr,payment_qr)', 'payment_qr_gt', 'boolean'),
-             ('>=', '<=(payment_qr,payment_qr)', '<(payment_qr,payment_qr)',  'payment_qr_ge', 'boolean')$$,
+             ('>=', '<=(payment_qr,payment_qr)', '<(payment_qr,payment_qr)',  'payment_qr_ge', 'boolean'),
+             ('?',  NULL, NULL, 'qr_exists', 'boolean'),
+             ('?&', NULL, NULL, 'qr_exists_all', 'boolean'),
+             ('?|', NULL, NULL, 'qr_exists_any', 'boolean'),
+             ('@>', NULL, NULL, 'qr_contains', 'boolean')$$,
     'operators: commutators, negators and implementation functions');
+
+SELECT results_eq(
+    $$SELECT o.oprname::text COLLATE "default", o.oprrest::regproc::text, o.oprjoin::regproc::text
+        FROM pg_operator o JOIN ext_member m ON m.catalog = 'pg_operator'::regclass AND m.objid = o.oid
+       WHERE o.oprname IN ('@>', '?', '?|', '?&') ORDER BY 1$$,
+    $$VALUES ('?', 'matchingsel', 'matchingjoinsel'), ('?&', 'matchingsel', 'matchingjoinsel'),
+             ('?|', 'matchingsel', 'matchingjoinsel'), ('@>', 'matchingsel', 'matchingjoinsel')$$,
+    'containment and existence operators estimate with matchingsel / matchingjoinsel');
+
+SELECT results_eq(
+    $$SELECT p.amprocnum::int, p.amproc::regprocedure::text
+        FROM pg_amproc p
+        JOIN pg_opclass c ON c.opcfamily = p.amprocfamily
+       WHERE c.opcname = 'payment_qr_gin_ops'
+       ORDER BY 1$$,
+    $$VALUES (1, 'btint4cmp(integer,integer)'),
+             (2, 'payment_qr_gin_extract_value(payment_qr,internal,internal)'),
+             (3, 'payment_qr_gin_extract_query(payment_qr,internal,smallint,internal,internal,internal,internal)'),
+             (4, 'payment_qr_gin_consistent(internal,smallint,payment_qr,integer,internal,internal,internal,internal)'),
+             (6, 'payment_qr_gin_triconsistent(internal,smallint,payment_qr,integer,internal,internal,internal)'),
+             (7, 'payment_qr_gin_options(internal)')$$,
+    'GIN opclass support functions 1-4, 6 (triConsistent) and 7 (options)');
+
+SELECT results_eq(
+    $$SELECT o.amopstrategy::int, o.amopopr::regoperator::text, c.opcdefault
+        FROM pg_amop o
+        JOIN pg_opclass c ON c.opcfamily = o.amopfamily
+       WHERE c.opcname = 'payment_qr_gin_ops'
+       ORDER BY 1$$,
+    $$VALUES (7, '@>(payment_qr,jsonb)', true), (9, '?(payment_qr,text)', true),
+             (10, '?|(payment_qr,text[])', true), (11, '?&(payment_qr,text[])', true)$$,
+    'GIN opclass payment_qr_gin_ops is the default, strategies as jsonb_ops: 7 @>, 9 ?, 10 ?|, 11 ?&');
 
 SELECT ok(amvalidate(c.oid), format('amvalidate(%s) is true', pg_describe_object('pg_opclass'::regclass, c.oid, 0)))
   FROM pg_opclass c JOIN ext_member m ON m.catalog = 'pg_opclass'::regclass AND m.objid = c.oid

@@ -113,6 +113,81 @@ check_derived(const vector *v, const char *fmt)
 	}
 }
 
+typedef struct gin_state
+{
+	const vector *v;
+	uint32_t	keys[512];
+	int			nkeys;
+	int			checked;
+	int			missing;
+} gin_state;
+
+static void
+gin_add(void *arg, uint32_t key)
+{
+	gin_state  *g = arg;
+
+	if (g->nkeys < 512)
+		g->keys[g->nkeys++] = key;
+}
+
+static int
+gin_has(const gin_state *g, uint32_t key)
+{
+	for (int i = 0; i < g->nkeys; i++)
+		if (g->keys[i] == key)
+			return 1;
+	return 0;
+}
+
+/* every field is found by its path key, its value key and the operators */
+static int
+gin_field(void *arg, const qr_field *f)
+{
+	gin_state  *g = arg;
+	size_t		pl = strlen(f->path);
+
+	g->checked++;
+	if (!gin_has(g, qr_gin_path_key(f->path, pl)) ||
+		(!qr_gin_path_unvalued(f->path, pl) &&
+		 !gin_has(g, qr_gin_value_key(f->path, pl, f->value, f->value_len, QR_GIN_BITS_DEFAULT))) ||
+		!qr_has_value(g->v->payload, g->v->payload_len, f->path, pl, f->value, f->value_len))
+	{
+		if (g->missing++ < 3)
+			fprintf(stderr, "%s: field %s not found by its keys\n", g->v->id, f->path);
+	}
+	return 0;
+}
+
+static void
+test_gin_keys(const vector *v, int n)
+{
+	gin_state	g = {0};
+	int			fields = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (!v[i].valid)
+			continue;
+		g.v = &v[i];
+		g.nkeys = 0;
+		qr_gin_keys(v[i].payload, v[i].payload_len, QR_GIN_BITS_DEFAULT, gin_add, &g);
+		qr_fields(v[i].payload, v[i].payload_len, gin_field, &g);
+		fields = g.checked;
+	}
+	CHECK(g.missing == 0 && fields > 900, "GIN keys cover every field of every vector (%d fields, %d missing)",
+		  fields, g.missing);
+	CHECK(qr_gin_path_unvalued("63", 2) && qr_gin_path_unvalued("26", 2) && qr_gin_path_unvalued("62.50", 5) &&
+		  qr_gin_path_unvalued("61", 2) && qr_gin_path_unvalued("62.64", 5) && qr_gin_path_unvalued("62.24", 5) &&
+		  qr_gin_path_unvalued("61.63", 5) && qr_gin_path_unvalued("query", 5) &&
+		  !qr_gin_path_unvalued("59", 2) && !qr_gin_path_unvalued("60", 2) && !qr_gin_path_unvalued("26.00", 5) &&
+		  !qr_gin_path_unvalued("61.4F", 5) && !qr_gin_path_unvalued("62.5F20", 7) && !qr_gin_path_unvalued("iban", 4),
+		  "paths that may carry no value key");
+	CHECK((qr_gin_path_key("59", 2) & 0x80000000u) && !(qr_gin_value_key("59", 2, "x", 1, 18) >> 18) &&
+		  qr_gin_value_key("59", 2, "x", 1, 18) != qr_gin_value_key("60", 2, "x", 1, 18),
+		  "path keys and folded value keys live in separate ranges");
+}
+
 void
 test_formats(const vector *v, int n)
 {
@@ -159,6 +234,7 @@ test_formats(const vector *v, int n)
 		check_derived(&v[i], fmt);
 	}
 	CHECK(rows >= 40, "vectors file holds the other formats' rows (%d)", rows);
+	test_gin_keys(v, n);
 	CHECK(fields >= 60, "expected fields compared (%d)", fields);
 }
 

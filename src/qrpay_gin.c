@@ -1,0 +1,442 @@
+/*
+ * qrpay_gin.c — the containment and existence operators and their GIN
+ * operator class.
+ *
+ *   code @> '{"26.00": "br.gov.bcb.pix", "52": "5812"}'   every pair present
+ *   code ? '62.07'      the path exists
+ *   code ?| '{...}'     any of the paths exists
+ *   code ?& '{...}'     all of the paths exist
+ *
+ * Paths are qr_get's, for every format.  A jsonb object may also nest the
+ * way qr_to_jsonb does ('{"26": {"00": "br.gov.bcb.pix"}}').  Keys are
+ * 32-bit hashes from src/core qr_gin.c, so the index is lossy and every
+ * match is rechecked on the payload.  Strategy numbers follow jsonb_ops.
+ */
+#include "postgres.h"
+
+#include "access/gin.h"
+#include "access/reloptions.h"
+#include "access/stratnum.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "qrpay.h"
+
+PG_FUNCTION_INFO_V1(qr_contains);
+PG_FUNCTION_INFO_V1(qr_exists);
+PG_FUNCTION_INFO_V1(qr_exists_any);
+PG_FUNCTION_INFO_V1(qr_exists_all);
+PG_FUNCTION_INFO_V1(payment_qr_gin_extract_value);
+PG_FUNCTION_INFO_V1(payment_qr_gin_extract_query);
+PG_FUNCTION_INFO_V1(payment_qr_gin_consistent);
+PG_FUNCTION_INFO_V1(payment_qr_gin_triconsistent);
+PG_FUNCTION_INFO_V1(payment_qr_gin_options);
+
+/* Operator class parameter: CREATE INDEX ... (code payment_qr_gin_ops (value_bits = 22)) */
+typedef struct gin_options
+{
+	int32		vl_len_;
+	int			value_bits;
+} gin_options;
+
+Datum
+payment_qr_gin_options(PG_FUNCTION_ARGS)
+{
+	local_relopts *relopts = (local_relopts *) PG_GETARG_POINTER(0);
+
+	init_local_reloptions(relopts, sizeof(gin_options));
+	add_local_int_reloption(relopts, "value_bits",
+							"value keys are folded into 2^value_bits buckets; more bits, fewer rechecks, a larger index",
+							QR_GIN_BITS_DEFAULT, QR_GIN_BITS_MIN, QR_GIN_BITS_MAX,
+							offsetof(gin_options, value_bits));
+	PG_RETURN_VOID();
+}
+
+static int
+value_bits(FunctionCallInfo fcinfo)
+{
+	if (PG_HAS_OPCLASS_OPTIONS())
+		return ((gin_options *) PG_GET_OPCLASS_OPTIONS())->value_bits;
+	return QR_GIN_BITS_DEFAULT;
+}
+
+#define STRATEGY_CONTAINS 7
+#define STRATEGY_EXISTS 9
+#define STRATEGY_EXISTS_ANY 10
+#define STRATEGY_EXISTS_ALL 11
+
+/* ------------------------------------------------------------------ */
+/* Query arguments                                                     */
+/* ------------------------------------------------------------------ */
+
+static void
+check_path(const char *path, size_t len)
+{
+	if (!qr_path_valid(path, len))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid payment_qr path \"%.*s\"", (int) len, path),
+				 errhint("A path is 1 to 4 names of letters, digits, \"_\" or \"-\" joined by dots, EMVCo ids being 2 digits: \"59\", \"26.00\", \"61.4F\", \"iban\", \"query.pr\".")));
+}
+
+typedef struct qpair
+{
+	char	   *path;
+	size_t		pathlen;
+	char	   *value;
+	size_t		vlen;
+} qpair;
+
+/*
+ * The (path, value) pairs of a jsonb object: string values at dotted
+ * paths, nested objects extending the path.
+ */
+static qpair *
+jsonb_pairs(Jsonb *jb, int *npairs)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			depth = 0,
+				n = 0,
+				cap = 8;
+	qpair	   *out = palloc(sizeof(qpair) * cap);
+	StringInfoData path;
+	int			mark[QR_PATH_DEPTH + 2];
+	char	   *key = NULL;
+	int			keylen = 0;
+
+	if (!JB_ROOT_IS_OBJECT(jb))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("payment_qr @> jsonb takes an object of path: \"value\" pairs"),
+				 errhint("For example '{\"26.00\": \"br.gov.bcb.pix\", \"52\": \"5812\"}'.")));
+	initStringInfo(&path);
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		switch (tok)
+		{
+			case WJB_BEGIN_OBJECT:
+				if (depth > 0)
+				{
+					/* a nested object: its keys continue the path */
+					if (depth > 4)
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("payment_qr @> jsonb nests deeper than a path goes")));
+					mark[depth] = path.len;
+					if (path.len)
+						appendStringInfoChar(&path, '.');
+					appendBinaryStringInfo(&path, key, keylen);
+				}
+				else
+					mark[0] = 0;
+				depth++;
+				break;
+			case WJB_END_OBJECT:
+				depth--;
+				if (depth > 0)
+				{
+					path.len = mark[depth];
+					path.data[path.len] = '\0';
+				}
+				break;
+			case WJB_KEY:
+				key = v.val.string.val;
+				keylen = v.val.string.len;
+				break;
+			case WJB_VALUE:
+				{
+					int			plen = path.len;
+
+					if (v.type != jbvString)
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("payment_qr @> jsonb compares text values; \"%.*s\" is not a string", keylen, key),
+								 errhint("Write values as strings, exactly as qr_get returns them: '{\"54\": \"10.50\"}'.")));
+					if (path.len)
+						appendStringInfoChar(&path, '.');
+					appendBinaryStringInfo(&path, key, keylen);
+					check_path(path.data, path.len);
+					if (n == cap)
+						out = repalloc(out, sizeof(qpair) * (cap *= 2));
+					out[n].path = pnstrdup(path.data, path.len);
+					out[n].pathlen = path.len;
+					out[n].value = pnstrdup(v.val.string.val, v.val.string.len);
+					out[n].vlen = v.val.string.len;
+					n++;
+					path.len = plen;
+					path.data[plen] = '\0';
+					break;
+				}
+			case WJB_BEGIN_ARRAY:
+			case WJB_ELEM:
+			case WJB_END_ARRAY:
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("payment_qr @> jsonb takes no arrays"),
+						 errhint("Give each path once; a path that occurs several times in a code matches any of its values.")));
+				break;
+			case WJB_DONE:
+				break;
+		}
+	}
+	*npairs = n;
+	return out;
+}
+
+/* The non-NULL paths of a text[] */
+static text **
+array_paths(ArrayType *a, int *n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			ne,
+				k = 0;
+	text	  **out;
+
+	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &ne);
+	out = palloc(sizeof(text *) * (ne + 1));
+	for (int i = 0; i < ne; i++)
+		if (!nulls[i])
+		{
+			out[k] = DatumGetTextPP(elems[i]);
+			check_path(VARDATA_ANY(out[k]), VARSIZE_ANY_EXHDR(out[k]));
+			k++;
+		}
+	*n = k;
+	return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* Operators                                                           */
+/* ------------------------------------------------------------------ */
+
+Datum
+qr_contains(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = PG_GETARG_PAYMENT_QR_PP(0);
+	Jsonb	   *jb = PG_GETARG_JSONB_P(1);
+	int			n;
+	qpair	   *pairs;
+
+	qrpay_check_version(v);
+	pairs = jsonb_pairs(jb, &n);
+	for (int i = 0; i < n; i++)
+		if (!qr_has_value(QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v), pairs[i].path, pairs[i].pathlen,
+						  pairs[i].value, pairs[i].vlen))
+			PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(true);
+}
+
+Datum
+qr_exists(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = PG_GETARG_PAYMENT_QR_PP(0);
+	text	   *path = PG_GETARG_TEXT_PP(1);
+
+	qrpay_check_version(v);
+	check_path(VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path));
+	PG_RETURN_BOOL(qr_has_path(QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v),
+							   VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path)));
+}
+
+static bool
+exists_many(FunctionCallInfo fcinfo, bool all)
+{
+	struct varlena *v = PG_GETARG_PAYMENT_QR_PP(0);
+	int			n;
+	text	  **paths = array_paths(PG_GETARG_ARRAYTYPE_P(1), &n);
+
+	qrpay_check_version(v);
+	for (int i = 0; i < n; i++)
+	{
+		bool		has = qr_has_path(QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v),
+									  VARDATA_ANY(paths[i]), VARSIZE_ANY_EXHDR(paths[i]));
+
+		if (has != all)
+			return has;			/* any: first hit; all: first miss */
+	}
+	return all;
+}
+
+Datum
+qr_exists_any(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(exists_many(fcinfo, false));
+}
+
+Datum
+qr_exists_all(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(exists_many(fcinfo, true));
+}
+
+/* ------------------------------------------------------------------ */
+/* GIN support                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct keyset
+{
+	Datum	   *keys;
+	int			n;
+	int			cap;
+} keyset;
+
+static void
+add_key(void *arg, uint32_t key)
+{
+	keyset	   *k = arg;
+
+	if (k->n == k->cap)
+		k->keys = repalloc(k->keys, sizeof(Datum) * (k->cap *= 2));
+	k->keys[k->n++] = Int32GetDatum((int32) key);
+}
+
+static int
+cmp_datum_int4(const void *a, const void *b)
+{
+	int32		x = DatumGetInt32(*(const Datum *) a),
+				y = DatumGetInt32(*(const Datum *) b);
+
+	return x < y ? -1 : x > y;
+}
+
+/* Support 2: the keys of a stored code, each once. */
+Datum
+payment_qr_gin_extract_value(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = PG_GETARG_PAYMENT_QR_PP(0);
+	int32	   *nkeys = (int32 *) PG_GETARG_POINTER(1);
+	keyset		k;
+	int			u = 0;
+
+	qrpay_check_version(v);
+	k.cap = 32;
+	k.n = 0;
+	k.keys = palloc(sizeof(Datum) * k.cap);
+	qr_gin_keys(QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v), value_bits(fcinfo), add_key, &k);
+	if (k.n > 1)
+	{
+		qsort(k.keys, k.n, sizeof(Datum), cmp_datum_int4);
+		for (int i = 1; i < k.n; i++)
+			if (k.keys[i] != k.keys[u])
+				k.keys[++u] = k.keys[i];
+		k.n = u + 1;
+	}
+	*nkeys = k.n;
+	PG_RETURN_POINTER(k.keys);
+}
+
+/* Support 3: the keys a query needs. */
+Datum
+payment_qr_gin_extract_query(PG_FUNCTION_ARGS)
+{
+	int32	   *nkeys = (int32 *) PG_GETARG_POINTER(1);
+	StrategyNumber strategy = PG_GETARG_UINT16(2);
+	int32	   *searchMode = (int32 *) PG_GETARG_POINTER(6);
+	Datum	   *keys = NULL;
+	int			n = 0;
+
+	switch (strategy)
+	{
+		case STRATEGY_CONTAINS:
+			{
+				qpair	   *pairs = jsonb_pairs(PG_GETARG_JSONB_P(0), &n);
+
+				keys = palloc(sizeof(Datum) * (n + 1));
+				for (int i = 0; i < n; i++)
+				{
+					/* a path whose fields may carry no value key is found by its path */
+					uint32		key = qr_gin_path_unvalued(pairs[i].path, pairs[i].pathlen)
+						? qr_gin_path_key(pairs[i].path, pairs[i].pathlen)
+						: qr_gin_value_key(pairs[i].path, pairs[i].pathlen,
+										   pairs[i].value, pairs[i].vlen, value_bits(fcinfo));
+
+					keys[i] = Int32GetDatum((int32) key);
+				}
+				if (n == 0)
+					*searchMode = GIN_SEARCH_MODE_ALL;	/* '{}' is in every code */
+				break;
+			}
+		case STRATEGY_EXISTS:
+			{
+				text	   *path = PG_GETARG_TEXT_PP(0);
+
+				check_path(VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path));
+				keys = palloc(sizeof(Datum));
+				keys[0] = Int32GetDatum((int32) qr_gin_path_key(VARDATA_ANY(path),
+																VARSIZE_ANY_EXHDR(path)));
+				n = 1;
+				break;
+			}
+		case STRATEGY_EXISTS_ANY:
+		case STRATEGY_EXISTS_ALL:
+			{
+				text	  **paths = array_paths(PG_GETARG_ARRAYTYPE_P(0), &n);
+
+				keys = palloc(sizeof(Datum) * (n + 1));
+				for (int i = 0; i < n; i++)
+					keys[i] = Int32GetDatum((int32) qr_gin_path_key(VARDATA_ANY(paths[i]),
+																	VARSIZE_ANY_EXHDR(paths[i])));
+				/* ?& of nothing holds for every code; ?| of nothing for none */
+				if (n == 0 && strategy == STRATEGY_EXISTS_ALL)
+					*searchMode = GIN_SEARCH_MODE_ALL;
+				break;
+			}
+		default:
+			elog(ERROR, "payment_qr GIN: unknown strategy %d", strategy);
+	}
+	*nkeys = n;
+	PG_RETURN_POINTER(keys);
+}
+
+/* Support 4: can the item match, given which keys it has?  Always rechecked. */
+Datum
+payment_qr_gin_consistent(PG_FUNCTION_ARGS)
+{
+	bool	   *check = (bool *) PG_GETARG_POINTER(0);
+	StrategyNumber strategy = PG_GETARG_UINT16(1);
+	int32		nkeys = PG_GETARG_INT32(3);
+	bool	   *recheck = (bool *) PG_GETARG_POINTER(5);
+	bool		res;
+
+	*recheck = true;			/* hashes collide; the payload decides */
+	if (strategy == STRATEGY_EXISTS_ANY)
+	{
+		res = false;
+		for (int i = 0; i < nkeys && !res; i++)
+			res = check[i];
+	}
+	else
+	{
+		res = true;
+		for (int i = 0; i < nkeys && res; i++)
+			res = check[i];
+	}
+	PG_RETURN_BOOL(res);
+}
+
+/* Support 6: the same in three-valued logic; a match is never more than MAYBE. */
+Datum
+payment_qr_gin_triconsistent(PG_FUNCTION_ARGS)
+{
+	GinTernaryValue *check = (GinTernaryValue *) PG_GETARG_POINTER(0);
+	StrategyNumber strategy = PG_GETARG_UINT16(1);
+	int32		nkeys = PG_GETARG_INT32(3);
+
+	if (strategy == STRATEGY_EXISTS_ANY)
+	{
+		for (int i = 0; i < nkeys; i++)
+			if (check[i] != GIN_FALSE)
+				PG_RETURN_GIN_TERNARY_VALUE(GIN_MAYBE);
+		PG_RETURN_GIN_TERNARY_VALUE(GIN_FALSE);
+	}
+	for (int i = 0; i < nkeys; i++)
+		if (check[i] == GIN_FALSE)
+			PG_RETURN_GIN_TERNARY_VALUE(GIN_FALSE);
+	PG_RETURN_GIN_TERNARY_VALUE(GIN_MAYBE);
+}
