@@ -9,13 +9,15 @@ OBJS       = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 # sql/ holds both the install scripts and the regression inputs
 DATA       = $(wildcard sql/qrpay--*.sql)
-REGRESS    = qrpay_type qrpay_vectors qrpay_access qrpay_formats qrpay_providers qrpay_routing qrpay_gin qrpay_index qrpay_errors
+REGRESS    = qrpay_type qrpay_vectors qrpay_access qrpay_formats qrpay_providers qrpay_routing qrpay_gin qrpay_build qrpay_index qrpay_errors
 REGRESS_OPTS = --load-extension=qrpay
 # isolation specs and their expected output live under test/isolation
 ISOLATION  = qrpay_catalog
 ISOLATION_OPTS = --load-extension=qrpay --inputdir=test/isolation
 
 PG_CPPFLAGS = -I$(srcdir)/src/core
+# libqrencode draws the QR symbols, libpng writes them as PNG
+SHLIB_LINK  = -lqrencode -lpng
 PG_CFLAGS   = -std=gnu99 -fno-semantic-interposition -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 EXTRA_CLEAN = test/build output_iso

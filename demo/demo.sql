@@ -90,7 +90,17 @@ SELECT region, (qr_route('wxp://f2f067yve_yNrmWOKjAmyEeuYcStPZXhjpud', 'mybank',
 FROM (VALUES ('Guangzhou'), ('Wuhan')) v(region);
 RESET TimeZone;
 
-\echo '== 8. Query the codes like columns, whatever their format'
+\echo '== 8. Make codes: one order, a universal code, and the symbol to scan'
+SELECT qr_with_reference(qr_with_amount(code, 23.72), 'ORDER-42') AS checkout_code
+FROM payments WHERE id = 'pix-utils-static_test_emv';
+SELECT c AS universal_code, qr_networks(c) FROM qr_emv_merge(ARRAY[
+    qr_emv('{"00": "01", "26": {"00": "com.pay.me", "01": "M-1001"}, "52": "5812", "53": "156", "58": "CN", "59": "NOODLE HOUSE", "60": "SHENZHEN"}'),
+    qr_emv('{"00": "01", "15": "2500034400010344500034453110001", "52": "5812", "53": "156", "58": "CN", "59": "NOODLE HOUSE", "60": "SHENZHEN"}'),
+    qr_emv('{"00": "01", "26": {"00": "COM.QQ.WEIXIN.PAY", "01": "1900001"}, "52": "5812", "53": "156", "58": "CN", "59": "NOODLE HOUSE", "60": "SHENZHEN"}')
+]) c;
+SELECT qr_text(qr_with_amount('00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320', 23.72)) AS scan_me;
+
+\echo '== 9. Query the codes like columns, whatever their format'
 SELECT qr_country(code) AS country, qr_currency(code) AS currency,
        count(*) AS codes, count(*) FILTER (WHERE qr_is_dynamic(code)) AS dynamic,
        sum(qr_amount(code)) AS amount
@@ -103,19 +113,19 @@ SELECT id, qr_format(code) AS format, qr_merchant_name(code) AS payee, qr_amount
        qr_currency(code) AS currency, qr_reference(code) AS reference
 FROM payments WHERE qr_format(code) IN ('upi', 'epc', 'swiss_qr', 'spayd', 'bezahlcode') ORDER BY format, id;
 
-\echo '== 9. Any field by path, every field as rows, the whole code as jsonb'
+\echo '== 10. Any field by path, every field as rows, the whole code as jsonb'
 SELECT id, qr_get(code, '26.00') AS pix_guid, qr_get(code, '26.01') AS pix_key
 FROM payments WHERE qr_get(code, '26.00') ILIKE 'br.gov.bcb.pix' ORDER BY id LIMIT 5;
 SELECT t.* FROM payments p, qr_tags(p.code) t WHERE p.id = 'emv-spec-annexB';
 SELECT jsonb_pretty(code::jsonb) FROM payments WHERE id = 'kh-khqr-acleda_with_language';
 SELECT id, code::jsonb FROM payments WHERE id IN ('ch-qrbill-sample4', 'cpm-emvco-example1', 'cn-wechat-native-bizpayurl') ORDER BY id;
 
-\echo '== 10. Where national profiles bend EMVCo: accepted, and reported'
+\echo '== 11. Where national profiles bend EMVCo: accepted, and reported'
 SELECT p.id, c.severity, c.path, c.message
 FROM payments p, qr_conformance(p.code::text) c
 WHERE c.severity = 'warning' ORDER BY p.id, c.path LIMIT 10;
 
-\echo '== 11. Indexes: unique codes, lookups by code and by field'
+\echo '== 12. Indexes: unique codes, lookups by code and by field'
 CREATE UNIQUE INDEX ON payments (code);
 INSERT INTO payments SELECT 'again-' || id, code FROM payments ON CONFLICT DO NOTHING;
 SELECT count(*) AS rows_after_reinserting_every_code FROM payments;

@@ -9,7 +9,7 @@
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 QRPAY_PACKAGES="build-essential clang libclang-rt-14-dev postgresql-15 postgresql-contrib \
 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
-libqrencode-dev pkg-config"
+libqrencode-dev libpng-dev zbar-tools librsvg2-bin pkg-config"
 
 qrpay_deps() {
 	local missing=""

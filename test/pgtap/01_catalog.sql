@@ -10,7 +10,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qrpay;
 
-SELECT plan(243);
+SELECT plan(271);
 
 -- Every member of the extension: catalog, object id, description.
 CREATE TEMP VIEW ext_member AS
@@ -34,11 +34,11 @@ SELECT has_type('payment_qr', 'type payment_qr exists');
 SELECT results_eq(
     $$SELECT catalog::text, count(*) FROM ext_member GROUP BY 1 ORDER BY 1$$,
     $$VALUES ('pg_cast', 1::bigint), ('pg_class', 4), ('pg_opclass', 3), ('pg_operator', 10),
-             ('pg_opfamily', 3), ('pg_proc', 48), ('pg_type', 2)$$,
-    'extension members: 2 types, 4 tables, 48 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
+             ('pg_opfamily', 3), ('pg_proc', 55), ('pg_type', 2)$$,
+    'extension members: 2 types, 4 tables, 55 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
 
 -- ---------------------------------------------------------------------
--- Volatility and parallel safety of every function (48 + 48 tests):
+-- Volatility and parallel safety of every function (55 + 55 tests):
 -- functions of the payload alone are IMMUTABLE, the ones that read the
 -- provider catalog or the routing rules are STABLE, the catalog triggers
 -- are VOLATILE; all but the triggers are PARALLEL SAFE
@@ -60,7 +60,7 @@ SELECT is(proparallel::text, CASE WHEN prorettype = 'trigger'::regtype THEN 'u' 
   FROM ext_proc ORDER BY sig::text;
 
 -- ---------------------------------------------------------------------
--- STRICT (42 tests): NULL in, NULL out, the function body never sees NULL;
+-- STRICT (49 tests): NULL in, NULL out, the function body never sees NULL;
 -- the routing functions (3 tests) are not, because a NULL region means
 -- the code's own merchant city
 -- ---------------------------------------------------------------------
@@ -96,6 +96,13 @@ SELECT is_strict('payment_qr_gin_extract_value', ARRAY['payment_qr', 'internal',
 SELECT is_strict('payment_qr_gin_extract_query', ARRAY['payment_qr', 'internal', 'smallint', 'internal', 'internal', 'internal', 'internal'], 'payment_qr_gin_extract_query is STRICT');
 SELECT is_strict('payment_qr_gin_consistent', ARRAY['internal', 'smallint', 'payment_qr', 'integer', 'internal', 'internal', 'internal', 'internal'], 'payment_qr_gin_consistent is STRICT');
 SELECT is_strict('payment_qr_gin_triconsistent', ARRAY['internal', 'smallint', 'payment_qr', 'integer', 'internal', 'internal', 'internal'], 'payment_qr_gin_triconsistent is STRICT');
+SELECT is_strict('qr_emv', ARRAY['jsonb'], 'qr_emv is STRICT');
+SELECT is_strict('qr_with_amount', ARRAY['payment_qr', 'numeric'], 'qr_with_amount is STRICT');
+SELECT is_strict('qr_with_reference', ARRAY['payment_qr', 'text'], 'qr_with_reference is STRICT');
+SELECT is_strict('qr_emv_merge', ARRAY['payment_qr[]'], 'qr_emv_merge is STRICT');
+SELECT is_strict('qr_svg', ARRAY['payment_qr', 'integer', 'integer', 'text'], 'qr_svg is STRICT');
+SELECT is_strict('qr_png', ARRAY['payment_qr', 'integer', 'integer', 'text'], 'qr_png is STRICT');
+SELECT is_strict('qr_text', ARRAY['payment_qr'], 'qr_text is STRICT');
 SELECT isnt_strict('qr_route', ARRAY['payment_qr', 'text', 'timestamp with time zone', 'text', 'text'], 'qr_route is not STRICT');
 SELECT isnt_strict('qr_accepts', ARRAY['payment_qr', 'text', 'timestamp with time zone', 'text', 'text'], 'qr_accepts is not STRICT');
 SELECT isnt_strict('qr_routes', ARRAY['payment_qr', 'timestamp with time zone', 'text', 'text'], 'qr_routes is not STRICT');
@@ -125,7 +132,7 @@ SELECT results_eq(
 
 -- ---------------------------------------------------------------------
 -- COMMENT on every function, the types, tables, operators, opclasses and
--- the cast (48 + 2 + 4 + 10 + 3 + 1 = 68 tests), and on every column of
+-- the cast (55 + 2 + 4 + 10 + 3 + 1 = 75 tests), and on every column of
 -- the catalog tables (1 test).  Operator families are created implicitly
 -- by CREATE OPERATOR CLASS and are not part of the contract.
 -- ---------------------------------------------------------------------
