@@ -51,11 +51,11 @@ semantic(FunctionCallInfo fcinfo, qr_sem sem)
 {
 	const char *buf;
 	size_t		len;
-	char	   *out = palloc(QR_VALUE_MAX);
+	char		out[QR_VALUE_MAX];	/* copied into the result: no allocation per row */
 	long		n;
 
 	getarg_qr(fcinfo, 0, &buf, &len);
-	n = qr_semantic(buf, len, sem, out, QR_VALUE_MAX);
+	n = qr_semantic(buf, len, sem, out, sizeof(out));
 	if (n < 0)
 		return NULL;
 	return qrpay_text_from_utf8(out, (size_t) n);

@@ -696,13 +696,6 @@ qrpay_rule_id_datum(const qr_rule *r)
 	return cache.rule_id_datums[r - cache.rules];
 }
 
-bool
-qrpay_routing_installed(FunctionCallInfo fcinfo)
-{
-	ensure(fcinfo);
-	return OidIsValid(cache.rules_relid);
-}
-
 /* ------------------------------------------------------------------ */
 /* SQL functions                                                       */
 /* ------------------------------------------------------------------ */

@@ -31,7 +31,6 @@ extern int	qrpay_provider_count(FunctionCallInfo fcinfo);
 extern uint64 qrpay_catalog_generation(FunctionCallInfo fcinfo);
 
 /* Routing: the rules, city lookup, rule ids as text. */
-extern bool qrpay_routing_installed(FunctionCallInfo fcinfo);
 extern const qr_ruleset *qrpay_ruleset(FunctionCallInfo fcinfo);
 extern Datum qrpay_rule_id_datum(const qr_rule *r);
 extern char *qrpay_city_key(const char *s, size_t n);
