@@ -114,6 +114,33 @@ pass_validate(const payload *pl, size_t n)
 	return bad;
 }
 
+/*
+ * Validation passes over pl until min_s seconds have elapsed; each pass
+ * is timed on its own.  Returns the fastest pass in seconds, the number
+ * of passes and the elapsed time through *passes and *elapsed.
+ */
+static double
+timed_passes(const payload *pl, size_t n, double min_s, unsigned long *passes, double *elapsed)
+{
+	double		best = 1e300,
+				t0 = now();
+
+	*passes = 0;
+	do
+	{
+		double		p0 = now(),
+					took;
+
+		sink += pass_validate(pl, n);
+		took = now() - p0;
+		if (took < best)
+			best = took;
+		(*passes)++;
+		*elapsed = now() - t0;
+	} while (*elapsed < min_s);
+	return best;
+}
+
 static void
 pass_crc(const payload *pl, size_t n)
 {
@@ -203,21 +230,7 @@ main(int argc, char **argv)
 	 * on a shared machine a neighbour's burst lengthens some passes, never
 	 * shortens one, so the fastest pass is the steadiest figure.
 	 */
-	passes = 0;
-	best = 1e300;
-	t0 = now();
-	do
-	{
-		double		p0 = now(),
-					took;
-
-		sink += pass_validate(pl, n);
-		took = now() - p0;
-		if (took < best)
-			best = took;
-		passes++;
-		el = now() - t0;
-	} while (el < min_s);
+	best = timed_passes(pl, n, min_s, &passes, &el);
 
 	printf("payloads=%zu\n", n);
 	printf("avg_bytes=%.1f\n", (double) bytes / (double) n);
@@ -258,19 +271,9 @@ main(int argc, char **argv)
 			}
 		if (k > 0)
 		{
-			best = 1e300;
-			t0 = now();
-			do
-			{
-				double		p0 = now(),
-							took;
+			unsigned long sub_passes;
 
-				sink += pass_validate(sub, k);
-				took = now() - p0;
-				if (took < best)
-					best = took;
-				el = now() - t0;
-			} while (el < min_s / 4);
+			best = timed_passes(sub, k, min_s / 4, &sub_passes, &el);
 			printf("format_%s=%zu %.1f %.1f\n", qr_format_name((qr_fmt) f), k,
 				   (double) kb / (double) k, best * 1e9 / (double) k);
 		}

@@ -113,6 +113,24 @@ qr_glob_check(const char *pat, size_t plen)
 	return NULL;
 }
 
+/*
+ * After a "*" at pattern position p, advance *from to where the next
+ * pattern character can match when it is a plain literal.  Returns 0 when
+ * it occurs nowhere further, so no match is possible.
+ */
+static int
+jump_to_literal(const char *pat, size_t plen, size_t p, const char *s, size_t slen, size_t *from)
+{
+	unsigned char want;
+
+	if (p >= plen || pat[p] == '*' || pat[p] == '?' || pat[p] == '[' || pat[p] == '\\')
+		return 1;
+	want = fold((unsigned char) pat[p]);
+	while (*from < slen && fold((unsigned char) s[*from]) != want)
+		(*from)++;
+	return *from < slen;
+}
+
 int
 qr_glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 {
@@ -131,17 +149,9 @@ qr_glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 			{
 				star_p = ++p;
 				star_i = i;
-				/* a literal next: jump to where it can match */
-				if (p < plen && pat[p] != '*' && pat[p] != '?' && pat[p] != '[' && pat[p] != '\\')
-				{
-					unsigned char want = fold((unsigned char) pat[p]);
-
-					while (star_i < slen && fold((unsigned char) s[star_i]) != want)
-						star_i++;
-					if (star_i == slen)
-						return 0;
-					i = star_i;
-				}
+				if (!jump_to_literal(pat, plen, p, s, slen, &star_i))
+					return 0;
+				i = star_i;
 				continue;
 			}
 			if (c == '?')
@@ -174,17 +184,10 @@ qr_glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 		if (star_p == (size_t) -1)
 			return 0;
 		p = star_p;				/* let the last "*" take one more character */
-		i = ++star_i;
-		if (p < plen && pat[p] != '*' && pat[p] != '?' && pat[p] != '[' && pat[p] != '\\')
-		{
-			unsigned char want = fold((unsigned char) pat[p]);
-
-			while (star_i < slen && fold((unsigned char) s[star_i]) != want)
-				star_i++;
-			if (star_i == slen)
-				return 0;
-			i = star_i;
-		}
+		++star_i;
+		if (!jump_to_literal(pat, plen, p, s, slen, &star_i))
+			return 0;
+		i = star_i;
 	}
 	while (p < plen && pat[p] == '*')
 		p++;
