@@ -46,7 +46,7 @@ provider_name(void *arg, int provider)
  * Rules have few distinct bounds and a "none" answer names one per
  * pair, so the text of each is kept (per time zone and date style).
  */
-#define TIME_SLOTS 64
+#define TIME_SLOTS 256			/* power of two */
 
 typedef struct time_slot
 {
@@ -61,7 +61,8 @@ static time_slot time_slots[TIME_SLOTS];
 static const char *
 time_text(void *arg, int64 t, char *buf, size_t size)
 {
-	time_slot  *slot = &time_slots[(uint64) t % TIME_SLOTS];
+	/* bounds are whole days or hours: hash the microseconds before taking slots */
+	time_slot  *slot = &time_slots[(((uint64) t * UINT64CONST(0x9E3779B97F4A7C15)) >> 56) % TIME_SLOTS];
 
 	if (slot->tz != session_timezone || slot->t != t || slot->datestyle != DateStyle)
 	{
