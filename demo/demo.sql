@@ -151,3 +151,99 @@ SELECT count(*) AS scans_of_one_pix_key FROM ledger WHERE code @> '{"26.00": "br
 SELECT count(*) AS with_terminal_label FROM ledger WHERE code ? '62.07';
 SELECT count(*) AS sepa_or_upi FROM ledger WHERE code ?| ARRAY['iban', 'pa'];
 SELECT count(*) AS beijing_transport FROM ledger WHERE code @> '{"52": "4111", "64": {"02": "北京"}}';
+
+\echo '== 13. End of day: the ledger against what each provider says it settled'
+SET TimeZone = 'Asia/Shanghai';
+-- our ledger of the day: 2,000 payments, every tenth without a merchant order reference
+CREATE TABLE day_ledger AS
+SELECT 'T' || g AS txn_id, (ARRAY['wechatpay', 'alipay', 'unionpay', 'ecny'])[1 + g % 4] AS provider,
+       CASE WHEN g % 10 = 0 THEN NULL ELSE 'ORD' || g END AS reference,
+       round(((g * 7919) % 10000) / 100.0 + 1, 2) AS amount, 'CNY'::text AS currency,
+       timestamptz '2025-03-01 09:00+08' + g * interval '17 s' AS ts
+FROM generate_series(1, 2000) g;
+-- the providers' side of the same day: booked seconds later, and not quite the same
+CREATE TABLE provider_side AS
+SELECT 'P' || substr(txn_id, 2) AS txn_id, provider, reference,
+       amount + CASE txn_id WHEN 'T101' THEN 0.10 ELSE 0 END AS amount, currency,
+       date_trunc('second', ts + CASE txn_id WHEN 'T202' THEN interval '1 day' ELSE interval '6 s' END) AS ts
+FROM day_ledger WHERE txn_id NOT IN ('T303', 'T404', 'T1000')
+UNION ALL
+SELECT 'P505-again', provider, reference, amount, currency, date_trunc('second', ts + interval '9 s')
+FROM day_ledger WHERE txn_id = 'T505'
+UNION ALL
+SELECT 'P-unknown', 'alipay', 'ORD-X', 88.00, 'CNY', timestamptz '2025-03-01 15:00+08';
+
+-- the files as they arrive: WeChat Pay's merchant bill (backtick fields, summary
+-- footer), Alipay's 业务明细 CSV in GBK, UnionPay and e-CNY as plain CSV
+CREATE TABLE statement_files (provider text PRIMARY KEY, bill bytea);
+INSERT INTO statement_files
+SELECT 'wechatpay', convert_to('交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注' || E'\n'
+    || string_agg(format('`%s,`wx8888,`1900000109,`0,`0,`%s,`%s,`oUser,`NATIVE,`SUCCESS,`CMB_CREDIT,`CNY,`%s,`0.00,`0,`0,`0.00,`0.00,`,`,`noodles,`,`%s,`0.60%%,`%s,`0.00,`',
+                         to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), txn_id, coalesce(reference, ''), amount,
+                         round(amount * 0.006, 2), amount), E'\n' ORDER BY ts)
+    || E'\n总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n`'
+    || count(*) || ',`' || sum(amount) || ',`0.00,`0.00,`' || sum(round(amount * 0.006, 2)) || ',`' || sum(amount) || ',`0.00', 'UTF8')
+FROM provider_side WHERE provider = 'wechatpay'
+UNION ALL
+SELECT 'alipay', convert_to(E'#支付宝业务明细查询\n#账号：[20881234567890]\n'
+    || '支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注' || E'\n'
+    || string_agg(format(E'%s\t,%s\t,交易\t,面条\t,%s\t,%s\t,\t,\t,\t,\t,buyer@example.com\t,%s\t,%s\t,0.00\t,0.00\t,0.00\t,0.00\t,0.00\t,\t,0.00\t,0.00\t,\t,%s\t,0.00\t,\t',
+                         txn_id, coalesce(reference, ''), to_char(ts, 'YYYY-MM-DD HH24:MI:SS'),
+                         to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), amount, amount, round(amount * 0.006, 2)), E'\n' ORDER BY ts)
+    || E'\n#-----------------------------------------业务明细列表结束------------------------------------\n#交易合计：'
+    || count(*) || '笔', 'GBK')
+FROM provider_side WHERE provider = 'alipay'
+UNION ALL
+SELECT provider, convert_to(E'id;time;order;amount;currency\n'
+    || string_agg(format('%s;%s;%s;%s;%s', txn_id, to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), reference, amount, currency), E'\n' ORDER BY ts), 'UTF8')
+FROM provider_side WHERE provider IN ('unionpay', 'ecny') GROUP BY provider;
+SELECT provider, length(bill) AS bytes, n AS line, left(line, 90) AS starts_with
+FROM statement_files,
+     LATERAL regexp_split_to_table(convert_from(bill, CASE provider WHEN 'alipay' THEN 'GBK' ELSE 'UTF8' END), E'\n')
+             WITH ORDINALITY x(line, n)
+WHERE n <= 4 ORDER BY provider, n;
+
+-- read into one shape, whatever the provider; a line that cannot be read would come back with its number
+CREATE TABLE day_statement AS
+SELECT s.* FROM statement_files f,
+     LATERAL qr_statement_wechat(convert_from(f.bill, 'UTF8')) s WHERE f.provider = 'wechatpay'
+UNION ALL
+SELECT s.* FROM statement_files f, LATERAL qr_statement_alipay(f.bill) s WHERE f.provider = 'alipay'
+UNION ALL
+SELECT s.* FROM statement_files f,
+     LATERAL qr_statement_csv(convert_from(f.bill, 'UTF8'), f.provider,
+                              '{"provider_txn": "id", "ts": "time", "reference": "order", "amount": "amount", "currency": "currency"}',
+                              ';', 'Asia/Shanghai') s
+WHERE f.provider IN ('unionpay', 'ecny');
+SELECT provider, count(*) AS lines, count(*) FILTER (WHERE error IS NOT NULL) AS unreadable,
+       sum(amount) AS amount, sum(fee) AS fees
+FROM day_statement GROUP BY 1 ORDER BY 1;
+CREATE VIEW statement AS
+SELECT provider_txn AS txn_id, provider, reference, amount, currency, ts FROM day_statement;
+
+-- every row of both sides in exactly one outcome; by reference, else by amount and nearest time
+SELECT status, count(*) FROM qr_reconcile('day_ledger', 'statement') GROUP BY 1 ORDER BY 1;
+SELECT * FROM qr_reconcile('day_ledger', 'statement') WHERE status <> 'matched' ORDER BY status, ledger_txn;
+SELECT * FROM qr_break_summary('day_ledger', 'statement') WHERE status <> 'matched';
+
+\echo '== 14. Clearing: the day''s interoperable payments netted per participant, then settled'
+-- each payment scanned by some payer app; qr_route says which network and path cleared it
+CREATE TABLE day_routed AS
+SELECT d.txn_id, d.ts, d.currency, d.amount, a.payer, r.status, r.network, r.via
+FROM day_ledger d
+JOIN (VALUES ('wechatpay', 'cn-wechat-wxp'), ('alipay', 'cn-alipay-qr-uppercase'),
+             ('unionpay', 'cn-unionpay-95516')) m(provider, code_id) ON m.provider = d.provider
+JOIN payments p ON p.id = m.code_id
+CROSS JOIN LATERAL (SELECT (ARRAY['unionpay', 'wechatpay', 'alipay', 'ccb', 'cmpay'])[1 + substr(d.txn_id, 2)::int % 5] AS payer) a
+CROSS JOIN LATERAL qr_route(p.code, a.payer, d.ts, 'Shenzhen') r;
+SELECT payer, status, network, via, count(*) AS payments, sum(amount) AS amount
+FROM day_routed GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3;
+-- what each route costs is data the back office keeps
+INSERT INTO qr_fee_rates (payer, payee, via, rate, fixed, source) VALUES
+    ('unionpay', 'wechatpay', 'unionpay', 0.0010, 0, 'UnionPay - Tenpay tariff'),
+    ('unionpay', 'alipay', 'unionpay', 0.0010, 0, 'UnionPay - Alipay tariff'),
+    ('ccb', 'wechatpay', 'netsunion', 0.0006, 0.01, 'NetsUnion switching fee');
+CREATE VIEW day_cleared AS SELECT * FROM day_routed WHERE status <> 'none';
+SELECT * FROM qr_clearing('day_cleared');
+SELECT * FROM qr_settlement('day_cleared');
+RESET TimeZone;

@@ -10,7 +10,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qrpay;
 
-SELECT plan(271);
+SELECT plan(312);
 
 -- Every member of the extension: catalog, object id, description.
 CREATE TEMP VIEW ext_member AS
@@ -33,23 +33,27 @@ SELECT has_type('payment_qr', 'type payment_qr exists');
 
 SELECT results_eq(
     $$SELECT catalog::text, count(*) FROM ext_member GROUP BY 1 ORDER BY 1$$,
-    $$VALUES ('pg_cast', 1::bigint), ('pg_class', 4), ('pg_opclass', 3), ('pg_operator', 10),
-             ('pg_opfamily', 3), ('pg_proc', 55), ('pg_type', 2)$$,
-    'extension members: 2 types, 4 tables, 55 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
+    $$VALUES ('pg_cast', 1::bigint), ('pg_class', 5), ('pg_opclass', 3), ('pg_operator', 10),
+             ('pg_opfamily', 3), ('pg_proc', 68), ('pg_type', 3)$$,
+    'extension members: 3 types, 5 tables, 68 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
 
 -- ---------------------------------------------------------------------
--- Volatility and parallel safety of every function (55 + 55 tests):
+-- Volatility and parallel safety of every function (68 + 68 tests):
 -- functions of the payload alone are IMMUTABLE, the ones that read the
 -- provider catalog or the routing rules are STABLE, the catalog triggers
 -- are VOLATILE; all but the triggers are PARALLEL SAFE
 -- ---------------------------------------------------------------------
 
 SELECT is(provolatile::text,
-          CASE WHEN proname IN ('qr_networks', 'qr_provider', 'qr_route', 'qr_accepts', 'qr_routes') THEN 's'
+          CASE WHEN proname IN ('qr_networks', 'qr_provider', 'qr_route', 'qr_accepts', 'qr_routes')
+                 OR (prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql') AND proname NOT IN ('qr_csv_fields', 'qr_pair_by_time'))
+                 OR proname IN ('qr_statement_alipay', 'qr_statement_csv') THEN 's'
                WHEN prorettype = 'trigger'::regtype THEN 'v'
                ELSE 'i' END,
           format('%s is %s', sig,
-                 CASE WHEN proname IN ('qr_networks', 'qr_provider', 'qr_route', 'qr_accepts', 'qr_routes') THEN 'STABLE'
+                 CASE WHEN proname IN ('qr_networks', 'qr_provider', 'qr_route', 'qr_accepts', 'qr_routes')
+                      OR (prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql') AND proname NOT IN ('qr_csv_fields', 'qr_pair_by_time'))
+                      OR proname IN ('qr_statement_alipay', 'qr_statement_csv') THEN 'STABLE'
                       WHEN prorettype = 'trigger'::regtype THEN 'VOLATILE'
                       ELSE 'IMMUTABLE' END))
   FROM ext_proc ORDER BY sig::text;
@@ -132,7 +136,7 @@ SELECT results_eq(
 
 -- ---------------------------------------------------------------------
 -- COMMENT on every function, the types, tables, operators, opclasses and
--- the cast (55 + 2 + 4 + 10 + 3 + 1 = 75 tests), and on every column of
+-- the cast (68 + 3 + 5 + 10 + 3 + 1 = 90 tests), and on every column of
 -- the catalog tables (1 test).  Operator families are created implicitly
 -- by CREATE OPERATOR CLASS and are not part of the contract.
 -- ---------------------------------------------------------------------
@@ -159,7 +163,7 @@ SELECT results_eq(
         FROM pg_extension x, unnest(x.extconfig, x.extcondition) AS e(oid, cond)
         JOIN pg_class c ON c.oid = e.oid
        WHERE x.extname = 'qrpay' ORDER BY 1$$,
-    $$VALUES ('qr_cities', 'WHERE NOT shipped'), ('qr_interop_rules', 'WHERE NOT shipped'),
+    $$VALUES ('qr_cities', 'WHERE NOT shipped'), ('qr_fee_rates', ''), ('qr_interop_rules', 'WHERE NOT shipped'),
              ('qr_provider_patterns', 'WHERE NOT shipped'), ('qr_providers', 'WHERE NOT shipped')$$,
     'pg_extension_config_dump keeps user rows of every catalog table');
 
