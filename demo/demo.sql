@@ -223,7 +223,8 @@ SELECT provider_txn AS txn_id, provider, reference, amount, currency, ts FROM da
 
 -- every row of both sides in exactly one outcome; by reference, else by amount and nearest time
 SELECT status, count(*) FROM qr_reconcile('day_ledger', 'statement') GROUP BY 1 ORDER BY 1;
-SELECT * FROM qr_reconcile('day_ledger', 'statement') WHERE status <> 'matched' ORDER BY status, ledger_txn;
+SELECT status, ledger_txn, statement_txn, provider, ledger_amount, statement_amount, reason
+  FROM qr_reconcile_detail('day_ledger', 'statement') WHERE status <> 'matched' ORDER BY status, ledger_txn;
 SELECT * FROM qr_break_summary('day_ledger', 'statement') WHERE status <> 'matched';
 
 \echo '== 14. Clearing: the day''s interoperable payments netted per participant, then settled'

@@ -324,9 +324,13 @@ END $$;
 COMMENT ON FUNCTION qr_pair_by_time(text[], text[], timestamptz[], interval) IS
     'Pairs ledger and statement rows one-to-one by nearest time within the window (closest pair first, no row reused); unpaired rows come back with the other side NULL. sides[i] is ''ledger'' or ''statement'' for ids[i] at times[i]';
 
-CREATE FUNCTION qr_reconcile(ledger regclass, statement regclass,
-                             time_window interval DEFAULT '15 minutes', amount_tolerance numeric DEFAULT 0)
-RETURNS TABLE (status text, ledger_txn text, statement_txn text, amount_diff numeric, reason text)
+-- qr_reconcile with each outcome's provider, times and amounts: what
+-- qr_break_summary adds up, and what a break report shows beside the ids
+CREATE FUNCTION qr_reconcile_detail(ledger regclass, statement regclass,
+                                    time_window interval DEFAULT '15 minutes', amount_tolerance numeric DEFAULT 0)
+RETURNS TABLE (status text, ledger_txn text, statement_txn text, amount_diff numeric, reason text,
+               provider text, ledger_ts timestamptz, statement_ts timestamptz,
+               ledger_amount numeric, statement_amount numeric)
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
     cols text[] := ARRAY['txn_id', 'provider', 'reference', 'amount', 'currency', 'ts'];
@@ -385,10 +389,10 @@ BEGIN
     ),
     -- one row per reference and side's earliest row: (l_*, s_*) as in g
     r AS (
-        SELECT ref, nl, ns, l_id, l_ts, l_amount, l_cur, s_id, s_ts, s_amount, s_cur
+        SELECT ref, provider, nl, ns, l_id, l_ts, l_amount, l_cur, s_id, s_ts, s_amount, s_cur
           FROM g WHERE nl <= 1 AND ns <= 1
         UNION ALL
-        SELECT ref, max(nl), max(ns),
+        SELECT ref, provider, max(nl), max(ns),
                max(id) FILTER (WHERE side = 'ledger' AND k = 1), max(ts) FILTER (WHERE side = 'ledger' AND k = 1),
                max(amount) FILTER (WHERE side = 'ledger' AND k = 1), max(cur) FILTER (WHERE side = 'ledger' AND k = 1),
                max(id) FILTER (WHERE side = 'statement' AND k = 1), max(ts) FILTER (WHERE side = 'statement' AND k = 1),
@@ -408,24 +412,28 @@ BEGIN
                     WHEN greatest(s_ts - l_ts, l_ts - s_ts) > $3 THEN format('same reference %%s, %%s apart (window %%s): a settlement cut-off', ref, greatest(s_ts - l_ts, l_ts - s_ts), $3)
                     WHEN s_cur IS DISTINCT FROM l_cur THEN format('reference %%s: ledger %%s %%s, statement %%s %%s', ref, l_amount, l_cur, s_amount, s_cur)
                     WHEN abs(s_amount - l_amount) > $4 THEN format('reference %%s: ledger %%s, statement %%s', ref, l_amount, s_amount)
-                    ELSE 'by reference' END AS reason
+                    ELSE 'by reference' END AS reason,
+               provider, l_ts AS ledger_ts, s_ts AS statement_ts, l_amount AS ledger_amount, s_amount AS statement_amount
           FROM r
         UNION ALL
         SELECT CASE side WHEN 'ledger' THEN 'duplicate_in_ledger' ELSE 'duplicate_in_statement' END,
                CASE side WHEN 'ledger' THEN id END, CASE side WHEN 'statement' THEN id END, NULL,
                CASE side WHEN 'ledger' THEN format('reference %%s occurs %%s times in the ledger; its earliest row is reconciled', ref, nl)
-                    ELSE format('reference %%s occurs %%s times in the statement; its earliest row is reconciled', ref, ns) END
+                    ELSE format('reference %%s occurs %%s times in the statement; its earliest row is reconciled', ref, ns) END,
+               provider, CASE side WHEN 'ledger' THEN ts END, CASE side WHEN 'statement' THEN ts END,
+               CASE side WHEN 'ledger' THEN amount END, CASE side WHEN 'statement' THEN amount END
           FROM uk WHERE k > 1
     ),
     -- rows without a reference, per provider, amount and currency in time
     -- order, cut into clusters wherever two neighbours lie further apart than
     -- the window: rows of different clusters can never pair.  A row without
-    -- an amount or a time is a cluster of its own (its ts is read as NULL).
+    -- an amount or a time is a cluster of its own (its ts is read as NULL;
+    -- t0 keeps the row's time for the result).
     n AS (
-        SELECT 'ledger' AS side, id, provider, amount, cur, CASE WHEN amount IS NOT NULL THEN ts END AS ts
+        SELECT 'ledger' AS side, id, provider, amount, cur, CASE WHEN amount IS NOT NULL THEN ts END AS ts, ts AS t0
           FROM l WHERE ref IS NULL
         UNION ALL
-        SELECT 'statement', id, provider, amount, cur, CASE WHEN amount IS NOT NULL THEN ts END
+        SELECT 'statement', id, provider, amount, cur, CASE WHEN amount IS NOT NULL THEN ts END, ts
           FROM s WHERE ref IS NULL
     ),
     nb AS (
@@ -436,36 +444,55 @@ BEGIN
     nc AS (
         SELECT c.*, count(*) OVER k AS m, count(*) FILTER (WHERE c.side = 'ledger') OVER k AS nl,
                max(c.id) FILTER (WHERE c.side = 'statement') OVER k AS sid,
+               max(c.t0) FILTER (WHERE c.side = 'statement') OVER k AS st0,
                max(c.ts) OVER k - min(c.ts) OVER k AS apart
-          FROM (SELECT nb.*, sum(starts) OVER (ORDER BY provider, amount, cur, ts, side, id ROWS UNBOUNDED PRECEDING) AS cl
-                  FROM nb) c
+          FROM (SELECT nb.*, sum(starts) OVER o AS cl, row_number() OVER o AS rn
+                  FROM nb WINDOW o AS (ORDER BY provider, amount, cur, ts, side, id ROWS UNBOUNDED PRECEDING)) c
         WINDOW k AS (PARTITION BY cl)
     )
     SELECT * FROM by_ref
     -- one ledger row and one statement row within the window, the usual case: a match
     UNION ALL
-    SELECT 'matched', id, sid, 0::numeric, format('no reference: same amount, %%s apart', apart)
+    SELECT 'matched', id, sid, 0::numeric, format('no reference: same amount, %%s apart', apart),
+           provider, t0, st0, amount, amount
       FROM nc WHERE m = 2 AND nl = 1 AND side = 'ledger'
     -- one row alone: missing on the other side
     UNION ALL
     SELECT CASE side WHEN 'ledger' THEN 'missing_in_statement' ELSE 'missing_in_ledger' END,
            CASE side WHEN 'ledger' THEN id END, CASE side WHEN 'statement' THEN id END, NULL,
            CASE side WHEN 'ledger' THEN 'no reference, and no statement row of this amount within the window'
-                ELSE 'no reference, and no ledger row of this amount within the window' END
+                ELSE 'no reference, and no ledger row of this amount within the window' END,
+           provider, CASE side WHEN 'ledger' THEN t0 END, CASE side WHEN 'statement' THEN t0 END,
+           CASE side WHEN 'ledger' THEN amount END, CASE side WHEN 'statement' THEN amount END
       FROM nc WHERE m = 1
-    -- anything else is paired nearest first
+    -- anything else is paired nearest first.  Rows go in by their position
+    -- rn, zero-padded so that its text order is the (ts, side, id) order:
+    -- two rows sharing a txn_id stay two rows.
     UNION ALL
-    SELECT CASE WHEN p.statement_txn IS NULL THEN 'missing_in_statement'
-                WHEN p.ledger_txn IS NULL THEN 'missing_in_ledger' ELSE 'matched' END,
-           p.ledger_txn, p.statement_txn, CASE WHEN p.ledger_txn IS NOT NULL AND p.statement_txn IS NOT NULL THEN 0 END,
-           CASE WHEN p.statement_txn IS NULL THEN 'no reference, and no statement row of this amount within the window'
-                WHEN p.ledger_txn IS NULL THEN 'no reference, and no ledger row of this amount within the window'
-                ELSE format('no reference: same amount, %%s apart', p.apart) END
-      FROM (SELECT cl, array_agg(side) AS sides, array_agg(id::text) AS ids, array_agg(ts) AS times
-              FROM nc WHERE m > 2 OR (m = 2 AND nl <> 1) GROUP BY cl) g,
-           LATERAL qr_pair_by_time(g.sides, g.ids, g.times, $3) p
+    SELECT CASE WHEN b.rn IS NULL THEN 'missing_in_statement'
+                WHEN a.rn IS NULL THEN 'missing_in_ledger' ELSE 'matched' END,
+           a.id, b.id, CASE WHEN a.rn IS NOT NULL AND b.rn IS NOT NULL THEN 0 END,
+           CASE WHEN b.rn IS NULL THEN 'no reference, and no statement row of this amount within the window'
+                WHEN a.rn IS NULL THEN 'no reference, and no ledger row of this amount within the window'
+                ELSE format('no reference: same amount, %%s apart', p.apart) END,
+           coalesce(a.provider, b.provider), a.t0, b.t0, a.amount, b.amount
+      FROM (SELECT cl, array_agg(side) AS sides, array_agg(lpad(rn::text, 20, '0')) AS rns, array_agg(ts) AS times
+              FROM nc WHERE m > 2 OR (m = 2 AND nl <> 1) GROUP BY cl) g
+     CROSS JOIN LATERAL qr_pair_by_time(g.sides, g.rns, g.times, $3) p
+      LEFT JOIN nc a ON a.rn = p.ledger_txn::bigint
+      LEFT JOIN nc b ON b.rn = p.statement_txn::bigint
     $q$, ledger, statement) USING ledger, statement, time_window, amount_tolerance;
 END $$;
+COMMENT ON FUNCTION qr_reconcile_detail(regclass, regclass, interval, numeric) IS
+    'qr_reconcile''s outcomes with the provider, the ledger and statement times and the ledger and statement amounts of each';
+
+CREATE FUNCTION qr_reconcile(ledger regclass, statement regclass,
+                             time_window interval DEFAULT '15 minutes', amount_tolerance numeric DEFAULT 0)
+RETURNS TABLE (status text, ledger_txn text, statement_txn text, amount_diff numeric, reason text)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT d.status, d.ledger_txn, d.statement_txn, d.amount_diff, d.reason
+      FROM qr_reconcile_detail(ledger, statement, time_window, amount_tolerance) d
+$$;
 COMMENT ON FUNCTION qr_reconcile(regclass, regclass, interval, numeric) IS
     'Reconciles a ledger against a provider statement (both with txn_id, provider, reference, amount, currency, ts): by (provider, reference), then rows without a reference by provider, amount and currency, paired one-to-one by nearest time within the window. Every row of both sides appears in exactly one result row: matched, amount_mismatch, outside_window, missing_in_statement, missing_in_ledger, duplicate_in_ledger or duplicate_in_statement';
 
@@ -473,17 +500,12 @@ CREATE FUNCTION qr_break_summary(ledger regclass, statement regclass,
                                  time_window interval DEFAULT '15 minutes', amount_tolerance numeric DEFAULT 0,
                                  time_zone text DEFAULT 'Asia/Shanghai')
 RETURNS TABLE (provider text, day date, status text, rows bigint, ledger_amount numeric, statement_amount numeric)
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE AS $$
-BEGIN
-    RETURN QUERY EXECUTE format($q$
-        SELECT coalesce(l.provider, s.provider)::text, (coalesce(l.ts, s.ts) AT TIME ZONE $5)::date,
-               r.status, count(*), sum(l.amount)::numeric, sum(s.amount)::numeric
-          FROM qr_reconcile($1, $2, $3, $4) r
-          LEFT JOIN %1$s l ON l.txn_id::text = r.ledger_txn
-          LEFT JOIN %2$s s ON s.txn_id::text = r.statement_txn
-         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-    $q$, ledger, statement) USING ledger, statement, time_window, amount_tolerance, time_zone;
-END $$;
+LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
+    SELECT d.provider, (coalesce(d.ledger_ts, d.statement_ts) AT TIME ZONE time_zone)::date, d.status,
+           count(*), sum(d.ledger_amount), sum(d.statement_amount)
+      FROM qr_reconcile_detail(ledger, statement, time_window, amount_tolerance) d
+     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+$$;
 COMMENT ON FUNCTION qr_break_summary(regclass, regclass, interval, numeric, text) IS
     'qr_reconcile''s outcomes counted and summed by provider, day (in time_zone) and status';
 

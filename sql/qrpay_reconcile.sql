@@ -135,6 +135,45 @@ SELECT count(*) AS nothing FROM qr_pair_by_time('{}', '{}', '{}', '0 s');
 SELECT count(*) FILTER (WHERE status = 'amount_mismatch') AS mismatches_with_tolerance
 FROM qr_reconcile('day_ledger', 'statement_in', '15 minutes', 0.50);
 SELECT * FROM qr_break_summary('day_ledger', 'statement_in') WHERE status <> 'matched' ORDER BY 1, 3;
+-- the detail carries each outcome's provider, times and amounts, and is
+-- qr_reconcile row for row
+CREATE TABLE outcome_detail AS SELECT * FROM qr_reconcile_detail('day_ledger', 'statement_in', '15 minutes', 0);
+SELECT (SELECT count(*) FROM (SELECT status, ledger_txn, statement_txn, amount_diff, reason FROM outcome_detail
+                              EXCEPT ALL SELECT * FROM outcome) x) = 0
+   AND (SELECT count(*) FROM outcome_detail) = (SELECT count(*) FROM outcome) AS same_outcomes,
+       (SELECT sum(ledger_amount) FROM outcome_detail) = (SELECT sum(amount) FROM day_ledger) AS ledger_amounts,
+       (SELECT sum(statement_amount) FROM outcome_detail) = (SELECT sum(amount) FROM statement_in) AS statement_amounts,
+       (SELECT bool_and(d.ledger_ts = l.ts AND d.provider = l.provider AND d.ledger_amount = l.amount)
+          FROM outcome_detail d JOIN day_ledger l ON l.txn_id = d.ledger_txn) AS ledger_fields,
+       (SELECT bool_and(d.statement_amount - d.ledger_amount = d.amount_diff)
+          FROM outcome_detail d WHERE d.amount_diff IS NOT NULL) AS diff_is_statement_minus_ledger;
+SELECT status, ledger_txn, statement_txn, provider, ledger_ts, statement_ts, ledger_amount, statement_amount
+FROM qr_reconcile_detail('cafe_ledger', 'cafe_statement', '5 minutes')
+WHERE status <> 'matched' ORDER BY coalesce(ledger_txn, statement_txn) COLLATE "C";
+-- a provider sends one line twice, and two providers use the same
+-- transaction id: every row still counts once, in the outcomes and in the
+-- summary
+CREATE TABLE twice_ledger AS
+SELECT * FROM (VALUES ('T1', 'alipay', 'A1', 10.00, 'CNY', timestamptz '2025-03-01 10:00+08'),
+                      ('T2', 'unionpay', 'U1', 20.00, 'CNY', timestamptz '2025-03-01 10:01+08'),
+                      ('T3', 'alipay', NULL, 30.00, 'CNY', timestamptz '2025-03-01 10:02+08'),
+                      ('T4', 'alipay', NULL, 30.00, 'CNY', timestamptz '2025-03-01 10:03+08'))
+       t(txn_id, provider, reference, amount, currency, ts);
+CREATE TABLE twice_statement AS
+SELECT * FROM (VALUES ('P1', 'alipay', 'A1', 10.00, 'CNY', timestamptz '2025-03-01 10:00:05+08'),
+                      ('P1', 'alipay', 'A1', 10.00, 'CNY', timestamptz '2025-03-01 10:00:05+08'),
+                      ('P1', 'unionpay', 'U1', 20.00, 'CNY', timestamptz '2025-03-01 10:01:05+08'),
+                      ('P9', 'alipay', NULL, 30.00, 'CNY', timestamptz '2025-03-01 10:02:05+08'),
+                      ('P9', 'alipay', NULL, 30.00, 'CNY', timestamptz '2025-03-01 10:02:05+08'),
+                      ('P9', 'alipay', NULL, 30.00, 'CNY', timestamptz '2025-03-01 10:03:05+08'))
+       t(txn_id, provider, reference, amount, currency, ts);
+SELECT status, ledger_txn, statement_txn, provider, statement_ts
+FROM qr_reconcile_detail('twice_ledger', 'twice_statement', '1 minute') ORDER BY 4, 1, 2, 5;
+SELECT provider, status, rows, ledger_amount, statement_amount
+FROM qr_break_summary('twice_ledger', 'twice_statement', '1 minute') ORDER BY 1, 2;
+SELECT sum(rows) FILTER (WHERE status NOT IN ('missing_in_ledger', 'duplicate_in_statement')) AS ledger_rows,
+       sum(statement_amount) AS statement_amount
+FROM qr_break_summary('twice_ledger', 'twice_statement', '1 minute');
 
 -- unreadable lines are reported with their line number, never dropped
 SELECT line, error FROM qr_statement_wechat(
@@ -189,6 +228,10 @@ SELECT * FROM qr_reconcile('day_ledger', 'statement_in', NULL);
 SELECT * FROM qr_reconcile('day_ledger', 'statement_in', '15 minutes', -0.01);
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM qr_reconcile('no_such_table', 'statement_in');
+SELECT * FROM qr_reconcile_detail('day_ledger', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM qr_reconcile_detail('day_ledger', 'bad_ledger');
+\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM qr_pair_by_time(ARRAY['ledger'], ARRAY['L1', 'L2'], ARRAY[now()], '1 min');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM qr_pair_by_time(ARRAY['bank'], ARRAY['L1'], ARRAY[now()], '1 min');

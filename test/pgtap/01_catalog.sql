@@ -10,7 +10,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qrpay;
 
-SELECT plan(312);
+SELECT plan(322);
 
 -- Every member of the extension: catalog, object id, description.
 CREATE TEMP VIEW ext_member AS
@@ -34,11 +34,11 @@ SELECT has_type('payment_qr', 'type payment_qr exists');
 SELECT results_eq(
     $$SELECT catalog::text, count(*) FROM ext_member GROUP BY 1 ORDER BY 1$$,
     $$VALUES ('pg_cast', 1::bigint), ('pg_class', 5), ('pg_opclass', 3), ('pg_operator', 10),
-             ('pg_opfamily', 3), ('pg_proc', 68), ('pg_type', 3)$$,
-    'extension members: 3 types, 5 tables, 68 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
+             ('pg_opfamily', 3), ('pg_proc', 69), ('pg_type', 3)$$,
+    'extension members: 3 types, 5 tables, 69 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
 
 -- ---------------------------------------------------------------------
--- Volatility and parallel safety of every function (68 + 68 tests):
+-- Volatility and parallel safety of every function (69 + 69 tests):
 -- functions of the payload alone are IMMUTABLE, the ones that read the
 -- provider catalog or the routing rules are STABLE, the catalog triggers
 -- are VOLATILE; all but the triggers are PARALLEL SAFE
@@ -47,13 +47,13 @@ SELECT results_eq(
 SELECT is(provolatile::text,
           CASE WHEN proname IN ('qr_networks', 'qr_provider', 'qr_route', 'qr_accepts', 'qr_routes')
                  OR (prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql') AND proname NOT IN ('qr_csv_fields', 'qr_pair_by_time'))
-                 OR proname IN ('qr_statement_alipay', 'qr_statement_csv') THEN 's'
+                 OR proname IN ('qr_statement_alipay', 'qr_statement_csv', 'qr_reconcile', 'qr_break_summary') THEN 's'
                WHEN prorettype = 'trigger'::regtype THEN 'v'
                ELSE 'i' END,
           format('%s is %s', sig,
                  CASE WHEN proname IN ('qr_networks', 'qr_provider', 'qr_route', 'qr_accepts', 'qr_routes')
                       OR (prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql') AND proname NOT IN ('qr_csv_fields', 'qr_pair_by_time'))
-                      OR proname IN ('qr_statement_alipay', 'qr_statement_csv') THEN 'STABLE'
+                      OR proname IN ('qr_statement_alipay', 'qr_statement_csv', 'qr_reconcile', 'qr_break_summary') THEN 'STABLE'
                       WHEN prorettype = 'trigger'::regtype THEN 'VOLATILE'
                       ELSE 'IMMUTABLE' END))
   FROM ext_proc ORDER BY sig::text;
@@ -64,9 +64,10 @@ SELECT is(proparallel::text, CASE WHEN prorettype = 'trigger'::regtype THEN 'u' 
   FROM ext_proc ORDER BY sig::text;
 
 -- ---------------------------------------------------------------------
--- STRICT (49 tests): NULL in, NULL out, the function body never sees NULL;
+-- STRICT (52 tests): NULL in, NULL out, the function body never sees NULL;
 -- the routing functions (3 tests) are not, because a NULL region means
--- the code's own merchant city
+-- the code's own merchant city; nor are reconciliation's entry points and
+-- qr_interop_share (4 tests), which raise 22004 on the NULLs they cannot take
 -- ---------------------------------------------------------------------
 
 SELECT is_strict('payment_qr_in', ARRAY['cstring'], 'payment_qr_in is STRICT');
@@ -110,6 +111,13 @@ SELECT is_strict('qr_text', ARRAY['payment_qr'], 'qr_text is STRICT');
 SELECT isnt_strict('qr_route', ARRAY['payment_qr', 'text', 'timestamp with time zone', 'text', 'text'], 'qr_route is not STRICT');
 SELECT isnt_strict('qr_accepts', ARRAY['payment_qr', 'text', 'timestamp with time zone', 'text', 'text'], 'qr_accepts is not STRICT');
 SELECT isnt_strict('qr_routes', ARRAY['payment_qr', 'timestamp with time zone', 'text', 'text'], 'qr_routes is not STRICT');
+SELECT is_strict('qr_break_summary', ARRAY['regclass', 'regclass', 'interval', 'numeric', 'text'], 'qr_break_summary is STRICT');
+SELECT is_strict('qr_clearing', ARRAY['regclass', 'text'], 'qr_clearing is STRICT');
+SELECT is_strict('qr_settlement', ARRAY['regclass', 'text'], 'qr_settlement is STRICT');
+SELECT isnt_strict('qr_reconcile', ARRAY['regclass', 'regclass', 'interval', 'numeric'], 'qr_reconcile is not STRICT');
+SELECT isnt_strict('qr_reconcile_detail', ARRAY['regclass', 'regclass', 'interval', 'numeric'], 'qr_reconcile_detail is not STRICT');
+SELECT isnt_strict('qr_pair_by_time', ARRAY['text[]', 'text[]', 'timestamp with time zone[]', 'interval'], 'qr_pair_by_time is not STRICT');
+SELECT isnt_strict('qr_interop_share', ARRAY['regclass', 'timestamp with time zone', 'text', 'text'], 'qr_interop_share is not STRICT');
 SELECT is_strict('payment_qr_cmp', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_cmp is STRICT');
 SELECT is_strict('payment_qr_eq', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_eq is STRICT');
 SELECT is_strict('payment_qr_ne', ARRAY['payment_qr', 'payment_qr'], 'payment_qr_ne is STRICT');
@@ -136,7 +144,7 @@ SELECT results_eq(
 
 -- ---------------------------------------------------------------------
 -- COMMENT on every function, the types, tables, operators, opclasses and
--- the cast (68 + 3 + 5 + 10 + 3 + 1 = 90 tests), and on every column of
+-- the cast (69 + 3 + 5 + 10 + 3 + 1 = 91 tests), and on every column of
 -- the catalog tables (1 test).  Operator families are created implicitly
 -- by CREATE OPERATOR CLASS and are not part of the contract.
 -- ---------------------------------------------------------------------
