@@ -538,8 +538,21 @@ CREATE FUNCTION qr_clearing(transactions regclass, time_zone text DEFAULT 'Asia/
 RETURNS TABLE (settlement_day date, currency text, participant text, paid numeric, received numeric,
                fees numeric, net numeric)
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    unrouted bigint;
 BEGIN
     PERFORM qr_require_columns(transactions, ARRAY['ts', 'currency', 'amount', 'payer', 'network', 'via']);
+    -- a payment without a payer, payee network, amount, currency or time has
+    -- no one to credit or no day to land on: refuse it rather than net it
+    -- into a NULL participant or drop it
+    EXECUTE format('SELECT count(*) FROM %s WHERE payer IS NULL OR network IS NULL OR amount IS NULL
+                                          OR currency IS NULL OR ts IS NULL', transactions)
+       INTO unrouted;
+    IF unrouted > 0 THEN
+        RAISE EXCEPTION 'qr_clearing: rows of % without a payer, network, amount, currency or time: %', transactions, unrouted
+              USING ERRCODE = 'null_value_not_allowed',
+                    HINT = 'Clear routed payments only: leave out the rows qr_route found no route for (status none).';
+    END IF;
     RETURN QUERY EXECUTE format($q$
     WITH t AS (
         SELECT (x.ts::timestamptz AT TIME ZONE $1)::date AS day, x.currency::text AS cur, x.amount::numeric AS amount,

@@ -242,6 +242,12 @@ SELECT * FROM qr_statement_wechat('hello');
 SELECT * FROM qr_statement_alipay('\xff'::bytea);
 SELECT * FROM qr_statement_csv(E'a,b\n1,2', 'fps', '{"provider_txn": "a", "ts": "when", "amount": "b"}');
 SELECT * FROM qr_clearing('bad_ledger');
+-- a payment no route was found for cannot be cleared
+CREATE TABLE unrouted AS SELECT * FROM routed ORDER BY ts LIMIT 3;
+UPDATE unrouted SET network = NULL, via = NULL WHERE ts = (SELECT min(ts) FROM unrouted);
+SELECT * FROM qr_clearing('unrouted');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM qr_settlement('unrouted');
 INSERT INTO qr_fee_rates (payer, payee, via, rate) VALUES ('ccb', 'alipay', 'unionpay', 1.5);
 SELECT * FROM qr_interop_share('bad_ledger');
 SELECT * FROM qr_interop_share('route_codes', NULL);
