@@ -34,7 +34,7 @@ $(OBJS): $(wildcard src/core/*.h src/*.h)
 # ---------------------------------------------------------------------
 TESTBUILD   = test/build
 CORE_HDRS   = $(wildcard src/core/*.h)
-UNIT_SRCS   = test/unit/test_core.c test/unit/test_formats.c test/unit/test_route.c test/unit/vectors.c
+UNIT_SRCS   = test/unit/test_core.c test/unit/test_formats.c test/unit/test_route.c test/unit/test_pair.c test/unit/vectors.c
 SAN_FLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 $(TESTBUILD):

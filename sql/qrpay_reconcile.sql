@@ -147,6 +147,18 @@ SELECT (SELECT count(*) FROM (SELECT status, ledger_txn, statement_txn, amount_d
           FROM outcome_detail d JOIN day_ledger l ON l.txn_id = d.ledger_txn) AS ledger_fields,
        (SELECT bool_and(d.statement_amount - d.ledger_amount = d.amount_diff)
           FROM outcome_detail d WHERE d.amount_diff IS NOT NULL) AS diff_is_statement_minus_ledger;
+-- the outcome does not depend on work_mem: at 256MB the day is reconciled
+-- in memory, at the default 4MB in 256 temporary partitions, at 64kB in
+-- partitions split again
+SET work_mem = '256MB';
+CREATE TABLE outcome_in_memory AS SELECT * FROM qr_reconcile_detail('day_ledger', 'statement_in', '15 minutes', 0);
+SET work_mem = '64kB';
+CREATE TABLE outcome_split AS SELECT * FROM qr_reconcile_detail('day_ledger', 'statement_in', '15 minutes', 0);
+RESET work_mem;
+SELECT (SELECT count(*) FROM (SELECT * FROM outcome_in_memory EXCEPT ALL SELECT * FROM outcome_detail) x) = 0
+   AND (SELECT count(*) FROM (SELECT * FROM outcome_detail EXCEPT ALL SELECT * FROM outcome_in_memory) x) = 0 AS in_memory_same,
+       (SELECT count(*) FROM (SELECT * FROM outcome_split EXCEPT ALL SELECT * FROM outcome_detail) x) = 0
+   AND (SELECT count(*) FROM (SELECT * FROM outcome_detail EXCEPT ALL SELECT * FROM outcome_split) x) = 0 AS split_same;
 SELECT status, ledger_txn, statement_txn, provider, ledger_ts, statement_ts, ledger_amount, statement_amount
 FROM qr_reconcile_detail('cafe_ledger', 'cafe_statement', '5 minutes')
 WHERE status <> 'matched' ORDER BY coalesce(ledger_txn, statement_txn) COLLATE "C";

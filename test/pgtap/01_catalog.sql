@@ -46,14 +46,14 @@ SELECT results_eq(
 
 SELECT is(provolatile::text,
           CASE WHEN proname IN ('qr_networks', 'qr_provider', 'qr_route', 'qr_accepts', 'qr_routes')
-                 OR (prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql') AND proname NOT IN ('qr_csv_fields', 'qr_pair_by_time'))
-                 OR proname IN ('qr_statement_alipay', 'qr_statement_csv', 'qr_reconcile', 'qr_break_summary') THEN 's'
+                 OR (prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql') AND proname <> 'qr_csv_fields')
+                 OR proname IN ('qr_statement_alipay', 'qr_statement_csv', 'qr_reconcile', 'qr_break_summary', 'qr_reconcile_detail') THEN 's'
                WHEN prorettype = 'trigger'::regtype THEN 'v'
                ELSE 'i' END,
           format('%s is %s', sig,
                  CASE WHEN proname IN ('qr_networks', 'qr_provider', 'qr_route', 'qr_accepts', 'qr_routes')
-                      OR (prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql') AND proname NOT IN ('qr_csv_fields', 'qr_pair_by_time'))
-                      OR proname IN ('qr_statement_alipay', 'qr_statement_csv', 'qr_reconcile', 'qr_break_summary') THEN 'STABLE'
+                      OR (prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql') AND proname <> 'qr_csv_fields')
+                      OR proname IN ('qr_statement_alipay', 'qr_statement_csv', 'qr_reconcile', 'qr_break_summary', 'qr_reconcile_detail') THEN 'STABLE'
                       WHEN prorettype = 'trigger'::regtype THEN 'VOLATILE'
                       ELSE 'IMMUTABLE' END))
   FROM ext_proc ORDER BY sig::text;

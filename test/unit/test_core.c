@@ -26,6 +26,9 @@ extern void test_match(const vector *v, int n);
 /* test_route.c */
 extern void test_route(void);
 
+/* test_pair.c */
+extern void test_pair(void);
+
 static int
 is_emv_mpm(const vector *v)
 {
@@ -438,6 +441,7 @@ main(int argc, char **argv)
 	test_format_errors();
 	test_match(v, n);
 	test_route();
+	test_pair();
 
 	vectors_free(v, n);
 	printf("core: %d passed, %d failed\n", passed, failed);
