@@ -87,7 +87,6 @@ typedef struct spill_head
 typedef struct rec_state
 {
 	/* arguments */
-	Interval   *window;
 	int64		window_us;		/* the window as interval comparison sees it */
 	Numeric		tolerance;
 	/* output */
@@ -277,12 +276,18 @@ spill_row(BufFile *f, int64 *bytes, const rec_row *r)
 }
 
 static void
+short_read(void)
+{
+	ereport(ERROR,
+			(errcode_for_file_access(),
+			 errmsg("qr_reconcile could not read back a temporary file")));
+}
+
+static void
 read_exact(BufFile *f, void *buf, size_t len)
 {
 	if (BufFileRead(f, buf, len) != len)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("qr_reconcile could not read back a temporary file")));
+		short_read();
 }
 
 /* the next spilled row into the current context; false at the end */
@@ -298,7 +303,7 @@ unspill_row(BufFile *f, rec_row *r)
 	if (got == 0)
 		return false;
 	if (got != sizeof(h))
-		read_exact(f, NULL, 1); /* reports the short read */
+		short_read();
 	memset(r, 0, sizeof(*r));
 	r->hash = h.hash;
 	r->ts = h.ts;
@@ -946,7 +951,6 @@ qr_reconcile_detail(PG_FUNCTION_ARGS)
 				 errmsg("qr_reconcile needs both relations, a time window and an amount tolerance")));
 	memset(&st, 0, sizeof(st));
 	w = PG_GETARG_INTERVAL_P(2);
-	st.window = w;
 	st.tolerance = PG_GETARG_NUMERIC(3);
 	st.window_us = window_span(w);
 	if (st.window_us < 0 ||
