@@ -129,6 +129,10 @@ SELECT * FROM qr_pair_by_time(ARRAY['statement', 'ledger', 'statement'], ARRAY['
 -- two equal payments, both settled later: first paid, first settled, no crossing
 SELECT * FROM qr_pair_by_time(ARRAY['ledger', 'ledger', 'statement', 'statement', 'ledger'], ARRAY['L1', 'L2', 'S1', 'S2', 'L3'],
     ARRAY[timestamptz '2025-03-01 10:00', '2025-03-01 10:01', '2025-03-01 10:02', '2025-03-01 10:03', NULL], '15 minutes');
+-- taking the closest pair (L20, S30) brings L15 next to S40, closer than
+-- S40 is to L70: L15 pairs, L70 is left; then first paid, first settled
+SELECT * FROM qr_pair_by_time(ARRAY['ledger', 'ledger', 'statement', 'statement', 'ledger'], ARRAY['L15', 'L20', 'S30', 'S40', 'L70'],
+    ARRAY[timestamptz '2025-03-01 10:00:15', '2025-03-01 10:00:20', '2025-03-01 10:00:30', '2025-03-01 10:00:40', '2025-03-01 10:01:10'], '40 s');
 SELECT count(*) AS nothing FROM qr_pair_by_time('{}', '{}', '{}', '0 s');
 
 -- a tolerance absorbs the 0.50 differences

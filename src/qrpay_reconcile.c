@@ -568,8 +568,8 @@ reconcile_cluster(rec_state *st, rec_row **c, long m)
 	int64	   *t;
 	unsigned char *side;
 	long	   *mate,
-			   *work,
 				i;
+	void	   *work;
 
 	if (m == 1)
 	{
@@ -584,7 +584,7 @@ reconcile_cluster(rec_state *st, rec_row **c, long m)
 	t = palloc(m * sizeof(int64));
 	side = palloc(m);
 	mate = palloc(m * sizeof(long));
-	work = palloc(2 * m * sizeof(long));
+	work = palloc(QR_PAIR_WORK(m));
 	for (i = 0; i < m; i++)
 	{
 		t[i] = c[i]->ts;
@@ -1066,8 +1066,8 @@ qr_pair_by_time(PG_FUNCTION_ARGS)
 	pair_item  *items;
 	int64	   *t;
 	unsigned char *side;
-	long	   *mate,
-			   *work;
+	long	   *mate;
+	void	   *work;
 
 	if (!PG_ARGISNULL(0))
 		deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), TEXTOID, -1, false, TYPALIGN_INT, &sd, &sn, &ns);
@@ -1120,7 +1120,7 @@ qr_pair_by_time(PG_FUNCTION_ARGS)
 	t = palloc(m * sizeof(int64));
 	side = palloc(m);
 	mate = palloc(m * sizeof(long));
-	work = palloc(2 * m * sizeof(long));
+	work = palloc(QR_PAIR_WORK(m));
 	for (i = 0; i < m; i++)
 	{
 		t[i] = items[i].t;

@@ -486,16 +486,16 @@ extern int	qr_compare(const char *a, size_t alen, const char *b, size_t blen);
  * Pairs the two sides' rows of one cluster one to one by nearest time.
  * The n rows come in (time, side, id) order: t[i] their times (any unit),
  * side[i] 0 for the ledger and 1 for the statement.  The closest pair of
- * rows of different sides lying at most window apart is taken first, then
- * the closest of the rest, and so on; the closest such pair is always
- * adjacent in that order, and every adjacent pair closer than both its
- * neighbours is taken by one linear pass, so each pass is linear.  That
- * settles which rows pair; the k-th paired ledger row in order then goes
- * with the k-th paired statement row, so that pairs never cross (first
- * paid, first settled).  On return mate[i] is the row paired with row i,
- * or -1.  work must hold 2 * n entries.
+ * rows of different sides lying at most window apart is taken first (on a
+ * tie, the pair that ends first), then the closest of the rest, and so on.
+ * That settles which rows pair; the k-th paired ledger row in order then
+ * goes with the k-th paired statement row, so that pairs never cross
+ * (first paid, first settled).  On return mate[i] is the row paired with
+ * row i, or -1.  work must hold QR_PAIR_WORK(n) bytes, suitably aligned
+ * for int64_t.  O(n log n).
  */
+#define QR_PAIR_WORK(n) ((size_t) (n) * (2 * sizeof(long) + 2 * 3 * sizeof(int64_t)) + 1)
 extern void qr_pair_nearest(const int64_t *t, const unsigned char *side, long n,
-							int64_t window, long *mate, long *work);
+							int64_t window, long *mate, void *work);
 
 #endif							/* QRPAY_CORE_H */
