@@ -187,6 +187,32 @@ SELECT status, ledger_txn, statement_txn, provider, statement_ts
 FROM qr_reconcile_detail('twice_ledger', 'twice_statement', '1 minute') ORDER BY 4, 1, 2, 5;
 SELECT provider, status, rows, ledger_amount, statement_amount
 FROM qr_break_summary('twice_ledger', 'twice_statement', '1 minute') ORDER BY 1, 2;
+-- odd rows: an amount on one side only is a mismatch; an infinite time is
+-- no time, so it neither breaks the window nor pairs
+CREATE TABLE odd_ledger AS
+SELECT * FROM (VALUES ('O1', 'alipay', 'R1', NULL::numeric, 'CNY', timestamptz '2025-03-01 10:00+08'),
+                      ('O2', 'alipay', 'R2', 5.00, 'CNY', timestamptz 'infinity'),
+                      ('O3', 'alipay', NULL, 7.00, 'CNY', timestamptz 'infinity'))
+       t(txn_id, provider, reference, amount, currency, ts);
+CREATE TABLE odd_statement AS
+SELECT * FROM (VALUES ('Q1', 'alipay', 'R1', 9.00, 'CNY', timestamptz '2025-03-01 10:00+08'),
+                      ('Q2', 'alipay', 'R2', 5.00, 'CNY', timestamptz '2025-03-01 10:00+08'),
+                      ('Q3', 'alipay', NULL, 7.00, 'CNY', timestamptz 'infinity'))
+       t(txn_id, provider, reference, amount, currency, ts);
+SELECT status, ledger_txn, statement_txn, amount_diff, reason
+FROM qr_reconcile('odd_ledger', 'odd_statement') ORDER BY coalesce(ledger_txn, statement_txn);
+SELECT * FROM qr_pair_by_time(ARRAY['ledger', 'statement'], ARRAY['L', 'S'], ARRAY[timestamptz 'infinity', 'infinity'], '1 min');
+-- skewed input under a tiny work_mem: 3,000 rows of one reference, and
+-- 20,000 rows with neither reference nor amount (each a group of its own)
+CREATE TABLE skew_ledger AS
+SELECT 'K' || g AS txn_id, 'unionpay' AS provider, CASE WHEN g <= 3000 THEN 'SAME' END AS reference,
+       CASE WHEN g <= 3000 THEN 1.00 END AS amount, 'CNY' AS currency,
+       timestamptz '2025-03-01 10:00+08' + g * interval '1 s' AS ts
+FROM generate_series(1, 23000) g;
+CREATE TABLE skew_statement AS SELECT * FROM skew_ledger WHERE txn_id = 'K1';
+SET work_mem = '64kB';
+SELECT status, count(*) FROM qr_reconcile('skew_ledger', 'skew_statement') GROUP BY 1 ORDER BY 1;
+RESET work_mem;
 SELECT sum(rows) FILTER (WHERE status NOT IN ('missing_in_ledger', 'duplicate_in_statement')) AS ledger_rows,
        sum(statement_amount) AS statement_amount
 FROM qr_break_summary('twice_ledger', 'twice_statement', '1 minute');

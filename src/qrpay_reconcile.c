@@ -111,6 +111,7 @@ typedef struct rec_state
 	long		nrows,
 				maxrows;
 	Size		held;			/* bytes of rows held */
+	uint64		seq;			/* rows read */
 	Size		budget;
 	/* partitions, once the rows spill */
 	BufFile   **parts;
@@ -146,6 +147,13 @@ text_cmp(const text *a, const text *b)
 	return c != 0 ? c : (la > lb) - (la < lb);
 }
 
+/* a time reconciliation can measure: set and finite */
+static inline bool
+has_time(const rec_row *r)
+{
+	return !r->ts_null && !TIMESTAMP_NOT_FINITE(r->ts);
+}
+
 /* time order, NULLs last */
 static int
 ts_cmp(const rec_row *a, const rec_row *b)
@@ -173,20 +181,24 @@ hash_text(const text *t, uint64 seed)
 													VARSIZE_ANY_EXHDR(t), 0));
 }
 
-/* the group key's hash: (provider, reference), or (provider, amount, currency) */
+/*
+ * The group key's hash: (provider, reference), or (provider, amount,
+ * currency).  A row with neither reference nor amount is a group of its
+ * own; seq, the row's number in the call, spreads those.
+ */
 static uint64
-row_hash(const rec_row *r)
+row_hash(const rec_row *r, uint64 seq)
 {
 	uint64		h = hash_text(r->provider, 0);
 
 	if (r->ref != NULL)
 		return hash_text(r->ref, h);
 	h = hash_text(r->cur, h);
-	if (r->amount != NULL)
-		h = hash_combine64(h, DatumGetUInt64(DirectFunctionCall2(hash_numeric_extended,
-																 NumericGetDatum(r->amount),
-																 Int64GetDatum(0))));
-	return h;
+	if (r->amount == NULL)
+		return hash_combine64(h, hash_bytes_extended((const unsigned char *) &seq, sizeof(seq), 1));
+	return hash_combine64(h, DatumGetUInt64(DirectFunctionCall2(hash_numeric_extended,
+																NumericGetDatum(r->amount),
+																Int64GetDatum(0))));
 }
 
 static bool
@@ -395,9 +407,13 @@ apart_text(const rec_row *a, const rec_row *b)
 {
 	TimestampTz lo = a->ts < b->ts ? a->ts : b->ts;
 	TimestampTz hi = a->ts < b->ts ? b->ts : a->ts;
-	Datum		d = DirectFunctionCall2(timestamp_mi, TimestampTzGetDatum(hi), TimestampTzGetDatum(lo));
+	int64		d;
 
-	return DatumGetCString(DirectFunctionCall1(interval_out, d));
+	if (pg_sub_s64_overflow(hi, lo, &d))
+		return "too far";		/* only between the ends of the timestamp range */
+	return DatumGetCString(DirectFunctionCall1(interval_out,
+											   DirectFunctionCall2(timestamp_mi, TimestampTzGetDatum(hi),
+																   TimestampTzGetDatum(lo))));
 }
 
 /* is b - a beyond the window?  Both times are set. */
@@ -453,7 +469,7 @@ emit_reference(rec_state *st, const rec_group *g)
 		o.status = st->st_missing_s;
 		o.reason = cstring_datum(psprintf("reference %s not in the statement", text_to_cstring(ref)));
 	}
-	else if (!l->ts_null && !s->ts_null && beyond(st, l->ts, s->ts))
+	else if (has_time(l) && has_time(s) && beyond(st, l->ts, s->ts))
 	{
 		o.status = st->st_outside;
 		o.reason = cstring_datum(psprintf("same reference %s, %s apart (window %s): a settlement cut-off",
@@ -466,14 +482,16 @@ emit_reference(rec_state *st, const rec_group *g)
 										  numeric_text(l->amount), text_or_empty(l->cur),
 										  numeric_text(s->amount), text_or_empty(s->cur)));
 	}
-	else if (!o.diff_null &&
-			 DatumGetInt32(DirectFunctionCall2(numeric_cmp,
-											   DirectFunctionCall1(numeric_abs, o.diff),
-											   NumericGetDatum(st->tolerance))) > 0)
+	else if ((l->amount == NULL) != (s->amount == NULL) ||
+			 (!o.diff_null &&
+			  DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+												DirectFunctionCall1(numeric_abs, o.diff),
+												NumericGetDatum(st->tolerance))) > 0))
 	{
 		o.status = st->st_mismatch;
 		o.reason = cstring_datum(psprintf("reference %s: ledger %s, statement %s", text_to_cstring(ref),
-										  numeric_text(l->amount), numeric_text(s->amount)));
+										  l->amount ? numeric_text(l->amount) : "without an amount",
+										  s->amount ? numeric_text(s->amount) : "without an amount"));
 	}
 	else
 	{
@@ -581,10 +599,10 @@ reconcile_cluster(rec_state *st, rec_row **c, long m)
 		emit_pair(st, c[c[0]->side == SIDE_LEDGER ? 0 : 1], c[c[0]->side == SIDE_LEDGER ? 1 : 0]);
 		return;
 	}
-	t = palloc(m * sizeof(int64));
-	side = palloc(m);
-	mate = palloc(m * sizeof(long));
-	work = palloc(QR_PAIR_WORK(m));
+	t = palloc_extended(m * sizeof(int64), MCXT_ALLOC_HUGE);
+	side = palloc_extended(m, MCXT_ALLOC_HUGE);
+	mate = palloc_extended(m * sizeof(long), MCXT_ALLOC_HUGE);
+	work = palloc_extended(QR_PAIR_WORK(m), MCXT_ALLOC_HUGE);
 	for (i = 0; i < m; i++)
 	{
 		t[i] = c[i]->ts;
@@ -635,10 +653,13 @@ reconcile_held(rec_state *st)
 	for (i = 0; i < n; i++)
 	{
 		rec_row    *r = &st->rows[i];
+
 		/* all rows of a partition share the hash's low bits: mix them all */
 		long		h = (long) ((r->hash * UINT64CONST(0x9E3779B97F4A7C15)) >> (64 - bits));
 		rec_group  *g = NULL;
 
+		if ((i & 4095) == 4095)
+			CHECK_FOR_INTERRUPTS();
 		while (slot[h] >= 0)
 		{
 			if (same_group(groups[slot[h]].key, r))
@@ -695,9 +716,9 @@ reconcile_held(rec_state *st)
 	{
 		long		j = i + 1;
 
-		/* a row without a time or an amount is a cluster of its own */
-		if (!noref[i]->ts_null && noref[i]->amount != NULL)
-			while (j < nnoref && noref[j]->grp == noref[i]->grp && !noref[j]->ts_null &&
+		/* a row without a (finite) time or an amount is a cluster of its own */
+		if (has_time(noref[i]) && noref[i]->amount != NULL)
+			while (j < nnoref && noref[j]->grp == noref[i]->grp && has_time(noref[j]) &&
 				   !beyond(st, noref[j - 1]->ts, noref[j]->ts))
 				j++;
 		reconcile_cluster(st, noref + i, j - i);
@@ -771,11 +792,19 @@ reconcile_file(rec_state *st, BufFile *f, int64 bytes, int shift)
 		int64	   *subbytes = palloc0(nsub * sizeof(int64));
 		int			k;
 
+		bool		one_hash = true;
+		uint64		first = 0;
+		bool		any = false;
+
 		for (k = 0; k < nsub; k++)
 			sub[k] = BufFileCreateTemp(false);
 		old = MemoryContextSwitchTo(st->rowcxt);
 		while (unspill_row(f, &r))
 		{
+			if (any && r.hash != first)
+				one_hash = false;
+			first = r.hash;
+			any = true;
 			k = part_of(r.hash, shift, bits);
 			spill_row(sub[k], &subbytes[k], &r);
 			MemoryContextReset(st->rowcxt);
@@ -784,15 +813,20 @@ reconcile_file(rec_state *st, BufFile *f, int64 bytes, int shift)
 		MemoryContextSwitchTo(old);
 		forget_held(st);
 		BufFileClose(f);
+		/* rows of one hash cannot be split further: hold them as they are */
 		for (k = 0; k < nsub; k++)
-			reconcile_file(st, sub[k], subbytes[k], shift + bits);
+			reconcile_file(st, sub[k], subbytes[k], one_hash ? 64 : shift + bits);
 		pfree(sub);
 		pfree(subbytes);
 		return;
 	}
 	old = MemoryContextSwitchTo(st->rowcxt);
 	while (unspill_row(f, &r))
+	{
 		hold_row(st, &r);
+		if ((st->nrows & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
 	MemoryContextSwitchTo(old);
 	BufFileClose(f);
 	reconcile_held(st);
@@ -831,11 +865,21 @@ field_packed(Datum *values, bool *nulls, int col)
 	return nulls[col] ? NULL : (text *) PG_DETOAST_DATUM_PACKED(values[col]);
 }
 
-/* the same field as a 4-byte-header copy in the current context */
+/*
+ * The same field as a 4-byte-header copy in the current context; a
+ * detoasted value (one that is not the tuple's own datum) is freed.
+ */
 static text *
-field_copy(const text *v)
+field_copy(text *v, Datum orig)
 {
-	return v ? copy_varlena(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v)) : NULL;
+	text	   *t;
+
+	if (v == NULL)
+		return NULL;
+	t = copy_varlena(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+	if ((Pointer) v != DatumGetPointer(orig))
+		pfree(v);
+	return t;
 }
 
 static void
@@ -870,21 +914,24 @@ read_side(rec_state *st, Oid rel, unsigned char side)
 			r.cur = field_packed(values, nulls, 4);
 			r.ts_null = nulls[5];
 			r.ts = nulls[5] ? 0 : DatumGetTimestampTz(values[5]);
-			r.hash = row_hash(&r);
 			if (st->parts != NULL)
 			{
-				int			k = part_of(r.hash, 0, FIRST_BITS);
+				int			k;
 
+				r.hash = row_hash(&r, st->seq++);
+				k = part_of(r.hash, 0, FIRST_BITS);
 				spill_row(st->parts[k], &st->part_bytes[k], &r);
 				MemoryContextSwitchTo(old);
 				MemoryContextReset(st->rowcxt);
 				continue;
 			}
-			r.id = field_copy(r.id);
-			r.provider = field_copy(r.provider);
-			r.ref = field_copy(r.ref);
-			r.amount = (Numeric) field_copy((text *) r.amount);
-			r.cur = field_copy(r.cur);
+			/* held: 4-byte-header copies, without the detoasted originals */
+			r.id = field_copy(r.id, values[0]);
+			r.provider = field_copy(r.provider, values[1]);
+			r.ref = field_copy(r.ref, values[2]);
+			r.amount = (Numeric) field_copy((text *) r.amount, values[3]);
+			r.cur = field_copy(r.cur, values[4]);
+			r.hash = row_hash(&r, st->seq++);
 			hold_row(st, &r);
 			st->held += row_size(&r);
 			MemoryContextSwitchTo(old);
@@ -1101,6 +1148,9 @@ qr_pair_by_time(PG_FUNCTION_ARGS)
 					 errmsg("qr_pair_by_time: every side is 'ledger' or 'statement'")));
 		items[i].side = sv[0] == 'l' ? SIDE_LEDGER : SIDE_STATEMENT;
 		items[i].id = idn[i] ? NULL : (text *) PG_DETOAST_DATUM(idd[i]);
+		/* an infinite time cannot be measured: no time at all */
+		if (!tn[i] && TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(td[i])))
+			tn[i] = true;
 		items[i].t = tn[i] ? 0 : DatumGetTimestampTz(td[i]);
 	}
 
@@ -1117,10 +1167,10 @@ qr_pair_by_time(PG_FUNCTION_ARGS)
 	if (m == 0)
 		return (Datum) 0;
 	qsort(items, m, sizeof(pair_item), pair_item_cmp);
-	t = palloc(m * sizeof(int64));
-	side = palloc(m);
-	mate = palloc(m * sizeof(long));
-	work = palloc(QR_PAIR_WORK(m));
+	t = palloc_extended(m * sizeof(int64), MCXT_ALLOC_HUGE);
+	side = palloc_extended(m, MCXT_ALLOC_HUGE);
+	mate = palloc_extended(m * sizeof(long), MCXT_ALLOC_HUGE);
+	work = palloc_extended(QR_PAIR_WORK(m), MCXT_ALLOC_HUGE);
 	for (i = 0; i < m; i++)
 	{
 		t[i] = items[i].t;
