@@ -6,6 +6,13 @@
 #   qrpay_cluster_start   initdb + start a private cluster; exports PGHOST etc.
 #   qrpay_cluster_stop    stop it and remove its directory (also on exit)
 
+# QRPAY_DESTDIR installs the extension into a private copy of the server
+# tree instead of the system's (PostgreSQL finds its share and lib
+# directories relative to its binaries), so that several checkouts can be
+# tested side by side; the cluster then runs from that copy.
+if [ -n "${QRPAY_DESTDIR:-}" ]; then
+	PGBIN=$QRPAY_DESTDIR/usr/lib/postgresql/15/bin
+fi
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 QRPAY_PACKAGES="build-essential clang libclang-rt-14-dev postgresql-15 postgresql-contrib \
 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
@@ -29,7 +36,11 @@ qrpay_deps() {
 }
 
 qrpay_install() {
-	make -s PROFILE="-Werror" all && make -s install
+	if [ -n "${QRPAY_DESTDIR:-}" ] && [ ! -x "$PGBIN/postgres" ]; then
+		mkdir -p "$QRPAY_DESTDIR"
+		cp -a --parents /usr/lib/postgresql/15 /usr/share/postgresql/15 "$QRPAY_DESTDIR"/
+	fi
+	make -s PROFILE="-Werror" all && make -s install ${QRPAY_DESTDIR:+DESTDIR=$QRPAY_DESTDIR}
 }
 
 # The server refuses to run as root, so it runs as the postgres user; the
