@@ -37,4 +37,8 @@ extern char *qrpay_utf8_from_server(const char *s, size_t len, size_t *outlen);
 extern text *qrpay_text_from_utf8(const char *s, size_t len);
 extern void qrpay_check_version(const struct varlena *v);
 
+/* qrpay_security.c */
+extern int	qrpay_pin_search_path(void);
+extern void qrpay_unpin_search_path(int nestlevel);
+
 #endif							/* QRPAY_H */

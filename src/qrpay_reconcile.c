@@ -30,6 +30,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/regproc.h"
@@ -882,12 +883,39 @@ field_copy(text *v, Datum orig)
 	return t;
 }
 
+/*
+ * A NaN or infinite amount has no difference to any other: the row is
+ * refused, naming it, rather than matched or reported with a NaN.
+ */
+static void
+require_finite(Datum amount, const text *id, unsigned char side, Oid rel)
+{
+	Numeric		n = DatumGetNumeric(amount);
+
+	if (numeric_is_nan(n) || numeric_is_inf(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("qr_reconcile: %s row %s of %s has amount %s",
+						side == SIDE_LEDGER ? "ledger" : "statement",
+						id ? quote_literal_cstr(text_to_cstring(id)) : "with NULL txn_id",
+						get_rel_name(rel), numeric_text(n)),
+				 errhint("Amounts must be finite numbers; correct or leave out the row.")));
+	if ((Pointer) n != DatumGetPointer(amount))
+		pfree(n);
+}
+
+/*
+ * The relation is read under search_path = pg_catalog, pg_temp (see
+ * qrpay_pin_search_path), so its name prints schema-qualified and the
+ * casts resolve to the built-in types whatever the caller's path holds.
+ */
 static void
 read_side(rec_state *st, Oid rel, unsigned char side)
 {
 	char	   *name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(rel)));
-	char	   *sql = psprintf("SELECT txn_id::text, provider::text, nullif(reference::text, ''), "
-							   "amount::numeric, currency::text, ts::timestamptz FROM %s", name);
+	char	   *sql = psprintf("SELECT x.txn_id::text, x.provider::text, "
+							   "CASE WHEN x.reference::text <> '' THEN x.reference::text END, "
+							   "x.amount::numeric, x.currency::text, x.ts::timestamptz FROM %s x", name);
 	Portal		portal = SPI_cursor_open_with_args(NULL, sql, 0, NULL, NULL, NULL, true, 0);
 
 	for (;;)
@@ -914,6 +942,8 @@ read_side(rec_state *st, Oid rel, unsigned char side)
 			r.cur = field_packed(values, nulls, 4);
 			r.ts_null = nulls[5];
 			r.ts = nulls[5] ? 0 : DatumGetTimestampTz(values[5]);
+			if (!nulls[3])
+				require_finite(values[3], r.id, side, rel);
 			if (st->parts != NULL)
 			{
 				int			k;
@@ -944,21 +974,19 @@ read_side(rec_state *st, Oid rel, unsigned char side)
 	SPI_cursor_close(portal);
 }
 
+/* every column the reconciliation reads must be there (42703 names the first missing) */
 static void
 require_columns(Oid rel)
 {
-	Oid			types[2] = {REGCLASSOID, TEXTARRAYOID};
-	Datum		args[2];
 	static const char *const cols[6] = {"txn_id", "provider", "reference", "amount", "currency", "ts"};
-	Datum		names[6];
-	int			i;
 
-	for (i = 0; i < 6; i++)
-		names[i] = CStringGetTextDatum(cols[i]);
-	args[0] = ObjectIdGetDatum(rel);
-	args[1] = PointerGetDatum(construct_array(names, 6, TEXTOID, -1, false, TYPALIGN_INT));
-	if (SPI_execute_with_args("SELECT qr_require_columns($1, $2)", 2, types, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "qr_reconcile: could not check the columns of %u", rel);
+	for (int i = 0; i < 6; i++)
+		if (get_attnum(rel, cols[i]) == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("%s has no column \"%s\"",
+							DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(rel))), cols[i]),
+					 errhint("It needs the columns txn_id, provider, reference, amount, currency, ts (extra columns are ignored).")));
 }
 
 /*
@@ -990,7 +1018,8 @@ qr_reconcile_detail(PG_FUNCTION_ARGS)
 	rec_state	st;
 	Interval   *w;
 	MemoryContext callcxt = CurrentMemoryContext;
-	int			k;
+	int			k,
+				pinned;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -1032,11 +1061,13 @@ qr_reconcile_detail(PG_FUNCTION_ARGS)
 	st.rowcxt = AllocSetContextCreate(callcxt, "qr_reconcile rows", ALLOCSET_DEFAULT_SIZES);
 	forget_held(&st);
 
-	SPI_connect();
 	require_columns(PG_GETARG_OID(0));
 	require_columns(PG_GETARG_OID(1));
+	SPI_connect();
+	pinned = qrpay_pin_search_path();
 	read_side(&st, PG_GETARG_OID(0), SIDE_LEDGER);
 	read_side(&st, PG_GETARG_OID(1), SIDE_STATEMENT);
+	qrpay_unpin_search_path(pinned);
 	SPI_finish();
 
 	MemoryContextSwitchTo(callcxt);

@@ -302,9 +302,10 @@ qr_routes(PG_FUNCTION_ARGS)
 	route_input in;
 	int			n;
 
+	/* the result set exists before anything can return: an empty one for NULLs */
+	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		return (Datum) 0;
-	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	v = PG_GETARG_PAYMENT_QR_PP(0);
 	qrpay_check_version(v);

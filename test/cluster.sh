@@ -37,8 +37,9 @@ qrpay_deps() {
 
 qrpay_install() {
 	if [ -n "${QRPAY_DESTDIR:-}" ] && [ ! -x "$PGBIN/postgres" ]; then
-		mkdir -p "$QRPAY_DESTDIR"
-		cp -a --parents /usr/lib/postgresql/15 /usr/share/postgresql/15 "$QRPAY_DESTDIR"/
+		mkdir -p -m 755 "$QRPAY_DESTDIR/usr/lib/postgresql" "$QRPAY_DESTDIR/usr/share/postgresql"
+		cp -a /usr/lib/postgresql/15 "$QRPAY_DESTDIR/usr/lib/postgresql/"
+		cp -a /usr/share/postgresql/15 "$QRPAY_DESTDIR/usr/share/postgresql/"
 	fi
 	make -s PROFILE="-Werror" all && make -s install ${QRPAY_DESTDIR:+DESTDIR=$QRPAY_DESTDIR}
 }

@@ -10,7 +10,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qrpay;
 
-SELECT plan(322);
+SELECT plan(329);
 
 -- Every member of the extension: catalog, object id, description.
 CREATE TEMP VIEW ext_member AS
@@ -33,35 +33,84 @@ SELECT has_type('payment_qr', 'type payment_qr exists');
 
 SELECT results_eq(
     $$SELECT catalog::text, count(*) FROM ext_member GROUP BY 1 ORDER BY 1$$,
-    $$VALUES ('pg_cast', 1::bigint), ('pg_class', 5), ('pg_opclass', 3), ('pg_operator', 10),
+    $$VALUES ('pg_cast', 1::bigint), ('pg_class', 7), ('pg_opclass', 3), ('pg_operator', 10),
              ('pg_opfamily', 3), ('pg_proc', 69), ('pg_type', 3)$$,
-    'extension members: 3 types, 5 tables, 69 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
+    'extension members: 3 types, 6 tables and the audit id sequence, 69 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
 
 -- ---------------------------------------------------------------------
--- Volatility and parallel safety of every function (69 + 69 tests):
--- functions of the payload alone are IMMUTABLE, the ones that read the
--- provider catalog or the routing rules are STABLE, the catalog triggers
--- are VOLATILE; all but the triggers are PARALLEL SAFE
+-- Volatility and parallel safety of every function (1 + 69 + 69 tests),
+-- from a table that names each function with the label it must carry and
+-- why, so a function added later fails here until it is classified:
+--   payload  IMMUTABLE, PARALLEL SAFE: a function of its arguments alone
+--   catalog  STABLE, PARALLEL SAFE: reads the provider catalog or rules
+--            (the extension's own tables, readable in a parallel worker)
+--   clock    STABLE, PARALLEL SAFE: reads no table, but converts times
+--            with the session's TimeZone and DateStyle
+--   relation STABLE, PARALLEL RESTRICTED: reads a relation the caller
+--            names, which may be a temporary table a worker cannot see
+--   trigger  VOLATILE, PARALLEL UNSAFE: writes or sends invalidations
 -- ---------------------------------------------------------------------
 
-SELECT is(provolatile::text,
-          CASE WHEN proname IN ('qr_networks', 'qr_provider', 'qr_route', 'qr_accepts', 'qr_routes')
-                 OR (prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql') AND proname <> 'qr_csv_fields')
-                 OR proname IN ('qr_statement_alipay', 'qr_statement_csv', 'qr_reconcile', 'qr_break_summary', 'qr_reconcile_detail') THEN 's'
-               WHEN prorettype = 'trigger'::regtype THEN 'v'
-               ELSE 'i' END,
-          format('%s is %s', sig,
-                 CASE WHEN proname IN ('qr_networks', 'qr_provider', 'qr_route', 'qr_accepts', 'qr_routes')
-                      OR (prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql') AND proname <> 'qr_csv_fields')
-                      OR proname IN ('qr_statement_alipay', 'qr_statement_csv', 'qr_reconcile', 'qr_break_summary', 'qr_reconcile_detail') THEN 'STABLE'
-                      WHEN prorettype = 'trigger'::regtype THEN 'VOLATILE'
-                      ELSE 'IMMUTABLE' END))
-  FROM ext_proc ORDER BY sig::text;
+CREATE TEMP TABLE label (sig text PRIMARY KEY, kind text NOT NULL);
+INSERT INTO label
+SELECT sig::text, 'payload' FROM ext_proc
+ WHERE proname NOT IN ('qr_networks', 'qr_provider', 'qr_route', 'qr_accepts', 'qr_routes',
+                       'qr_statement_read', 'qr_statement_wechat', 'qr_statement_alipay', 'qr_statement_csv',
+                       'qr_reconcile', 'qr_reconcile_detail', 'qr_break_summary', 'qr_clearing', 'qr_settlement',
+                       'qr_interop_share')
+   AND prorettype <> 'trigger'::regtype;
+INSERT INTO label VALUES
+    ('qr_networks(payment_qr)', 'catalog'),
+    ('qr_provider(payment_qr)', 'catalog'),
+    ('qr_route(payment_qr,text,timestamp with time zone,text,text)', 'catalog'),
+    ('qr_accepts(payment_qr,text,timestamp with time zone,text,text)', 'catalog'),
+    ('qr_routes(payment_qr,timestamp with time zone,text,text)', 'catalog'),
+    ('qr_statement_read(text,text,jsonb,text,text,text,text,text)', 'clock'),
+    ('qr_statement_wechat(text,text)', 'clock'),
+    ('qr_statement_alipay(text,text)', 'clock'),
+    ('qr_statement_alipay(bytea,text)', 'clock'),
+    ('qr_statement_csv(text,text,jsonb,text,text)', 'clock'),
+    ('qr_reconcile(regclass,regclass,interval,numeric)', 'relation'),
+    ('qr_reconcile_detail(regclass,regclass,interval,numeric)', 'relation'),
+    ('qr_break_summary(regclass,regclass,interval,numeric,text)', 'relation'),
+    ('qr_clearing(regclass,text)', 'relation'),
+    ('qr_settlement(regclass,text)', 'relation'),
+    ('qr_interop_share(regclass,timestamp with time zone,text,text)', 'relation');
+INSERT INTO label SELECT sig::text, 'trigger' FROM ext_proc WHERE prorettype = 'trigger'::regtype;
 
-SELECT is(proparallel::text, CASE WHEN prorettype = 'trigger'::regtype THEN 'u' ELSE 's' END,
-          format('%s is PARALLEL %s', sig,
-                 CASE WHEN prorettype = 'trigger'::regtype THEN 'UNSAFE' ELSE 'SAFE' END))
-  FROM ext_proc ORDER BY sig::text;
+SELECT set_eq($$SELECT sig FROM label$$, $$SELECT sig::text FROM ext_proc$$,
+              'every function of the extension has its label in the table');
+
+SELECT is(p.provolatile::text,
+          CASE l.kind WHEN 'payload' THEN 'i' WHEN 'trigger' THEN 'v' ELSE 's' END,
+          format('%s is %s (%s)', p.sig,
+                 CASE l.kind WHEN 'payload' THEN 'IMMUTABLE' WHEN 'trigger' THEN 'VOLATILE' ELSE 'STABLE' END, l.kind))
+  FROM ext_proc p JOIN label l ON l.sig = p.sig::text ORDER BY p.sig::text;
+
+SELECT is(p.proparallel::text,
+          CASE l.kind WHEN 'relation' THEN 'r' WHEN 'trigger' THEN 'u' ELSE 's' END,
+          format('%s is PARALLEL %s (%s)', p.sig,
+                 CASE l.kind WHEN 'relation' THEN 'RESTRICTED' WHEN 'trigger' THEN 'UNSAFE' ELSE 'SAFE' END, l.kind))
+  FROM ext_proc p JOIN label l ON l.sig = p.sig::text ORDER BY p.sig::text;
+
+-- ---------------------------------------------------------------------
+-- search_path and privileges (4 tests): every function in SQL or
+-- PL/pgSQL runs under search_path = pg_catalog, pg_temp (it names the
+-- extension's objects by schema), none is SECURITY DEFINER, and trigger
+-- functions cannot be attached by PUBLIC
+-- ---------------------------------------------------------------------
+
+SELECT is_empty($$SELECT sig FROM ext_proc
+                   WHERE prolang IN (SELECT oid FROM pg_language WHERE lanname IN ('sql', 'plpgsql'))
+                     AND proconfig IS DISTINCT FROM ARRAY['search_path=pg_catalog, pg_temp']$$,
+                'every SQL and PL/pgSQL function pins search_path = pg_catalog, pg_temp');
+SELECT cmp_ok((SELECT count(*) FROM ext_proc
+                WHERE prolang IN (SELECT oid FROM pg_language WHERE lanname IN ('sql', 'plpgsql'))), '>=', 11::bigint,
+              'the SQL and PL/pgSQL functions are found');
+SELECT is_empty($$SELECT sig FROM ext_proc WHERE prosecdef$$, 'no function is SECURITY DEFINER');
+SELECT is_empty($$SELECT sig FROM ext_proc
+                   WHERE prorettype = 'trigger'::regtype AND has_function_privilege('public', oid, 'EXECUTE')$$,
+                'PUBLIC cannot execute (so cannot attach) the trigger functions');
 
 -- ---------------------------------------------------------------------
 -- STRICT (52 tests): NULL in, NULL out, the function body never sees NULL;
@@ -158,7 +207,8 @@ SELECT isnt(obj_description(objid, catalog::text), NULL, format('%s has a COMMEN
 SELECT is_empty(
     $$SELECT a.attrelid::regclass, a.attname FROM pg_attribute a
        JOIN ext_member m ON m.catalog = 'pg_class'::regclass AND m.objid = a.attrelid
-      WHERE a.attnum > 0 AND NOT a.attisdropped AND col_description(a.attrelid, a.attnum) IS NULL$$,
+      WHERE a.attnum > 0 AND NOT a.attisdropped AND col_description(a.attrelid, a.attnum) IS NULL
+        AND (SELECT c.relkind FROM pg_class c WHERE c.oid = a.attrelid) = 'r'$$,
     'every column of the catalog tables has a COMMENT');
 
 -- ---------------------------------------------------------------------
@@ -178,21 +228,28 @@ SELECT results_eq(
 SELECT results_eq(
     $$SELECT tgrelid::regclass::text COLLATE "default", tgname::text COLLATE "default", tgfoid::regproc::text
         FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN ('qr_providers'::regclass, 'qr_provider_patterns'::regclass,
-                                                               'qr_cities'::regclass, 'qr_interop_rules'::regclass)
+                                                               'qr_cities'::regclass, 'qr_interop_rules'::regclass,
+                                                               'qr_fee_rates'::regclass)
        ORDER BY 1, 2$$,
-    $$VALUES ('qr_cities', 'qr_cities_guard', 'qr_catalog_guard'),
+    $$VALUES ('qr_cities', 'qr_cities_audit', 'qr_catalog_audit'),
+             ('qr_cities', 'qr_cities_guard', 'qr_catalog_guard'),
              ('qr_cities', 'qr_cities_guard_truncate', 'qr_catalog_guard'),
              ('qr_cities', 'qr_cities_invalidate', 'qr_catalog_invalidate'),
+             ('qr_fee_rates', 'qr_fee_rates_audit', 'qr_catalog_audit'),
+             ('qr_fee_rates', 'qr_fee_rates_audit_truncate', 'qr_catalog_audit'),
+             ('qr_interop_rules', 'qr_interop_rules_audit', 'qr_catalog_audit'),
              ('qr_interop_rules', 'qr_interop_rules_guard', 'qr_catalog_guard'),
              ('qr_interop_rules', 'qr_interop_rules_guard_truncate', 'qr_catalog_guard'),
              ('qr_interop_rules', 'qr_interop_rules_invalidate', 'qr_catalog_invalidate'),
+             ('qr_provider_patterns', 'qr_provider_patterns_audit', 'qr_catalog_audit'),
              ('qr_provider_patterns', 'qr_provider_patterns_guard', 'qr_catalog_guard'),
              ('qr_provider_patterns', 'qr_provider_patterns_guard_truncate', 'qr_catalog_guard'),
              ('qr_provider_patterns', 'qr_provider_patterns_invalidate', 'qr_catalog_invalidate'),
+             ('qr_providers', 'qr_providers_audit', 'qr_catalog_audit'),
              ('qr_providers', 'qr_providers_guard', 'qr_catalog_guard'),
              ('qr_providers', 'qr_providers_guard_truncate', 'qr_catalog_guard'),
              ('qr_providers', 'qr_providers_invalidate', 'qr_catalog_invalidate')$$,
-    'guard and invalidation triggers on every catalog table');
+    'guard, invalidation and audit triggers on every catalog table, audit on the fee rates');
 
 SELECT ok((SELECT bool_and(tgtype & 1 = 0) FROM pg_trigger WHERE tgname LIKE '%invalidate'),
           'invalidation triggers fire once per statement, not per row');
