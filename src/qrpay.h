@@ -49,6 +49,7 @@ qrpay_db_utf8(void)
 extern struct varlena *qrpay_from_utf8(const char *buf, size_t len);
 extern char *qrpay_utf8_from_server(const char *s, size_t len, size_t *outlen);
 extern text *qrpay_text_from_utf8(const char *s, size_t len);
+extern const char *qrpay_server_from_utf8(const char *s, size_t len, size_t *outlen);
 extern text *qrpay_field_text(const char *s, size_t len, const char *path,
 							  const char *what);
 extern void qrpay_check_version(const struct varlena *v);

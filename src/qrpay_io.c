@@ -240,6 +240,24 @@ qrpay_field_text(const char *s, size_t len, const char *path, const char *what)
 	return cstring_to_text_with_len(conv, (int) clen);
 }
 
+/*
+ * UTF-8 field bytes in the database encoding, NUL-terminated (s itself, not
+ * terminated, in UTF8 and SQL_ASCII databases), or NULL when that encoding
+ * lacks one of their characters.
+ */
+const char *
+qrpay_server_from_utf8(const char *s, size_t len, size_t *outlen)
+{
+	size_t		bad;
+
+	if (qrpay_db_utf8())
+	{
+		*outlen = len;
+		return s;
+	}
+	return convert(s, len, false, outlen, &bad);
+}
+
 text *
 qrpay_text_from_utf8(const char *s, size_t len)
 {
