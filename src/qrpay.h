@@ -18,6 +18,7 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 
 #include "qrpay_core.h"
 
@@ -31,10 +32,26 @@
 #define DatumGetPaymentQrPP(X)		((struct varlena *) PG_DETOAST_DATUM_PACKED(X))
 #define PG_GETARG_PAYMENT_QR_PP(n)	DatumGetPaymentQrPP(PG_GETARG_DATUM(n))
 
+/*
+ * Does database text hold the payloads' UTF-8 bytes as they are?  True in
+ * UTF8 databases, and in SQL_ASCII ones, where the server neither checks
+ * nor converts encodings.  Then nothing is converted (see qrpay_io.c).
+ */
+static inline bool
+qrpay_db_utf8(void)
+{
+	int			enc = GetDatabaseEncoding();
+
+	return enc == PG_UTF8 || enc == PG_SQL_ASCII;
+}
+
 /* qrpay_io.c */
 extern struct varlena *qrpay_from_utf8(const char *buf, size_t len);
 extern char *qrpay_utf8_from_server(const char *s, size_t len, size_t *outlen);
 extern text *qrpay_text_from_utf8(const char *s, size_t len);
+extern const char *qrpay_server_from_utf8(const char *s, size_t len, size_t *outlen);
+extern text *qrpay_field_text(const char *s, size_t len, const char *path,
+							  const char *what);
 extern void qrpay_check_version(const struct varlena *v);
 
 /* qrpay_security.c */

@@ -47,7 +47,7 @@ getarg_qr(FunctionCallInfo fcinfo, int n, const char **buf, size_t *len)
  * when the code has no such field.
  */
 static text *
-semantic(FunctionCallInfo fcinfo, qr_sem sem)
+semantic(FunctionCallInfo fcinfo, qr_sem sem, const char *what)
 {
 	const char *buf;
 	size_t		len;
@@ -58,12 +58,13 @@ semantic(FunctionCallInfo fcinfo, qr_sem sem)
 	n = qr_semantic(buf, len, sem, out, sizeof(out));
 	if (n < 0)
 		return NULL;
-	return qrpay_text_from_utf8(out, (size_t) n);
+	return qrpay_field_text(out, (size_t) n, NULL, what);
 }
 
-#define RETURN_SEMANTIC(sem) \
+/* what names the field in the error for a value the database encoding lacks */
+#define RETURN_SEMANTIC(sem, what) \
 	do { \
-		text	   *t_ = semantic(fcinfo, (sem)); \
+		text	   *t_ = semantic(fcinfo, (sem), (what)); \
 		if (t_ == NULL) \
 			PG_RETURN_NULL(); \
 		PG_RETURN_TEXT_P(t_); \
@@ -103,43 +104,45 @@ qr_get(PG_FUNCTION_ARGS)
 	n = qr_field_get(buf, len, VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path), out, QR_VALUE_MAX);
 	if (n < 0)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(qrpay_text_from_utf8(out, (size_t) n));
+	/* the path names the field in an encoding error; built only where one can occur */
+	PG_RETURN_TEXT_P(qrpay_field_text(out, (size_t) n,
+									  qrpay_db_utf8() ? NULL : text_to_cstring(path), NULL));
 }
 
 Datum
 qr_merchant_name(PG_FUNCTION_ARGS)
 {
-	RETURN_SEMANTIC(QR_SEM_NAME);
+	RETURN_SEMANTIC(QR_SEM_NAME, "merchant name");
 }
 
 Datum
 qr_merchant_city(PG_FUNCTION_ARGS)
 {
-	RETURN_SEMANTIC(QR_SEM_CITY);
+	RETURN_SEMANTIC(QR_SEM_CITY, "merchant city");
 }
 
 Datum
 qr_mcc(PG_FUNCTION_ARGS)
 {
-	RETURN_SEMANTIC(QR_SEM_MCC);
+	RETURN_SEMANTIC(QR_SEM_MCC, "merchant category code");
 }
 
 Datum
 qr_country(PG_FUNCTION_ARGS)
 {
-	RETURN_SEMANTIC(QR_SEM_COUNTRY);
+	RETURN_SEMANTIC(QR_SEM_COUNTRY, "country");
 }
 
 Datum
 qr_reference(PG_FUNCTION_ARGS)
 {
-	RETURN_SEMANTIC(QR_SEM_REFERENCE);
+	RETURN_SEMANTIC(QR_SEM_REFERENCE, "reference");
 }
 
 Datum
 qr_account(PG_FUNCTION_ARGS)
 {
-	RETURN_SEMANTIC(QR_SEM_ACCOUNT);
+	RETURN_SEMANTIC(QR_SEM_ACCOUNT, "account");
 }
 
 /*
@@ -150,13 +153,13 @@ qr_account(PG_FUNCTION_ARGS)
 Datum
 qr_currency(PG_FUNCTION_ARGS)
 {
-	RETURN_SEMANTIC(QR_SEM_CURRENCY);
+	RETURN_SEMANTIC(QR_SEM_CURRENCY, "currency");
 }
 
 Datum
 qr_amount(PG_FUNCTION_ARGS)
 {
-	text	   *t = semantic(fcinfo, QR_SEM_AMOUNT);
+	text	   *t = semantic(fcinfo, QR_SEM_AMOUNT, "amount");
 
 	if (t == NULL)
 		PG_RETURN_NULL();
@@ -203,7 +206,7 @@ put_tag(void *arg, const qr_field *f)
 
 	values[0] = CStringGetTextDatum(f->path);
 	values[1] = CStringGetTextDatum(f->name);
-	values[2] = PointerGetDatum(qrpay_text_from_utf8(f->value, f->value_len));
+	values[2] = PointerGetDatum(qrpay_field_text(f->value, f->value_len, f->path, NULL));
 	tuplestore_putvalues(ts->rsinfo->setResult, ts->rsinfo->setDesc, values, nulls);
 	return 0;
 }
@@ -227,16 +230,17 @@ qr_tags(PG_FUNCTION_ARGS)
 /* jsonb                                                               */
 /* ------------------------------------------------------------------ */
 
+/* convert: a field value (at path), which is UTF-8; keys are ASCII paths */
 static void
 push_string(JsonbParseState **st, JsonbIteratorToken tok, const char *s, size_t n,
-			bool convert)
+			const char *convert)
 {
 	JsonbValue	v;
 
 	v.type = jbvString;
 	if (convert)
 	{
-		text	   *t = qrpay_text_from_utf8(s, n);
+		text	   *t = qrpay_field_text(s, n, convert, NULL);
 
 		v.val.string.val = VARDATA_ANY(t);
 		v.val.string.len = (int) VARSIZE_ANY_EXHDR(t);
@@ -328,7 +332,7 @@ put_json(void *arg, const qr_field *f)
 		if (dot == NULL)
 			break;
 		close_array_if(js, "", false);
-		push_string(&js->st, WJB_KEY, path + base, (size_t) (dot - (path + base)), false);
+		push_string(&js->st, WJB_KEY, path + base, (size_t) (dot - (path + base)), NULL);
 		open_object(js, path, (size_t) (dot - path));
 		base = (size_t) (dot - path) + 1;
 	}
@@ -340,7 +344,7 @@ put_json(void *arg, const qr_field *f)
 		if (strcmp(last, key) != 0)
 		{
 			close_array_if(js, key, true);
-			push_string(&js->st, WJB_KEY, key, strlen(key), false);
+			push_string(&js->st, WJB_KEY, key, strlen(key), NULL);
 			pushJsonbValue(&js->st, WJB_BEGIN_ARRAY, NULL);
 			strcpy(last, key);
 		}
@@ -348,11 +352,11 @@ put_json(void *arg, const qr_field *f)
 		return 0;
 	}
 	close_array_if(js, key, false);
-	push_string(&js->st, WJB_KEY, key, strlen(key), false);
+	push_string(&js->st, WJB_KEY, key, strlen(key), NULL);
 	if (f->container && js->depth < JSON_DEPTH - 1)
 		open_object(js, path, strlen(path));
 	else
-		push_string(&js->st, WJB_VALUE, f->value, f->value_len, true);
+		push_string(&js->st, WJB_VALUE, f->value, f->value_len, path);
 	return 0;
 }
 
@@ -372,8 +376,8 @@ qr_to_jsonb(PG_FUNCTION_ARGS)
 	getarg_qr(fcinfo, 0, &buf, &len);
 	fname = qr_format_name(qr_detect_format(buf, len));
 	pushJsonbValue(&js->st, WJB_BEGIN_OBJECT, NULL);
-	push_string(&js->st, WJB_KEY, "format", 6, false);
-	push_string(&js->st, WJB_VALUE, fname, strlen(fname), false);
+	push_string(&js->st, WJB_KEY, "format", 6, NULL);
+	push_string(&js->st, WJB_VALUE, fname, strlen(fname), NULL);
 	qr_fields(buf, len, put_json, js);
 	close_to(js, "");
 	close_array_if(js, "", false);

@@ -91,7 +91,10 @@ typedef struct qpair
 
 /*
  * The (path, value) pairs of a jsonb object: string values at dotted
- * paths, nested objects extending the path.
+ * paths, nested objects extending the path.  Values are compared with (and
+ * hashed like) the stored fields, so they are converted to UTF-8 as text
+ * input is (qrpay_io.c); paths need no conversion, since check_path admits
+ * only ASCII, which every server encoding spells the same.
  */
 static qpair *
 jsonb_pairs(Jsonb *jb, int *npairs)
@@ -165,8 +168,15 @@ jsonb_pairs(Jsonb *jb, int *npairs)
 						out = repalloc(out, sizeof(qpair) * (cap *= 2));
 					out[n].path = pnstrdup(path.data, path.len);
 					out[n].pathlen = path.len;
-					out[n].value = pnstrdup(v.val.string.val, v.val.string.len);
-					out[n].vlen = v.val.string.len;
+					if (qrpay_db_utf8())
+					{
+						out[n].value = pnstrdup(v.val.string.val, v.val.string.len);
+						out[n].vlen = v.val.string.len;
+					}
+					else
+						out[n].value = qrpay_utf8_from_server(v.val.string.val,
+															  v.val.string.len,
+															  &out[n].vlen);
 					n++;
 					path.len = plen;
 					path.data[plen] = '\0';

@@ -132,6 +132,40 @@ typedef struct route_input
 } route_input;
 
 /*
+ * A city the code names (UTF-8), looked up in the database encoding, as the
+ * region argument and qr_cities are spelled.  A name that encoding cannot
+ * spell is looked up by its UTF-8 bytes, which is how the shipped Chinese
+ * names are held there (the install script is loaded byte for byte).
+ */
+static int
+code_city_lookup(FunctionCallInfo fcinfo, const char *s, size_t n, const char **server,
+				 size_t *slen)
+{
+	*server = qrpay_server_from_utf8(s, n, slen);
+	if (*server == NULL)
+		return qrpay_city_lookup(fcinfo, s, n);
+	return qrpay_city_lookup(fcinfo, *server, *slen);
+}
+
+/*
+ * The code's city, kept for the answer's reason in the database encoding;
+ * not quoted when that encoding cannot spell it.
+ */
+static void
+code_city(FunctionCallInfo fcinfo, route_input *in, const char *s, size_t n)
+{
+	const char *server;
+	size_t		slen;
+
+	in->q.city = code_city_lookup(fcinfo, s, n, &server, &slen);
+	if (server == NULL || slen >= sizeof(in->city_buf))
+		return;
+	memmove(in->city_buf, server, slen);	/* s may be city_buf itself */
+	in->city_buf[slen] = '\0';
+	in->city_text = in->city_buf;
+}
+
+/*
  * The code's networks, whether it is consumer-presented, and its city:
  * the region argument, or the code's merchant city (EMVCo 60, else the
  * alternate-language city 64.02, e.g. 北京).
@@ -163,24 +197,22 @@ prepare(FunctionCallInfo fcinfo, struct varlena *v, Datum at, text *region,
 	{
 		/* tag 60, else the alternate-language city, from the same walk */
 		if (place.city)
-		{
-			memcpy(in->city_buf, place.city, place.city_len);
-			in->city_buf[place.city_len] = '\0';
-			in->city_text = in->city_buf;
-			in->q.city = qrpay_city_lookup(fcinfo, place.city, place.city_len);
-		}
+			code_city(fcinfo, in, place.city, place.city_len);
 		if (in->q.city < 0 && place.city_alt)
-			in->q.city = qrpay_city_lookup(fcinfo, place.city_alt, place.city_alt_len);
+		{
+			const char *server;
+			size_t		slen;
+
+			in->q.city = code_city_lookup(fcinfo, place.city_alt, place.city_alt_len,
+										  &server, &slen);
+		}
 	}
 	else if (fmt == QR_FORMAT_SWISS_QR)
 	{
 		long		n = qr_semantic(buf, len, QR_SEM_CITY, in->city_buf, sizeof(in->city_buf));
 
 		if (n > 0)
-		{
-			in->city_text = in->city_buf;
-			in->q.city = qrpay_city_lookup(fcinfo, in->city_buf, (size_t) n);
-		}
+			code_city(fcinfo, in, in->city_buf, (size_t) n);
 	}
 	if (in->q.city >= 0)
 		in->city_text = unconstify(char *, qrpay_city_name(in->q.city));
