@@ -16,7 +16,7 @@ fi
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 QRPAY_PACKAGES="build-essential clang libclang-rt-14-dev postgresql-15 postgresql-contrib \
 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
-libqrencode-dev libpng-dev zbar-tools librsvg2-bin pkg-config"
+libqrencode-dev libpng-dev zbar-tools librsvg2-bin pkg-config xxd"
 
 qrpay_deps() {
 	local missing=""
@@ -54,6 +54,9 @@ qrpay_cluster_start() {
 		chown postgres:postgres "$QRPAY_PGDIR"
 		as="runuser -u postgres --"
 	fi
+	# the server's tools run from the cluster's own directory: the caller's
+	# (root's home, say) may be closed to the postgres user
+	pushd "$QRPAY_PGDIR" >/dev/null
 	$as "$PGBIN/initdb" -D "$QRPAY_PGDIR/data" -U postgres -A trust -E UTF8 \
 		--locale=C.UTF-8 --no-sync >"$QRPAY_PGDIR/initdb.log" 2>&1 \
 		|| { cat "$QRPAY_PGDIR/initdb.log"; return 1; }
@@ -61,6 +64,7 @@ qrpay_cluster_start() {
 		-o "-c listen_addresses='' -k $QRPAY_PGDIR -p 54329 -c fsync=off \
 		    -c max_parallel_workers_per_gather=2 ${QRPAY_PGOPTS:-}" start >/dev/null \
 		|| { cat "$QRPAY_PGDIR/server.log"; return 1; }
+	popd >/dev/null
 	export PGHOST=$QRPAY_PGDIR PGPORT=54329 PGUSER=postgres PGDATABASE=postgres
 	trap qrpay_cluster_stop EXIT
 }
@@ -69,7 +73,7 @@ qrpay_cluster_stop() {
 	[ -n "${QRPAY_PGDIR:-}" ] && [ -d "$QRPAY_PGDIR" ] || return 0
 	local as=""
 	[ "$(id -u)" = 0 ] && as="runuser -u postgres --"
-	$as "$PGBIN/pg_ctl" -D "$QRPAY_PGDIR/data" -m fast -w stop >/dev/null 2>&1
+	(cd "$QRPAY_PGDIR" && $as "$PGBIN/pg_ctl" -D "$QRPAY_PGDIR/data" -m fast -w stop >/dev/null 2>&1)
 	rm -rf "$QRPAY_PGDIR"
 	QRPAY_PGDIR=
 }
