@@ -248,3 +248,26 @@ CREATE VIEW day_cleared AS SELECT * FROM day_routed WHERE status <> 'none';
 SELECT * FROM qr_clearing('day_cleared');
 SELECT * FROM qr_settlement('day_cleared');
 RESET TimeZone;
+
+\echo '== 15. A shared cluster: an application role routes, an admin role edits the catalog, the audit trail shows who'
+-- the application reads and routes with its own rights; it cannot change the catalog
+CREATE ROLE demo_app;
+CREATE ROLE demo_admin;
+GRANT INSERT, UPDATE, DELETE ON qr_providers, qr_provider_patterns, qr_cities, qr_interop_rules, qr_fee_rates
+   TO demo_admin;
+SET ROLE demo_app;
+SELECT qr_networks('wxp://f2f0abc') AS networks, (qr_route('wxp://f2f0abc', 'ccb', '2025-03-01 12:00+08', 'Shenzhen')).status;
+\set ON_ERROR_STOP off
+INSERT INTO qr_providers (code, name, kind) VALUES ('appbank', 'App Bank', 'bank');
+\set ON_ERROR_STOP on
+RESET ROLE;
+-- the admin ends the bilateral agreement of section 7; every change is kept, with who made it
+SET ROLE demo_admin;
+UPDATE qr_interop_rules SET valid_during = '[2025-01-01 00:00+08,2026-01-01 00:00+08)' WHERE id = 'mybank-wechatpay';
+RESET ROLE;
+SELECT table_name, operation, role_name, count(*) AS changes
+  FROM qr_catalog_audit GROUP BY 1, 2, 3 ORDER BY min(id);
+SELECT at::date AS day, role_name, old_row ->> 'valid_during' AS before, new_row ->> 'valid_during' AS after
+  FROM qr_catalog_audit WHERE operation = 'UPDATE';
+DROP OWNED BY demo_app, demo_admin;
+DROP ROLE demo_app, demo_admin;
