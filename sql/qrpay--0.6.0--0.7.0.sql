@@ -7,6 +7,38 @@
 -- Catalog integrity: triggers (qrpay_catalog.c)
 -- ---------------------------------------------------------------------
 
+-- Every trigger function checks that it fires on the extension's own
+-- table, at the time and level it was written for; the cache and the
+-- checks read the tables as their owner.  Rules name cities in an array,
+-- which cannot carry a foreign key: two AFTER ROW triggers check the
+-- reference both ways, locking as PostgreSQL's foreign keys do.
+
+CREATE FUNCTION qr_rule_cities_check() RETURNS trigger
+AS 'MODULE_PATHNAME' LANGUAGE C;
+COMMENT ON FUNCTION qr_rule_cities_check() IS
+    'Trigger: every city a rule names is a row of qr_cities, locked FOR KEY SHARE until the transaction ends';
+
+CREATE FUNCTION qr_city_references_check() RETURNS trigger
+AS 'MODULE_PATHNAME' LANGUAGE C;
+COMMENT ON FUNCTION qr_city_references_check() IS
+    'Trigger: a city that rules name is neither deleted nor renamed';
+
+CREATE TRIGGER qr_interop_rules_cities AFTER INSERT OR UPDATE OF cities ON qr_interop_rules
+    FOR EACH ROW EXECUTE FUNCTION qr_rule_cities_check();
+CREATE TRIGGER qr_cities_references AFTER DELETE OR UPDATE OF name ON qr_cities
+    FOR EACH ROW EXECUTE FUNCTION qr_city_references_check();
+
+-- pg_dump orders the data of configuration tables only along foreign keys
+-- between them, and pg_restore -j loads unordered tables at once, in
+-- separate sessions: rules could be checked before their cities are
+-- committed.  This column is always NULL, so its foreign key is never
+-- checked; it only makes a restore load qr_cities before qr_interop_rules.
+ALTER TABLE qr_interop_rules
+    ADD COLUMN restore_after_cities text GENERATED ALWAYS AS (NULL::text) STORED
+        CONSTRAINT qr_interop_rules_restore_after_cities REFERENCES qr_cities (name);
+COMMENT ON COLUMN qr_interop_rules.restore_after_cities IS
+    'Always NULL: its foreign key makes pg_dump restore qr_cities before qr_interop_rules (cities are checked by trigger)';
+
 -- ---------------------------------------------------------------------
 -- Encodings
 -- ---------------------------------------------------------------------
