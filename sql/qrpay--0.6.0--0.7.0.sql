@@ -28,17 +28,6 @@ CREATE TRIGGER qr_interop_rules_cities AFTER INSERT OR UPDATE OF cities ON qr_in
 CREATE TRIGGER qr_cities_references AFTER DELETE OR UPDATE OF name ON qr_cities
     FOR EACH ROW EXECUTE FUNCTION qr_city_references_check();
 
--- pg_dump orders the data of configuration tables only along foreign keys
--- between them, and pg_restore -j loads unordered tables at once, in
--- separate sessions: rules could be checked before their cities are
--- committed.  This column is always NULL, so its foreign key is never
--- checked; it only makes a restore load qr_cities before qr_interop_rules.
-ALTER TABLE qr_interop_rules
-    ADD COLUMN restore_after_cities text GENERATED ALWAYS AS (NULL::text) STORED
-        CONSTRAINT qr_interop_rules_restore_after_cities REFERENCES qr_cities (name);
-COMMENT ON COLUMN qr_interop_rules.restore_after_cities IS
-    'Always NULL: its foreign key makes pg_dump restore qr_cities before qr_interop_rules (cities are checked by trigger)';
-
 -- ---------------------------------------------------------------------
 -- Encodings
 -- ---------------------------------------------------------------------

@@ -1336,14 +1336,21 @@ qr_catalog_guard(PG_FUNCTION_ARGS)
  * inserts a rule and deletes its city is refused.  The BEFORE ROW guard
  * still resolves spellings to city names from the cache.
  *
- * pg_dump orders the data of extension configuration tables only along
- * real foreign keys between them (processExtensionTables), and a parallel
- * pg_restore loads tables of no such order at the same time, in separate
- * sessions: rules could be checked before their cities are committed, and
- * no deferral within the rules' session would help.  So qr_interop_rules
- * carries a real foreign key to qr_cities on a column that is always NULL
- * (restore_after_cities, see the 0.7.0 script): never checked, it only
- * makes pg_dump restore qr_cities first.
+ * Restore.  pg_dump sorts the data of the extension's configuration tables
+ * by type and name, and along real foreign keys between them
+ * (processExtensionTables), so a plain pg_restore loads qr_cities before
+ * qr_interop_rules, as it loads qr_providers before the tables that name
+ * providers.  But those orderings are not dependencies in the archive:
+ * pg_restore -j loads every configuration table at once, each in its own
+ * session and transaction.  Rules may then be written before their cities
+ * are committed, and no check can tell that apart from a rule naming a
+ * city that will never come: deferring it to the end of the rules'
+ * transaction does not help, the cities' transaction may not have begun.
+ * (The foreign keys to qr_providers have the same race, hidden by their
+ * checks running only at the end of each COPY.)  The sound way is to give
+ * the order back: restore the data of the configuration tables in one
+ * serial pass, then the rest in parallel, as test/dump_upgrade.sh does
+ * with pg_restore -L.
  */
 
 /* A plan kept for the backend, prepared again when its text changes. */
