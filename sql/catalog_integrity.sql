@@ -45,3 +45,9 @@ COMMIT;
 DELETE FROM qr_interop_rules WHERE id = 't-block';
 DELETE FROM qr_cities WHERE name = 'Testville';
 SELECT count(*) AS left_over FROM qr_cities WHERE NOT shipped;
+
+-- a parallel worker fills its own cache under the statement's snapshot
+-- (no newer one may be taken in parallel mode)
+SET force_parallel_mode = on;
+SELECT qr_networks('wxp://f2f0abc'), (qr_route('wxp://f2f0abc', 'alipay', '2025-01-01', 'Beijing')).status;
+RESET force_parallel_mode;

@@ -662,7 +662,9 @@ relation_owner(Oid relid)
  * previous statement saw.  Under REPEATABLE READ and SERIALIZABLE S is the
  * transaction snapshot, so that the catalog agrees with the transaction's
  * data; a newer snapshot would not help then, and the fill serves the
- * transaction only.
+ * transaction only.  In parallel mode (a parallel worker, or the leader
+ * running a parallel plan) no new snapshot may be taken: the fill reads
+ * the statement's snapshot and serves that statement only.
  */
 static void
 fill(FunctionCallInfo fcinfo)
@@ -670,6 +672,7 @@ fill(FunctionCallInfo fcinfo)
 	Oid			nsp = extension_schema(fcinfo);
 	const char *schema;
 	bool		xact_snapshot = IsolationUsesXactSnapshot();
+	bool		parallel = IsInParallelMode();
 	Oid			owner;
 	Oid			save_userid;
 	int			save_sec_context;
@@ -708,13 +711,23 @@ fill(FunctionCallInfo fcinfo)
 
 			AcceptInvalidationMessages();
 			seen = invalidations;
-			PushActiveSnapshot(xact_snapshot ? GetTransactionSnapshot() : GetLatestSnapshot());
+			if (xact_snapshot)
+				PushActiveSnapshot(GetTransactionSnapshot());
+			else if (parallel)
+				PushActiveSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
+			else
+				PushActiveSnapshot(GetLatestSnapshot());
 			fill_tables(schema);
 			PopActiveSnapshot();
 			AcceptInvalidationMessages();
 			if (xact_snapshot)
 			{
 				cache.scope = SCOPE_XACT;
+				break;
+			}
+			if (parallel)
+			{
+				cache.scope = SCOPE_STATEMENT;
 				break;
 			}
 			if (invalidations == seen)
