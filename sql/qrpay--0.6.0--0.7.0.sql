@@ -7,6 +7,27 @@
 -- Catalog integrity: triggers (qrpay_catalog.c)
 -- ---------------------------------------------------------------------
 
+-- Every trigger function checks that it fires on the extension's own
+-- table, at the time and level it was written for; the cache and the
+-- checks read the tables as their owner.  Rules name cities in an array,
+-- which cannot carry a foreign key: two AFTER ROW triggers check the
+-- reference both ways, locking as PostgreSQL's foreign keys do.
+
+CREATE FUNCTION @extschema@.qr_rule_cities_check() RETURNS trigger
+AS 'MODULE_PATHNAME' LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.qr_rule_cities_check() IS
+    'Trigger: every city a rule names is a row of qr_cities, locked FOR KEY SHARE until the transaction ends';
+
+CREATE FUNCTION @extschema@.qr_city_references_check() RETURNS trigger
+AS 'MODULE_PATHNAME' LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.qr_city_references_check() IS
+    'Trigger: a city that rules name is neither deleted nor renamed';
+
+CREATE TRIGGER qr_interop_rules_cities AFTER INSERT OR UPDATE OF cities ON @extschema@.qr_interop_rules
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.qr_rule_cities_check();
+CREATE TRIGGER qr_cities_references AFTER DELETE OR UPDATE OF name ON @extschema@.qr_cities
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.qr_city_references_check();
+
 -- ---------------------------------------------------------------------
 -- Encodings
 -- ---------------------------------------------------------------------
@@ -31,7 +52,8 @@ GRANT TRUNCATE ON @extschema@.qr_fee_rates TO @extowner@ WITH GRANT OPTION;
 
 -- Trigger functions are attached by the extension alone; no role needs to
 -- attach them elsewhere (they refuse to run elsewhere in any case).
-REVOKE EXECUTE ON FUNCTION @extschema@.qr_catalog_guard(), @extschema@.qr_catalog_invalidate() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.qr_catalog_guard(), @extschema@.qr_catalog_invalidate(),
+    @extschema@.qr_rule_cities_check(), @extschema@.qr_city_references_check() FROM PUBLIC;
 
 -- ---------------------------------------------------------------------
 -- Audit trail of the catalog tables

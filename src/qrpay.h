@@ -54,8 +54,4 @@ extern text *qrpay_field_text(const char *s, size_t len, const char *path,
 							  const char *what);
 extern void qrpay_check_version(const struct varlena *v);
 
-/* qrpay_security.c */
-extern int	qrpay_pin_search_path(void);
-extern void qrpay_unpin_search_path(int nestlevel);
-
 #endif							/* QRPAY_H */

@@ -11,19 +11,35 @@
  * transactional: other backends see it when the change commits, this
  * backend at its next command, and a rolled-back change is never seen.
  *
- * The cache is filled with SPI under the current snapshot.  Under
- * REPEATABLE READ or SERIALIZABLE that snapshot may predate a commit whose
- * invalidation was already processed, so such a fill only serves its own
- * transaction.
+ * The cache is filled with SPI as the owner of the catalog tables, so that
+ * every role gets the same answers whatever it may read itself, and with
+ * schema-qualified text, so that no search_path can redirect a name.  A
+ * fill is coherent with the invalidations it consumes (see fill()): under
+ * READ COMMITTED it reads the latest snapshot and is kept until the next
+ * invalidation; under REPEATABLE READ or SERIALIZABLE it reads the
+ * transaction snapshot, which may predate a commit whose invalidation was
+ * already processed, so such a fill only serves its own transaction.
  *
  * Matching never scans the catalog per row: patterns are grouped by kind,
  * the verdict for an EMVCo GUID, tag, CPM AID or format — identifiers that
  * repeat across millions of codes — is remembered per identifier, and the
  * text[] of each distinct provider list is built once.
+ *
+ * The triggers (end of file) trust nothing about how they were attached:
+ * each checks that it fires on the extension's own table, at the time,
+ * level and events it was written for, before it reads a column.  Rule to
+ * city references are checked after each row the way PostgreSQL's foreign
+ * keys are (ri_triggers.c): by a locking query under a fresh snapshot.
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
@@ -39,6 +55,8 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "qrpay.h"
@@ -49,6 +67,9 @@ PG_FUNCTION_INFO_V1(qr_provider);
 PG_FUNCTION_INFO_V1(qr_identifiers);
 PG_FUNCTION_INFO_V1(qr_catalog_invalidate);
 PG_FUNCTION_INFO_V1(qr_catalog_guard);
+PG_FUNCTION_INFO_V1(qr_rule_cities_check);
+PG_FUNCTION_INFO_V1(qr_city_references_check);
+PG_FUNCTION_INFO_V1(qr_catalog_audit);
 
 #define MEMO_SLOTS 4096			/* power of two */
 #define MEMO_MAX_PROVIDERS 8
@@ -81,11 +102,23 @@ typedef struct city_key
 	int			city;
 } city_key;
 
+/* How long a fill may be used (until an invalidation in any case). */
+typedef enum cache_scope
+{
+	SCOPE_LASTING,				/* coherent fill: until the next invalidation */
+	SCOPE_XACT,					/* read under a transaction snapshot */
+	SCOPE_STATEMENT				/* fills kept racing invalidations: this statement */
+} cache_scope;
+
+/* Fills tried before one is used for the current statement only. */
+#define FILL_TRIES 5
+
 typedef struct catalog_cache
 {
 	bool		valid;
-	bool		xact_scoped;	/* filled under a transaction snapshot */
-	LocalTransactionId lxid;
+	cache_scope scope;
+	LocalTransactionId lxid;	/* of the fill, for SCOPE_XACT and SCOPE_STATEMENT */
+	TimestampTz stmt_start;		/* of the fill, for SCOPE_STATEMENT */
 	Oid			nsp;			/* the extension's schema */
 	Oid			providers_relid;
 	Oid			patterns_relid;
@@ -117,6 +150,7 @@ typedef struct catalog_cache
 static catalog_cache cache;
 static bool callback_registered = false;
 static uint64 generation = 0;	/* counts cache fills */
+static uint64 invalidations = 0;	/* counts invalidations of the catalog */
 
 static void ensure(FunctionCallInfo fcinfo);
 
@@ -126,7 +160,10 @@ catalog_relcache_callback(Datum arg, Oid relid)
 	if (relid == InvalidOid || relid == cache.providers_relid ||
 		relid == cache.patterns_relid || relid == cache.cities_relid ||
 		relid == cache.rules_relid)
+	{
 		cache.valid = false;
+		invalidations++;
+	}
 }
 
 static int
@@ -287,10 +324,61 @@ bound_value(HeapTuple tup, TupleDesc td, int col, int inc_col, bool lower)
 	return v;
 }
 
-/* Cities and rules, when this installation has the routing tables. */
+/*
+ * The columns an SPI read of the catalog returned must have the types the
+ * code below decodes: the extension's tables have them unless someone
+ * altered a column, and then the cache refuses to load rather than read
+ * an int as an array.
+ */
+static void
+expect_types(const char *table, const Oid *types, int n)
+{
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+
+	for (int i = 0; i < n; i++)
+		if (types[i] != InvalidOid && SPI_gettypeid(desc, i + 1) != types[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the qrpay catalog table %s has been altered", table),
+					 errdetail("Column \"%s\" is of type %s, not %s.",
+							   SPI_fname(desc, i + 1),
+							   format_type_be(SPI_gettypeid(desc, i + 1)),
+							   format_type_be(types[i])),
+					 errhint("Reinstall the extension: DROP EXTENSION qrpay; CREATE EXTENSION qrpay.")));
+}
+
+/* A text[] datum as C strings, NULL elements left out. */
+static char **
+text_array_strings(Datum d, int *count)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			ne,
+				n = 0;
+	char	  **out;
+
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &ne);
+	out = palloc(sizeof(char *) * (ne + 1));
+	for (int k = 0; k < ne; k++)
+		if (!nulls[k])
+			out[n++] = TextDatumGetCString(elems[k]);
+	*count = n;
+	return out;
+}
+
+/*
+ * Cities and rules, when this installation has the routing tables.  The
+ * constraints forbid NULLs in most columns read here; a row that breaks
+ * them anyway is left out rather than dereferenced.
+ */
 static void
 fill_routing(const char *schema)
 {
+	static const Oid city_types[] = {TEXTOID, TEXTOID, TEXTARRAYOID};
+	static const Oid rule_types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, BOOLOID,
+	TEXTARRAYOID, TEXTOID, INT4OID, BOOLOID, TEXTOID};
 	StringInfoData q;
 	MemoryContext old;
 	int			ret,
@@ -305,9 +393,12 @@ fill_routing(const char *schema)
 		return;
 
 	initStringInfo(&q);
-	appendStringInfo(&q, "SELECT name, name_zh, aliases FROM %s.qr_cities ORDER BY name COLLATE \"C\"", schema);
+	appendStringInfo(&q,
+					 "SELECT x.name, x.name_zh, x.aliases FROM %s.qr_cities x "
+					 "WHERE x.name IS NOT NULL ORDER BY x.name COLLATE pg_catalog.\"C\"", schema);
 	if ((ret = SPI_execute(q.data, true, 0)) != SPI_OK_SELECT)
 		elog(ERROR, "reading qr_cities failed: %d", ret);
+	expect_types("qr_cities", city_types, lengthof(city_types));
 	old = MemoryContextSwitchTo(cache.cxt);
 	cache.ncities = (int) SPI_processed;
 	cache.city_names = palloc(sizeof(char *) * (cache.ncities + 1));
@@ -320,7 +411,11 @@ fill_routing(const char *schema)
 			Datum		al = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull);
 
 			if (!isnull)
-				cap += ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(al)), ARR_DIMS(DatumGetArrayTypeP(al)));
+			{
+				ArrayType  *a = DatumGetArrayTypeP(al);
+
+				cap += ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+			}
 		}
 		cache.city_keys = palloc(sizeof(city_key) * cap);
 	}
@@ -337,15 +432,11 @@ fill_routing(const char *schema)
 		al = SPI_getbinval(tup, td, 3, &isnull);
 		if (!isnull)
 		{
-			Datum	   *elems;
-			bool	   *nulls;
 			int			ne;
+			char	  **aliases = text_array_strings(al, &ne);
 
-			deconstruct_array(DatumGetArrayTypeP(al), TEXTOID, -1, false, TYPALIGN_INT,
-							  &elems, &nulls, &ne);
 			for (int k = 0; k < ne; k++)
-				if (!nulls[k])
-					add_city_key(&nkeys, TextDatumGetCString(elems[k]), i);
+				add_city_key(&nkeys, aliases[k], i);
 		}
 	}
 	qsort(cache.city_keys, nkeys, sizeof(city_key), cmp_city_key);
@@ -354,11 +445,14 @@ fill_routing(const char *schema)
 
 	resetStringInfo(&q);
 	appendStringInfo(&q,
-					 "SELECT id, payer, payee, via, lower(valid_during), lower_inc(valid_during), "
-					 "upper(valid_during), upper_inc(valid_during), cities, scenario, priority, allowed, source "
-					 "FROM %s.qr_interop_rules", schema);
+					 "SELECT x.id, x.payer, x.payee, x.via, "
+					 "pg_catalog.lower(x.valid_during), pg_catalog.lower_inc(x.valid_during), "
+					 "pg_catalog.upper(x.valid_during), pg_catalog.upper_inc(x.valid_during), "
+					 "x.cities, x.scenario, x.priority, x.allowed, x.source "
+					 "FROM %s.qr_interop_rules x", schema);
 	if ((ret = SPI_execute(q.data, true, 0)) != SPI_OK_SELECT)
 		elog(ERROR, "reading qr_interop_rules failed: %d", ret);
+	expect_types("qr_interop_rules", rule_types, lengthof(rule_types));
 	old = MemoryContextSwitchTo(cache.cxt);
 	cache.rules = palloc0(sizeof(qr_rule) * (SPI_processed + 1));
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -366,46 +460,48 @@ fill_routing(const char *schema)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	td = SPI_tuptable->tupdesc;
 		qr_rule    *r = &cache.rules[cache.nrules];
+		char	   *id = SPI_getvalue(tup, td, 1);
+		char	   *payer = SPI_getvalue(tup, td, 2);
+		char	   *payee = SPI_getvalue(tup, td, 3);
 		char	   *via = SPI_getvalue(tup, td, 4);
 		char	   *sc = SPI_getvalue(tup, td, 10);
-		bool		isnull,
+		char	   *source = SPI_getvalue(tup, td, 13);
+		bool		priority_null,
+					allowed_null,
 					nationwide;
 		Datum		cities = SPI_getbinval(tup, td, 9, &nationwide);
+		Datum		priority = SPI_getbinval(tup, td, 11, &priority_null);
+		Datum		allowed = SPI_getbinval(tup, td, 12, &allowed_null);
 
-		r->id = pstrdup(SPI_getvalue(tup, td, 1));
-		r->payer = provider_index(SPI_getvalue(tup, td, 2));
-		r->payee = provider_index(SPI_getvalue(tup, td, 3));
+		/* the NOT NULL constraints forbid these */
+		if (!id || !payer || !payee || !sc || priority_null || allowed_null)
+			continue;
+		r->id = pstrdup(id);
+		r->payer = provider_index(payer);
+		r->payee = provider_index(payee);
 		r->via = via ? provider_index(via) : -1;
 		r->from = bound_value(tup, td, 5, 6, true);
 		r->until = bound_value(tup, td, 7, 8, false);
 		r->scenario = (qr_scenario) qr_scenario_parse(sc, strlen(sc));
-		r->priority = DatumGetInt32(SPI_getbinval(tup, td, 11, &isnull));
-		r->allowed = DatumGetBool(SPI_getbinval(tup, td, 12, &isnull));
-		r->source = pstrdup(SPI_getvalue(tup, td, 13));
+		r->priority = DatumGetInt32(priority);
+		r->allowed = DatumGetBool(allowed);
+		r->source = pstrdup(source ? source : "");
 		r->ncities = -1;
 		if (r->payer < 0 || r->payee < 0 || (int) r->scenario < 0)
 			continue;			/* the foreign keys and checks forbid these */
 		if (!nationwide)
 		{
-			Datum	   *elems;
-			bool	   *nulls;
 			int			ne,
 						nc = 0;
-			int		   *cs;
+			char	  **names = text_array_strings(cities, &ne);
+			int		   *cs = palloc(sizeof(int) * (ne + 1));
 
-			deconstruct_array(DatumGetArrayTypeP(cities), TEXTOID, -1, false, TYPALIGN_INT,
-							  &elems, &nulls, &ne);
-			cs = palloc(sizeof(int) * (ne + 1));
 			for (int k = 0; k < ne; k++)
 			{
-				char	   *name;
 				city_key	probe;
 				city_key   *hit;
 
-				if (nulls[k])
-					continue;
-				name = TextDatumGetCString(elems[k]);
-				probe.key = qrpay_city_key(name, strlen(name));
+				probe.key = qrpay_city_key(names[k], strlen(names[k]));
 				hit = bsearch(&probe, cache.city_keys, cache.ncity_keys, sizeof(city_key), cmp_city_key);
 				if (hit)
 					cs[nc++] = hit->city;
@@ -425,43 +521,30 @@ fill_routing(const char *schema)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * One read of every catalog table into cache.cxt, under the active
+ * snapshot, as whoever the caller made the current user.
+ */
 static void
-fill(FunctionCallInfo fcinfo)
+fill_tables(const char *schema)
 {
-	Oid			nsp = extension_schema(fcinfo);
-	const char *schema;
+	static const Oid code_types[] = {TEXTOID};
+	static const Oid pattern_types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID};
 	StringInfoData q;
 	MemoryContext old;
 	int			ret;
 
-	if (!callback_registered)
-	{
-		CacheRegisterRelcacheCallback(catalog_relcache_callback, (Datum) 0);
-		callback_registered = true;
-	}
-	if (cache.cxt == NULL)
-		cache.cxt = AllocSetContextCreate(CacheMemoryContext, "qrpay provider catalog",
-										  ALLOCSET_SMALL_SIZES);
 	MemoryContextReset(cache.cxt);
-	cache.valid = false;
-	cache.nsp = nsp;
-	cache.providers_relid = get_relname_relid("qr_providers", nsp);
-	cache.patterns_relid = get_relname_relid("qr_provider_patterns", nsp);
-	if (!OidIsValid(cache.providers_relid) || !OidIsValid(cache.patterns_relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("the qrpay provider catalog tables are missing from schema \"%s\"",
-						get_namespace_name(nsp)),
-				 errhint("Reinstall the extension: DROP EXTENSION qrpay; CREATE EXTENSION qrpay.")));
-	schema = quote_identifier(get_namespace_name(nsp));
-
 	if ((ret = SPI_connect()) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %d", ret);
 
 	initStringInfo(&q);
-	appendStringInfo(&q, "SELECT code FROM %s.qr_providers ORDER BY code COLLATE \"C\"", schema);
+	appendStringInfo(&q,
+					 "SELECT x.code FROM %s.qr_providers x WHERE x.code IS NOT NULL "
+					 "ORDER BY x.code COLLATE pg_catalog.\"C\"", schema);
 	if ((ret = SPI_execute(q.data, true, 0)) != SPI_OK_SELECT)
 		elog(ERROR, "reading qr_providers failed: %d", ret);
+	expect_types("qr_providers", code_types, lengthof(code_types));
 	old = MemoryContextSwitchTo(cache.cxt);
 	cache.nproviders = (int) SPI_processed;
 	cache.codes = palloc(sizeof(char *) * (cache.nproviders + 1));
@@ -477,11 +560,15 @@ fill(FunctionCallInfo fcinfo)
 
 	resetStringInfo(&q);
 	appendStringInfo(&q,
-					 "SELECT provider, kind, pattern, country, coalesce(min_length, 0), coalesce(max_length, 0) "
-					 "FROM %s.qr_provider_patterns ORDER BY provider COLLATE \"C\", kind, pattern COLLATE \"C\"",
+					 "SELECT x.provider, x.kind, x.pattern, x.country, "
+					 "COALESCE(x.min_length, 0), COALESCE(x.max_length, 0) "
+					 "FROM %s.qr_provider_patterns x "
+					 "WHERE x.provider IS NOT NULL AND x.kind IS NOT NULL AND x.pattern IS NOT NULL "
+					 "ORDER BY x.provider COLLATE pg_catalog.\"C\", x.kind, x.pattern COLLATE pg_catalog.\"C\"",
 					 schema);
 	if ((ret = SPI_execute(q.data, true, 0)) != SPI_OK_SELECT)
 		elog(ERROR, "reading qr_provider_patterns failed: %d", ret);
+	expect_types("qr_provider_patterns", pattern_types, lengthof(pattern_types));
 	old = MemoryContextSwitchTo(cache.cxt);
 	cache.npatterns = 0;
 	cache.patterns = palloc0(sizeof(qr_pattern) * (SPI_processed + 1));
@@ -494,6 +581,7 @@ fill(FunctionCallInfo fcinfo)
 		char	   *kind = SPI_getvalue(tup, td, 2);
 		char	   *pat = SPI_getvalue(tup, td, 3);
 		char	   *country = SPI_getvalue(tup, td, 4);
+		bool		isnull;
 
 		p->provider = provider_index(prov);
 		p->kind = (qr_idkind) qr_idkind_parse(kind, strlen(kind));
@@ -504,8 +592,8 @@ fill(FunctionCallInfo fcinfo)
 		if (country && strlen(country) == 2)
 			memcpy(p->country, country, 3);
 		p->lit_len = qr_glob_literal_prefix(p->pattern, p->plen);
-		p->min_len = atoi(SPI_getvalue(tup, td, 5));
-		p->max_len = atoi(SPI_getvalue(tup, td, 6));
+		p->min_len = DatumGetInt32(SPI_getbinval(tup, td, 5, &isnull));
+		p->max_len = DatumGetInt32(SPI_getbinval(tup, td, 6, &isnull));
 		cache.npatterns++;
 	}
 	qsort(cache.patterns, cache.npatterns, sizeof(qr_pattern), cmp_kind);
@@ -524,21 +612,156 @@ fill(FunctionCallInfo fcinfo)
 		cache.arrays[i].nprov = -1;
 	cache.arrays_used = 0;
 	MemoryContextSwitchTo(old);
-	cache.cities_relid = get_relname_relid("qr_cities", nsp);
-	cache.rules_relid = get_relname_relid("qr_interop_rules", nsp);
 	fill_routing(schema);
 	SPI_finish();
+}
+
+/* pg_class.relowner of a relation. */
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+	return owner;
+}
+
+/*
+ * Run the catalog reads as the owner of the catalog tables, as
+ * RefreshMatViewByOid does for a view's query and ri_triggers.c for a
+ * foreign key's: the answer of qr_networks or of a guard must not depend
+ * on whether the caller may read the tables, nor on row security
+ * (SECURITY_NOFORCE_RLS: the owner sees every row even under FORCE ROW
+ * LEVEL SECURITY).  SECURITY_RESTRICTED_OPERATION keeps anything the reads
+ * might run from changing the session; the text is schema-qualified, so
+ * the caller's search_path resolves nothing.
+ */
+#define OWNER_SEC_CONTEXT \
+	(SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION | SECURITY_NOFORCE_RLS)
+
+/*
+ * Fill the cache, coherent with the invalidations it consumes.
+ *
+ * A fill that reads under snapshot S and marks the cache valid is stale if
+ * some commit C is invisible to S but C's invalidation was processed
+ * before the cache was marked: nothing would invalidate it again.  A
+ * committing backend makes C visible in the ProcArray before it sends C's
+ * invalidations (CommitTransaction), so every invalidation accepted before
+ * S is taken belongs to a commit S sees.  The fill therefore accepts the
+ * pending invalidations, notes the counter the relcache callback bumps,
+ * takes S, reads, accepts again: if the counter did not move, every commit
+ * S misses will invalidate the cache later, and it may be kept.  If it
+ * moved, the fill is retried under a newer snapshot; after FILL_TRIES
+ * fills raced by writers, the last one serves the current statement only.
+ *
+ * Under READ COMMITTED S is the latest snapshot: a statement may see a
+ * catalog newer than its own snapshot, never an older one than the
+ * previous statement saw.  Under REPEATABLE READ and SERIALIZABLE S is the
+ * transaction snapshot, so that the catalog agrees with the transaction's
+ * data; a newer snapshot would not help then, and the fill serves the
+ * transaction only.  In parallel mode (a parallel worker, or the leader
+ * running a parallel plan) no new snapshot may be taken: the fill reads
+ * the statement's snapshot and serves that statement only.
+ */
+static void
+fill(FunctionCallInfo fcinfo)
+{
+	Oid			nsp = extension_schema(fcinfo);
+	const char *schema;
+	bool		xact_snapshot = IsolationUsesXactSnapshot();
+	bool		parallel = IsInParallelMode();
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			attempt;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(catalog_relcache_callback, (Datum) 0);
+		callback_registered = true;
+	}
+	if (cache.cxt == NULL)
+		cache.cxt = AllocSetContextCreate(CacheMemoryContext, "qrpay provider catalog",
+										  ALLOCSET_SMALL_SIZES);
+	cache.valid = false;
+	cache.nsp = nsp;
+	cache.providers_relid = get_relname_relid("qr_providers", nsp);
+	cache.patterns_relid = get_relname_relid("qr_provider_patterns", nsp);
+	cache.cities_relid = get_relname_relid("qr_cities", nsp);
+	cache.rules_relid = get_relname_relid("qr_interop_rules", nsp);
+	if (!OidIsValid(cache.providers_relid) || !OidIsValid(cache.patterns_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the qrpay provider catalog tables are missing from schema \"%s\"",
+						get_namespace_name(nsp)),
+				 errhint("Reinstall the extension: DROP EXTENSION qrpay; CREATE EXTENSION qrpay.")));
+	schema = quote_identifier(get_namespace_name(nsp));
+	owner = relation_owner(cache.providers_relid);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner, save_sec_context | OWNER_SEC_CONTEXT);
+	PG_TRY();
+	{
+		for (attempt = 1;; attempt++)
+		{
+			uint64		seen;
+
+			AcceptInvalidationMessages();
+			seen = invalidations;
+			if (xact_snapshot)
+				PushActiveSnapshot(GetTransactionSnapshot());
+			else if (parallel)
+				PushActiveSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
+			else
+				PushActiveSnapshot(GetLatestSnapshot());
+			fill_tables(schema);
+			PopActiveSnapshot();
+			AcceptInvalidationMessages();
+			if (xact_snapshot)
+			{
+				cache.scope = SCOPE_XACT;
+				break;
+			}
+			if (parallel)
+			{
+				cache.scope = SCOPE_STATEMENT;
+				break;
+			}
+			if (invalidations == seen)
+			{
+				cache.scope = SCOPE_LASTING;
+				break;
+			}
+			if (attempt == FILL_TRIES)
+			{
+				cache.scope = SCOPE_STATEMENT;
+				break;
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
 
 	generation++;
-	cache.xact_scoped = IsolationUsesXactSnapshot();
 	cache.lxid = MyProc->lxid;
+	cache.stmt_start = GetCurrentStatementStartTimestamp();
 	cache.valid = true;
 }
 
 static void
 ensure(FunctionCallInfo fcinfo)
 {
-	if (cache.valid && cache.xact_scoped && cache.lxid != MyProc->lxid)
+	if (cache.valid && cache.scope != SCOPE_LASTING && cache.lxid != MyProc->lxid)
+		cache.valid = false;
+	if (cache.valid && cache.scope == SCOPE_STATEMENT &&
+		cache.stmt_start != GetCurrentStatementStartTimestamp())
 		cache.valid = false;
 	if (!cache.valid)
 		fill(fcinfo);
@@ -815,6 +1038,173 @@ qr_identifiers(PG_FUNCTION_ARGS)
 /* ------------------------------------------------------------------ */
 
 /*
+ * The trigger functions are ordinary functions any role may attach to any
+ * table it owns, with any timing: CREATE TRIGGER needs no privilege on the
+ * function beyond EXECUTE.  So before a trigger reads a column it checks
+ * that the relation is the extension's own table of that name (the same
+ * OID as the table in the schema of the function itself; a temporary
+ * qr_cities is not it), and that it fires at the time, level and events it
+ * was written for.  Past that check the table's columns are known, and
+ * catalog_attnum() still verifies each one it reads.
+ */
+typedef enum catalog_table
+{
+	TABLE_PROVIDERS,
+	TABLE_PATTERNS,
+	TABLE_CITIES,
+	TABLE_RULES,
+	TABLE_FEE_RATES,
+	TABLE_COUNT
+} catalog_table;
+
+static const char *const catalog_table_names[TABLE_COUNT] = {
+	"qr_providers", "qr_provider_patterns", "qr_cities", "qr_interop_rules", "qr_fee_rates"
+};
+
+#define TABLE_BIT(t) (1 << (t))
+/* the tables the cache reads, which the guard and invalidation serve */
+#define CACHED_TABLES (TABLE_BIT(TABLE_FEE_RATES) - 1)
+#define ALL_TABLES (TABLE_BIT(TABLE_COUNT) - 1)
+
+/* A relation as messages name it; any temporary schema is pg_temp. */
+static char *
+relation_label(Relation rel)
+{
+	Oid			nsp = RelationGetNamespace(rel);
+	char	   *nspname = isAnyTempNamespace(nsp) ? "pg_temp" : get_namespace_name(nsp);
+
+	return quote_qualified_identifier(nspname ? nspname : "?", RelationGetRelationName(rel));
+}
+
+static const char *
+firing_label(TriggerEvent ev)
+{
+	const char *timing = TRIGGER_FIRED_BEFORE(ev) ? "BEFORE" :
+		TRIGGER_FIRED_AFTER(ev) ? "AFTER" : "INSTEAD OF";
+	const char *event = TRIGGER_FIRED_BY_INSERT(ev) ? "INSERT" :
+		TRIGGER_FIRED_BY_UPDATE(ev) ? "UPDATE" :
+		TRIGGER_FIRED_BY_DELETE(ev) ? "DELETE" :
+		TRIGGER_FIRED_BY_TRUNCATE(ev) ? "TRUNCATE" : "an unknown event";
+
+	return psprintf("%s %s FOR EACH %s", timing, event,
+					TRIGGER_FIRED_FOR_ROW(ev) ? "ROW" : "STATEMENT");
+}
+
+/*
+ * The trigger data of a call of trigger function fn, after checking that
+ * it is called as a trigger on one of the extension's tables in the mask
+ * tables; *which receives the table.
+ */
+static TriggerData *
+catalog_trigger(FunctionCallInfo fcinfo, const char *fn, int tables, catalog_table *which)
+{
+	TriggerData *td;
+	Oid			nsp;
+	Oid			relid;
+	StringInfoData names;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s() must be called as a trigger", fn)));
+	td = (TriggerData *) fcinfo->context;
+	nsp = extension_schema(fcinfo);
+	relid = RelationGetRelid(td->tg_relation);
+	for (int t = 0; t < TABLE_COUNT; t++)
+		if ((tables & TABLE_BIT(t)) && get_relname_relid(catalog_table_names[t], nsp) == relid)
+		{
+			*which = (catalog_table) t;
+			return td;
+		}
+
+	initStringInfo(&names);
+	for (int t = 0; t < TABLE_COUNT; t++)
+		if (tables & TABLE_BIT(t))
+			appendStringInfo(&names, "%s%s", names.len ? ", " : "", catalog_table_names[t]);
+	ereport(ERROR,
+			(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+			 errmsg("trigger \"%s\" on %s cannot call %s(): that is not a qrpay catalog table it serves",
+					td->tg_trigger->tgname, relation_label(td->tg_relation), fn),
+			 errdetail("%s() serves only the extension's own tables of schema \"%s\": %s.",
+					   fn, get_namespace_name(nsp), names.data),
+			 errhint("Drop the trigger; the extension attaches its trigger functions to its tables itself.")));
+	pg_unreachable();
+}
+
+/* The trigger fires as fn was written for (expected), or it errors. */
+static void
+require_firing(TriggerData *td, const char *fn, bool fits, const char *expected)
+{
+	if (!fits)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on %s fires %s, which %s() is not written for",
+						td->tg_trigger->tgname, relation_label(td->tg_relation),
+						firing_label(td->tg_event), fn),
+				 errdetail("%s() must fire %s.", fn, expected),
+				 errhint("Drop the trigger; the extension attaches its trigger functions to its tables itself.")));
+}
+
+/*
+ * The number of column col of a catalog table, which must be of type
+ * type: true of the extension's tables unless someone altered them.
+ */
+static int
+catalog_attnum(Relation rel, const char *col, Oid type)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			att = SPI_fnumber(desc, col);
+
+	if (att <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the qrpay catalog table %s has been altered", relation_label(rel)),
+				 errdetail("It has no column \"%s\".", col),
+				 errhint("Reinstall the extension: DROP EXTENSION qrpay; CREATE EXTENSION qrpay.")));
+	if (TupleDescAttr(desc, att - 1)->atttypid != type)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the qrpay catalog table %s has been altered", relation_label(rel)),
+				 errdetail("Column \"%s\" is of type %s, not %s.", col,
+						   format_type_be(TupleDescAttr(desc, att - 1)->atttypid),
+						   format_type_be(type)),
+				 errhint("Reinstall the extension: DROP EXTENSION qrpay; CREATE EXTENSION qrpay.")));
+	return att;
+}
+
+/* A text column of a row as a C string, NULL when NULL. */
+static char *
+row_text(TriggerData *td, HeapTuple tup, const char *col)
+{
+	int			att = catalog_attnum(td->tg_relation, col, TEXTOID);
+	bool		isnull;
+	Datum		d = heap_getattr(tup, att, RelationGetDescr(td->tg_relation), &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* A rule id or city name in a message; NULL ones fail NOT NULL later. */
+#define SHOWN(s) ((s) ? (s) : "(null)")
+
+static bool
+row_shipped(TriggerData *td, HeapTuple tup)
+{
+	int			att = catalog_attnum(td->tg_relation, "shipped", BOOLOID);
+	bool		isnull;
+	Datum		d = heap_getattr(tup, att, RelationGetDescr(td->tg_relation), &isnull);
+
+	return !isnull && DatumGetBool(d);
+}
+
+/* Is this call made by the extension's own install or update script? */
+static bool
+own_script(FunctionCallInfo fcinfo)
+{
+	return creating_extension &&
+		CurrentExtensionObject == getExtensionOfObject(ProcedureRelationId, fcinfo->flinfo->fn_oid);
+}
+
+/*
  * AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ... FOR EACH STATEMENT on
  * the catalog tables: invalidate the table's relcache entry, which every
  * backend's callback turns into a cache reload.
@@ -822,46 +1212,28 @@ qr_identifiers(PG_FUNCTION_ARGS)
 Datum
 qr_catalog_invalidate(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	const char *fn = "qr_catalog_invalidate";
+	catalog_table which;
+	TriggerData *td = catalog_trigger(fcinfo, fn, CACHED_TABLES, &which);
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("qr_catalog_invalidate() must be called as a trigger")));
+	require_firing(td, fn, TRIGGER_FIRED_AFTER(td->tg_event) && TRIGGER_FIRED_FOR_STATEMENT(td->tg_event),
+				   "AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE FOR EACH STATEMENT");
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
 	return PointerGetDatum(NULL);
 }
 
-static bool
-row_shipped(TriggerData *td, HeapTuple tup)
-{
-	bool		isnull;
-	int			att = SPI_fnumber(td->tg_relation->rd_att, "shipped");
-	Datum		d;
-
-	if (att <= 0)
-		return false;
-	d = heap_getattr(tup, att, td->tg_relation->rd_att, &isnull);
-	return !isnull && DatumGetBool(d);
-}
-
-static char *
-row_text(TriggerData *td, HeapTuple tup, const char *col)
-{
-	int			att = SPI_fnumber(td->tg_relation->rd_att, col);
-
-	return att > 0 ? SPI_getvalue(tup, td->tg_relation->rd_att, att) : NULL;
-}
-
 /*
  * The cities of a rule, each resolved to its qr_cities name (so "beijing"
- * and "北京" are stored as "Beijing"); an unknown city is an error.
+ * and "北京" are stored as "Beijing"); an unknown city is an error.  This
+ * reads the cache, so it sees the cities committed before the statement
+ * (and the transaction's own); whether they still exist when the
+ * statement ends is qr_rule_cities_check's business.
  */
 static HeapTuple
 canonical_cities(FunctionCallInfo fcinfo, TriggerData *td, HeapTuple tup)
 {
-	TupleDesc	desc = td->tg_relation->rd_att;
-	int			att = SPI_fnumber(desc, "cities");
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	int			att = catalog_attnum(td->tg_relation, "cities", TEXTARRAYOID);
 	bool		isnull;
 	Datum		d;
 	Datum	   *elems;
@@ -870,8 +1242,6 @@ canonical_cities(FunctionCallInfo fcinfo, TriggerData *td, HeapTuple tup)
 	Datum		repl;
 	bool		repl_null = false;
 
-	if (att <= 0)
-		return tup;
 	d = heap_getattr(tup, att, desc, &isnull);
 	if (isnull)
 		return tup;
@@ -884,36 +1254,19 @@ canonical_cities(FunctionCallInfo fcinfo, TriggerData *td, HeapTuple tup)
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("rule \"%s\" lists a NULL city", row_text(td, tup, "id")),
+					 errmsg("rule \"%s\" lists a NULL city", SHOWN(row_text(td, tup, "id"))),
 					 errhint("Use cities = NULL for a nationwide rule.")));
 		name = TextDatumGetCString(elems[i]);
 		city = qrpay_city_lookup(fcinfo, name, strlen(name));
 		if (city < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg("unknown city \"%s\" in rule \"%s\"", name, row_text(td, tup, "id")),
+					 errmsg("unknown city \"%s\" in rule \"%s\"", name, SHOWN(row_text(td, tup, "id"))),
 					 errhint("Cities are the names, Chinese names or aliases of qr_cities; add the city there first.")));
 		elems[i] = CStringGetTextDatum(qrpay_city_name(city));
 	}
 	repl = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 	return heap_modify_tuple_by_cols(tup, desc, 1, &att, &repl, &repl_null);
-}
-
-/* A city some rule names cannot be deleted or renamed. */
-static void
-city_not_in_use(FunctionCallInfo fcinfo, const char *name)
-{
-	int			city = qrpay_city_lookup(fcinfo, name, strlen(name));
-
-	if (city < 0)
-		return;
-	for (int i = 0; i < cache.nrules; i++)
-		for (int k = 0; k < cache.rules[i].ncities; k++)
-			if (cache.rules[i].cities[k] == city)
-				ereport(ERROR,
-						(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-						 errmsg("city \"%s\" is named by rule \"%s\"", name, cache.rules[i].id),
-						 errhint("Change or delete the rules that name it first.")));
 }
 
 /*
@@ -929,50 +1282,48 @@ city_not_in_use(FunctionCallInfo fcinfo, const char *name)
 Datum
 qr_catalog_guard(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	const char *table;
+	const char *fn = "qr_catalog_guard";
+	catalog_table which;
+	TriggerData *td = catalog_trigger(fcinfo, fn, CACHED_TABLES, &which);
+	TriggerEvent ev = td->tg_event;
+	const char *table = catalog_table_names[which];
 	HeapTuple	newtup = NULL;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("qr_catalog_guard() must be called as a trigger")));
-	table = RelationGetRelationName(td->tg_relation);
-	if (TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		newtup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
-	if (creating_extension)
+	require_firing(td, fn,
+				   TRIGGER_FIRED_BEFORE(ev) &&
+				   (TRIGGER_FIRED_FOR_ROW(ev) ? !TRIGGER_FIRED_BY_TRUNCATE(ev) : TRIGGER_FIRED_BY_TRUNCATE(ev)),
+				   "BEFORE INSERT OR UPDATE OR DELETE FOR EACH ROW, or BEFORE TRUNCATE FOR EACH STATEMENT");
+	if (TRIGGER_FIRED_FOR_ROW(ev))
+		newtup = TRIGGER_FIRED_BY_UPDATE(ev) ? td->tg_newtuple : td->tg_trigtuple;
+	if (own_script(fcinfo))
 		return PointerGetDatum(newtup);
 
-	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+	if (TRIGGER_FIRED_BY_TRUNCATE(ev))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("cannot truncate %s: it holds the rows shipped with qrpay", table),
 				 errhint("Delete your own rows with DELETE FROM %s WHERE NOT shipped.", table)));
 
-	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) || TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	if (TRIGGER_FIRED_BY_UPDATE(ev) || TRIGGER_FIRED_BY_DELETE(ev))
 	{
 		if (row_shipped(td, td->tg_trigtuple))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("cannot %s a row shipped with qrpay in %s",
-							TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "update" : "delete", table),
+							TRIGGER_FIRED_BY_UPDATE(ev) ? "update" : "delete", table),
 					 errdetail("Shipped rows come back with the extension on restore, so a change to one would not survive pg_dump."),
 					 errhint("Add a row of your own instead; it is dumped and restored with your data.")));
 	}
-	if (strcmp(table, "qr_cities") == 0 &&
-		(TRIGGER_FIRED_BY_DELETE(td->tg_event) ||
-		 strcmp(row_text(td, td->tg_trigtuple, "name"), row_text(td, newtup, "name")) != 0))
-		city_not_in_use(fcinfo, row_text(td, td->tg_trigtuple, "name"));
-	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	if (TRIGGER_FIRED_BY_DELETE(ev))
 		return PointerGetDatum(newtup);
 	if (row_shipped(td, newtup))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("rows of %s with shipped = true are written only by the extension", table),
 				 errhint("Leave shipped at its default, false.")));
-	if (strcmp(table, "qr_interop_rules") == 0)
+	if (which == TABLE_RULES)
 		newtup = canonical_cities(fcinfo, td, newtup);
-	if (strcmp(table, "qr_provider_patterns") == 0)
+	if (which == TABLE_PATTERNS)
 	{
 		char	   *pattern = row_text(td, newtup, "pattern");
 		const char *why = pattern ? qr_glob_check(pattern, strlen(pattern)) : NULL;
@@ -984,4 +1335,368 @@ qr_catalog_guard(PG_FUNCTION_ARGS)
 					 errhint("Patterns are globs: * any run, ? one character, [a-z] or [!0-9] a class, \\ escapes; letters match either case.")));
 	}
 	return PointerGetDatum(newtup);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rule -> city references                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * qr_interop_rules.cities names qr_cities rows, but an array cannot carry
+ * a foreign key, so two AFTER ROW triggers do what RI_FKey_check and
+ * RI_FKey_noaction_del do: the rule side locks the cities it names FOR
+ * KEY SHARE (a concurrent DELETE of one waits for the rule's transaction,
+ * then finds the rule), the city side looks for rules naming the city
+ * FOR KEY SHARE under the latest snapshot (a rule committed after a
+ * REPEATABLE READ snapshot is found too).  AFTER ROW, because only at the
+ * end of the statement are its other rows' effects visible: a CTE that
+ * inserts a rule and deletes its city is refused.  The BEFORE ROW guard
+ * still resolves spellings to city names from the cache.
+ *
+ * Restore.  pg_dump sorts the data of the extension's configuration tables
+ * by type and name, and along real foreign keys between them
+ * (processExtensionTables), so a plain pg_restore loads qr_cities before
+ * qr_interop_rules, as it loads qr_providers before the tables that name
+ * providers.  But those orderings are not dependencies in the archive:
+ * pg_restore -j loads every configuration table at once, each in its own
+ * session and transaction.  Rules may then be written before their cities
+ * are committed, and no check can tell that apart from a rule naming a
+ * city that will never come: deferring it to the end of the rules'
+ * transaction does not help, the cities' transaction may not have begun.
+ * (The foreign keys to qr_providers have the same race, hidden by their
+ * checks running only at the end of each COPY.)  The sound way is to give
+ * the order back: restore the data of the configuration tables in one
+ * serial pass, then the rest in parallel, as test/dump_upgrade.sh does
+ * with pg_restore -L.
+ */
+
+/* A plan kept for the backend, prepared again when its text changes. */
+typedef struct kept_plan
+{
+	char	   *query;
+	SPIPlanPtr	plan;
+} kept_plan;
+
+static kept_plan rule_check_plan;
+static kept_plan city_check_plan;
+
+static SPIPlanPtr
+plan_for(kept_plan *kp, const char *query, Oid argtype)
+{
+	SPIPlanPtr	plan;
+
+	if (kp->plan && strcmp(kp->query, query) == 0)
+		return kp->plan;
+	if (kp->plan)
+	{
+		SPI_freeplan(kp->plan);
+		pfree(kp->query);
+		kp->plan = NULL;
+	}
+	plan = SPI_prepare(query, 1, &argtype);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", query, SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	kp->query = MemoryContextStrdup(TopMemoryContext, query);
+	kp->plan = plan;
+	return plan;
+}
+
+/*
+ * Run a check query (SPI connected) as the owner of the table it reads,
+ * as ri_PerformCheck does.  detect_new_rows: under REPEATABLE READ or
+ * SERIALIZABLE read the latest snapshot, with the transaction snapshot as
+ * crosscheck, to find rows committed after the transaction began.
+ * Otherwise SPI takes a new snapshot (the transaction's, under REPEATABLE
+ * READ: a row locked there that a concurrent transaction deleted is a
+ * serialization failure).
+ */
+static int
+execute_as_owner(Oid owner, kept_plan *kp, const char *query, Oid argtype, Datum arg,
+				 Snapshot test_snapshot, Snapshot crosscheck_snapshot, long limit)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	volatile int ret = 0;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner, save_sec_context | OWNER_SEC_CONTEXT);
+	PG_TRY();
+	{
+		SPIPlanPtr	plan = plan_for(kp, query, argtype);
+
+		ret = SPI_execute_snapshot(plan, &arg, NULL, test_snapshot, crosscheck_snapshot,
+								   false, false, limit);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	return ret;
+}
+
+static uint64
+run_check(Oid relid, kept_plan *kp, const char *query, Oid argtype, Datum arg,
+		  bool detect_new_rows, long limit)
+{
+	Snapshot	test_snapshot = InvalidSnapshot;
+	Snapshot	crosscheck_snapshot = InvalidSnapshot;
+	int			ret;
+
+	if (IsolationUsesXactSnapshot() && detect_new_rows)
+	{
+		CommandCounterIncrement();	/* see all of this transaction's work */
+		test_snapshot = GetLatestSnapshot();
+		crosscheck_snapshot = GetTransactionSnapshot();
+	}
+	ret = execute_as_owner(relation_owner(relid), kp, query, argtype, arg,
+						   test_snapshot, crosscheck_snapshot, limit);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_snapshot returned %s", SPI_result_code_string(ret));
+	return SPI_processed;
+}
+
+/* The OID of the extension's table name, or an error if it is missing. */
+static Oid
+catalog_relid(Oid nsp, const char *name)
+{
+	Oid			relid = get_relname_relid(name, nsp);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the qrpay catalog table %s is missing from schema \"%s\"",
+						name, get_namespace_name(nsp)),
+				 errhint("Reinstall the extension: DROP EXTENSION qrpay; CREATE EXTENSION qrpay.")));
+	return relid;
+}
+
+/*
+ * AFTER INSERT OR UPDATE OF cities ON qr_interop_rules FOR EACH ROW:
+ * every city the rule names is a row of qr_cities, locked FOR KEY SHARE
+ * until the transaction ends.
+ */
+Datum
+qr_rule_cities_check(PG_FUNCTION_ARGS)
+{
+	const char *fn = "qr_rule_cities_check";
+	catalog_table which;
+	TriggerData *td = catalog_trigger(fcinfo, fn, TABLE_BIT(TABLE_RULES), &which);
+	TriggerEvent ev = td->tg_event;
+	Relation	rel = td->tg_relation;
+	bool		update = TRIGGER_FIRED_BY_UPDATE(ev);
+	HeapTuple	tup;
+	TupleTableSlot *slot;
+	int			att;
+	bool		isnull;
+	Datum		cities;
+	char	  **names;
+	char	   *missing = NULL;
+	int			n;
+	Oid			nsp;
+	char	   *query;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	require_firing(td, fn, TRIGGER_FIRED_AFTER(ev) && TRIGGER_FIRED_FOR_ROW(ev) &&
+				   (TRIGGER_FIRED_BY_INSERT(ev) || update),
+				   "AFTER INSERT OR UPDATE FOR EACH ROW");
+	tup = update ? td->tg_newtuple : td->tg_trigtuple;
+	slot = update ? td->tg_newslot : td->tg_trigslot;
+	att = catalog_attnum(rel, "cities", TEXTARRAYOID);
+
+	/*
+	 * A row that a later command of this transaction updated or deleted is
+	 * checked by that command's trigger, if at all (as in RI_FKey_check).
+	 */
+	if (slot == NULL || !table_tuple_satisfies_snapshot(rel, slot, SnapshotSelf))
+		return PointerGetDatum(NULL);
+	cities = heap_getattr(tup, att, RelationGetDescr(rel), &isnull);
+	if (isnull)
+		return PointerGetDatum(NULL);	/* nationwide */
+	names = text_array_strings(cities, &n);
+	if (n == 0)
+		return PointerGetDatum(NULL);
+
+	nsp = extension_schema(fcinfo);
+	query = psprintf("SELECT x.name FROM %s.qr_cities x WHERE x.name OPERATOR(pg_catalog.=) ANY ($1) "
+					 "FOR KEY SHARE OF x",
+					 quote_identifier(get_namespace_name(nsp)));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	run_check(catalog_relid(nsp, "qr_cities"), &rule_check_plan, query, TEXTARRAYOID, cities, false, 0);
+	for (int k = 0; k < n && missing == NULL; k++)
+	{
+		bool		found = false;
+
+		for (uint64 i = 0; i < SPI_processed && !found; i++)
+		{
+			char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+			found = name && strcmp(name, names[k]) == 0;
+		}
+		if (!found)
+			missing = MemoryContextStrdup(cxt, names[k]);
+	}
+	SPI_finish();
+	if (missing)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("rule \"%s\" names city \"%s\", which is not in qr_cities",
+						SHOWN(row_text(td, tup, "id")), missing),
+				 errdetail("The city was deleted or renamed by this statement or by a transaction that committed since it was read."),
+				 errhint("Rules may name only cities of qr_cities; add the city there first.")));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * AFTER DELETE OR UPDATE OF name ON qr_cities FOR EACH ROW: a city some
+ * rule names is neither deleted nor renamed.
+ */
+Datum
+qr_city_references_check(PG_FUNCTION_ARGS)
+{
+	const char *fn = "qr_city_references_check";
+	catalog_table which;
+	TriggerData *td = catalog_trigger(fcinfo, fn, TABLE_BIT(TABLE_CITIES), &which);
+	TriggerEvent ev = td->tg_event;
+	char	   *name;
+	char	   *rule = NULL;
+	Oid			nsp;
+	char	   *query;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	require_firing(td, fn, TRIGGER_FIRED_AFTER(ev) && TRIGGER_FIRED_FOR_ROW(ev) &&
+				   (TRIGGER_FIRED_BY_DELETE(ev) || TRIGGER_FIRED_BY_UPDATE(ev)),
+				   "AFTER DELETE OR UPDATE FOR EACH ROW");
+	name = row_text(td, td->tg_trigtuple, "name");
+	if (name == NULL)
+		return PointerGetDatum(NULL);
+	if (TRIGGER_FIRED_BY_UPDATE(ev))
+	{
+		char	   *newname = row_text(td, td->tg_newtuple, "name");
+
+		if (newname && strcmp(name, newname) == 0)
+			return PointerGetDatum(NULL);
+	}
+
+	nsp = extension_schema(fcinfo);
+	query = psprintf("SELECT x.id FROM %s.qr_interop_rules x "
+					 "WHERE x.cities OPERATOR(pg_catalog.@>) ARRAY[$1]::pg_catalog.text[] "
+					 "FOR KEY SHARE OF x",
+					 quote_identifier(get_namespace_name(nsp)));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (run_check(catalog_relid(nsp, "qr_interop_rules"), &city_check_plan, query, TEXTOID,
+				  CStringGetTextDatum(name), true, 1) > 0)
+	{
+		char	   *id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		rule = MemoryContextStrdup(cxt, SHOWN(id));
+	}
+	SPI_finish();
+	if (rule)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("city \"%s\" is named by rule \"%s\"", name, rule),
+				 errhint("Change or delete the rules that name it first.")));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW on the catalog tables
+ * and qr_fee_rates, and AFTER TRUNCATE ... FOR EACH STATEMENT on
+ * qr_fee_rates: one row of qr_catalog_audit per change.
+ *
+ * Written in C rather than as a SECURITY DEFINER function because "who"
+ * must be the role that made the change, and inside a SECURITY DEFINER
+ * function current_user is the function's owner.  Here the caller's user
+ * id is read first, and only the INSERT runs as the audit table's owner,
+ * so no other role needs (or gets) any privilege on that table.
+ */
+Datum
+qr_catalog_audit(PG_FUNCTION_ARGS)
+{
+	const char *fn = "qr_catalog_audit";
+	catalog_table which;
+	TriggerData *td = catalog_trigger(fcinfo, fn, ALL_TABLES, &which);
+	TriggerEvent ev = td->tg_event;
+	Oid			nsp = extension_schema(fcinfo);
+	Oid			reltype = td->tg_relation->rd_rel->reltype;
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	HeapTuple	oldtup = NULL,
+				newtup = NULL;
+	const char *op;
+	Oid			audit_relid,
+				save_userid;
+	int			save_sec_context,
+				ret;
+	Datum		args[6];
+	char		argnulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, reltype, reltype};
+	char	   *query;
+
+	require_firing(td, fn,
+				   TRIGGER_FIRED_AFTER(ev) &&
+				   (TRIGGER_FIRED_BY_TRUNCATE(ev) ? !TRIGGER_FIRED_FOR_ROW(ev) : TRIGGER_FIRED_FOR_ROW(ev)),
+				   "AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW, or AFTER TRUNCATE FOR EACH STATEMENT");
+	if (TRIGGER_FIRED_BY_INSERT(ev))
+	{
+		op = "INSERT";
+		newtup = td->tg_trigtuple;
+	}
+	else if (TRIGGER_FIRED_BY_UPDATE(ev))
+	{
+		op = "UPDATE";
+		oldtup = td->tg_trigtuple;
+		newtup = td->tg_newtuple;
+	}
+	else if (TRIGGER_FIRED_BY_DELETE(ev))
+	{
+		op = "DELETE";
+		oldtup = td->tg_trigtuple;
+	}
+	else
+		op = "TRUNCATE";
+
+	audit_relid = get_relname_relid("qr_catalog_audit", nsp);
+	if (!OidIsValid(audit_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the qrpay audit table qr_catalog_audit is missing from schema \"%s\"",
+						get_namespace_name(nsp)),
+				 errhint("Reinstall the extension: DROP EXTENSION qrpay; CREATE EXTENSION qrpay.")));
+
+	/* who: the role in effect for the change, and the login behind it */
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	args[0] = CStringGetTextDatum(catalog_table_names[which]);
+	args[1] = CStringGetTextDatum(op);
+	args[2] = CStringGetTextDatum(GetUserNameFromId(save_userid, false));
+	args[3] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
+	args[4] = oldtup ? heap_copy_tuple_as_datum(oldtup, desc) : (Datum) 0;
+	args[5] = newtup ? heap_copy_tuple_as_datum(newtup, desc) : (Datum) 0;
+	if (!oldtup)
+		argnulls[4] = 'n';
+	if (!newtup)
+		argnulls[5] = 'n';
+	query = psprintf("INSERT INTO %s.qr_catalog_audit "
+					 "(table_name, operation, role_name, session_role, old_row, new_row) "
+					 "VALUES ($1, $2, $3, $4, pg_catalog.to_jsonb($5), pg_catalog.to_jsonb($6))",
+					 quote_identifier(get_namespace_name(nsp)));
+
+	SetUserIdAndSecContext(relation_owner(audit_relid), save_sec_context | OWNER_SEC_CONTEXT);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if ((ret = SPI_execute_with_args(query, 6, argtypes, args, argnulls, false, 0)) != SPI_OK_INSERT)
+			elog(ERROR, "writing qr_catalog_audit failed: %d", ret);
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	return PointerGetDatum(NULL);
 }

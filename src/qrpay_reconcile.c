@@ -30,6 +30,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -884,6 +885,30 @@ field_copy(text *v, Datum orig)
 }
 
 /*
+ * search_path = pg_catalog, pg_temp until unpin_search_path: the
+ * query text built by the glue then means what it says whatever the
+ * caller's path holds (a look-alike function, operator or type in a
+ * schema the caller searches first is never picked), and a regclass
+ * prints schema-qualified unless it is a temporary table.  The setting is
+ * undone by the GUC nest level, also when an error unwinds the call.
+ */
+static int
+pin_search_path(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+static void
+unpin_search_path(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
  * A NaN or infinite amount has no difference to any other: the row is
  * refused, naming it, rather than matched or reported with a NaN.
  */
@@ -906,7 +931,7 @@ require_finite(Datum amount, const text *id, unsigned char side, Oid rel)
 
 /*
  * The relation is read under search_path = pg_catalog, pg_temp (see
- * qrpay_pin_search_path), so its name prints schema-qualified and the
+ * pin_search_path), so its name prints schema-qualified and the
  * casts resolve to the built-in types whatever the caller's path holds.
  */
 static void
@@ -1064,10 +1089,10 @@ qr_reconcile_detail(PG_FUNCTION_ARGS)
 	require_columns(PG_GETARG_OID(0));
 	require_columns(PG_GETARG_OID(1));
 	SPI_connect();
-	pinned = qrpay_pin_search_path();
+	pinned = pin_search_path();
 	read_side(&st, PG_GETARG_OID(0), SIDE_LEDGER);
 	read_side(&st, PG_GETARG_OID(1), SIDE_STATEMENT);
-	qrpay_unpin_search_path(pinned);
+	unpin_search_path(pinned);
 	SPI_finish();
 
 	MemoryContextSwitchTo(callcxt);

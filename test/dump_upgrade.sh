@@ -8,17 +8,21 @@
 #      rows of a fresh installation;
 #   2. pg_dump / pg_restore carries the user's catalog rows and their
 #      effect on qr_networks and qr_route, not the shipped rows twice, and a
-#      GIN index with its value_bits parameter.
+#      GIN index with its value_bits parameter;
+#   3. so does a directory dump restored by parallel jobs, the catalog
+#      tables' data in one serial pass first: pg_restore -j loads those
+#      tables at once, and rules naming user cities would race their
+#      cities (see qrpay_catalog.c, "Restore").
 set -euo pipefail
 
 db() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" "${@:2}"; }
 
-fresh=qrpay_fresh upgraded=qrpay_upgraded src=qrpay_dump_src dst=qrpay_dump_dst
+fresh=qrpay_fresh upgraded=qrpay_upgraded src=qrpay_dump_src dst=qrpay_dump_dst pdst=qrpay_dump_pdst
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-for d in $fresh $upgraded $src $dst; do
+for d in $fresh $upgraded $src $dst $pdst; do
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d" -c "CREATE DATABASE $d"
 done
-trap 'for d in $fresh $upgraded $src $dst; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d"; done' EXIT
+trap 'rm -rf "${TMPDIR:-/tmp}/qrpay_dumpdir.$$"*; for d in $fresh $upgraded $src $dst $pdst; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d"; done' EXIT
 
 db $fresh -c "CREATE EXTENSION qrpay"
 db $upgraded <<'SQL'
@@ -70,6 +74,12 @@ INSERT INTO qr_provider_patterns (provider, kind, pattern, note) VALUES
 INSERT INTO qr_cities (name, name_zh, province) VALUES ('Wuxi', '无锡', 'Jiangsu');
 INSERT INTO qr_interop_rules (id, payer, payee, via, cities, source)
 VALUES ('mybank-wechat', 'mybank', 'wechatpay', 'netsunion', ARRAY['Wuxi', 'Beijing'], 'our agreement');
+-- enough rules naming user cities that a parallel restore would start them
+-- before qr_cities
+INSERT INTO qr_cities (name, province) SELECT 'Town' || g, 'Jiangsu' FROM generate_series(1, 50) g;
+INSERT INTO qr_interop_rules (id, payer, payee, via, cities, source)
+SELECT 'mybank-alipay-' || g, 'mybank', 'alipay', 'netsunion', ARRAY['Wuxi', 'Town' || (g % 50 + 1)], 'branch agreement ' || g
+  FROM generate_series(1, 3000) g;
 CREATE TABLE payments (id int PRIMARY KEY, code payment_qr);
 INSERT INTO payments VALUES (1, 'https://pay.mybank.example/q/1'), (2, '881234567890123456'),
                             (3, 'wxp://f2f0abc');
@@ -87,4 +97,19 @@ db $dst -At -c "$query" | grep -qx '2|{cmpay}|'
 db $dst -At -c "$query" | grep -qx '3|{wechatpay}|mybank-wechat'
 [ "$(db $dst -At -c "SET enable_seqscan = off" -c "SELECT id FROM payments WHERE code @> '{\"code\": \"881234567890123456\"}'")" = 2 ]
 db $dst -At -c "SELECT pg_get_indexdef('payments_fields'::regclass)" | grep -q "value_bits='20'"
-echo "pg_dump/pg_restore keeps the user's catalog rows ($(db $dst -At -F/ -c "$counts" | tr '\n' ' ')shipped/user patterns and rules)"
+
+# a directory dump restored by 4 jobs: the definitions, then the data of
+# the extension's configuration tables serially in pg_dump's order
+# (providers before what names them, cities before rules), then the rest
+dir="${TMPDIR:-/tmp}/qrpay_dumpdir.$$"
+pg_dump -Fd -d $src -f "$dir"
+config=$(db $src -At -c "SELECT string_agg(c.relname, '|') FROM pg_extension x, unnest(x.extconfig) r JOIN pg_class c ON c.oid = r
+                          WHERE x.extname = 'qrpay'")
+pg_restore -l "$dir" | grep -E " TABLE DATA [^ ]+ ($config) " >"$dir.config"
+pg_restore -l "$dir" | grep -vE " TABLE DATA [^ ]+ ($config) " >"$dir.rest"
+pg_restore --exit-on-error -j 4 --section=pre-data -d $pdst "$dir"
+pg_restore --exit-on-error -L "$dir.config" -d $pdst "$dir"
+pg_restore --exit-on-error -j 4 -L "$dir.rest" --section=data --section=post-data -d $pdst "$dir"
+rm -rf "$dir" "$dir.config" "$dir.rest"
+diff <(db $src -At -c "$query" -c "$counts") <(db $pdst -At -c "$query" -c "$counts")
+echo "pg_dump/pg_restore (also -j 4, catalog data first) keeps the user's catalog rows ($(db $dst -At -F/ -c "$counts" | tr '\n' ' ')shipped/user patterns and rules)"

@@ -10,7 +10,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qrpay;
 
-SELECT plan(329);
+SELECT plan(335);
 
 -- Every member of the extension: catalog, object id, description.
 CREATE TEMP VIEW ext_member AS
@@ -34,8 +34,8 @@ SELECT has_type('payment_qr', 'type payment_qr exists');
 SELECT results_eq(
     $$SELECT catalog::text, count(*) FROM ext_member GROUP BY 1 ORDER BY 1$$,
     $$VALUES ('pg_cast', 1::bigint), ('pg_class', 7), ('pg_opclass', 3), ('pg_operator', 10),
-             ('pg_opfamily', 3), ('pg_proc', 69), ('pg_type', 3)$$,
-    'extension members: 3 types, 6 tables and the audit id sequence, 69 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
+             ('pg_opfamily', 3), ('pg_proc', 71), ('pg_type', 3)$$,
+    'extension members: 3 types, 6 tables and the audit id sequence, 71 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
 
 -- ---------------------------------------------------------------------
 -- Volatility and parallel safety of every function (1 + 69 + 69 tests),
@@ -235,9 +235,11 @@ SELECT results_eq(
              ('qr_cities', 'qr_cities_guard', 'qr_catalog_guard'),
              ('qr_cities', 'qr_cities_guard_truncate', 'qr_catalog_guard'),
              ('qr_cities', 'qr_cities_invalidate', 'qr_catalog_invalidate'),
+             ('qr_cities', 'qr_cities_references', 'qr_city_references_check'),
              ('qr_fee_rates', 'qr_fee_rates_audit', 'qr_catalog_audit'),
              ('qr_fee_rates', 'qr_fee_rates_audit_truncate', 'qr_catalog_audit'),
              ('qr_interop_rules', 'qr_interop_rules_audit', 'qr_catalog_audit'),
+             ('qr_interop_rules', 'qr_interop_rules_cities', 'qr_rule_cities_check'),
              ('qr_interop_rules', 'qr_interop_rules_guard', 'qr_catalog_guard'),
              ('qr_interop_rules', 'qr_interop_rules_guard_truncate', 'qr_catalog_guard'),
              ('qr_interop_rules', 'qr_interop_rules_invalidate', 'qr_catalog_invalidate'),
@@ -249,7 +251,7 @@ SELECT results_eq(
              ('qr_providers', 'qr_providers_guard', 'qr_catalog_guard'),
              ('qr_providers', 'qr_providers_guard_truncate', 'qr_catalog_guard'),
              ('qr_providers', 'qr_providers_invalidate', 'qr_catalog_invalidate')$$,
-    'guard, invalidation and audit triggers on every catalog table, audit on the fee rates');
+    'guard, invalidation and audit triggers on every catalog table, audit on the fee rates, city reference checks on cities and rules');
 
 SELECT ok((SELECT bool_and(tgtype & 1 = 0) FROM pg_trigger WHERE tgname LIKE '%invalidate'),
           'invalidation triggers fire once per statement, not per row');
