@@ -202,17 +202,24 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
           "refund_reference": "e98080e6acbee689b9e6aca1e58fb72fe8afb7e6b182e58fb7"}') e) n(names),
          LATERAL qr_statement_read(bill, 'alipay', n.names, n.names ->> 'provider_txn', '#', '#', ',', time_zone) s
 $$;
--- the comment names the bill in Chinese, yewu mingxi, written as UTF-8 in
--- hex (the script is ASCII, so that it loads in every server encoding);
--- where the database encoding has no equivalent, each character reads U+XXXX
+-- the comment names the bill in Chinese, yewu mingxi, each character given
+-- by its code point and its UTF-8 in hex (the script is ASCII, so that it
+-- loads in every server encoding); a character the database encoding has
+-- no equivalent for reads U+XXXX
 DO $$
+DECLARE
+    c text[];
+    name text := '';
 BEGIN
+    FOREACH c SLICE 1 IN ARRAY ARRAY[['4E1A', 'e4b89a'], ['52A1', 'e58aa1'], ['660E', 'e6988e'], ['7EC6', 'e7bb86']] LOOP
+        BEGIN
+            name := name || convert_from(decode(c[2], 'hex'), 'UTF8');
+        EXCEPTION WHEN untranslatable_character THEN
+            name := name || 'U+' || c[1];
+        END;
+    END LOOP;
     EXECUTE format('COMMENT ON FUNCTION qr_statement_alipay(text, text) IS %L',
-        format('Reads an Alipay merchant bill (%s CSV: # comment lines, padded fields) already decoded to text',
-               convert_from(decode('e4b89ae58aa1e6988ee7bb86', 'hex'), 'UTF8')));
-EXCEPTION WHEN untranslatable_character THEN
-    COMMENT ON FUNCTION qr_statement_alipay(text, text) IS
-        'Reads an Alipay merchant bill (U+4E1AU+52A1U+660EU+7EC6 CSV: # comment lines, padded fields) already decoded to text';
+        format('Reads an Alipay merchant bill (%s CSV: # comment lines, padded fields) already decoded to text', name));
 END $$;
 
 CREATE FUNCTION qr_statement_alipay(bill bytea, time_zone text DEFAULT 'Asia/Shanghai')
