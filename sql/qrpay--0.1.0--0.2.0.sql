@@ -149,24 +149,61 @@ INSERT INTO qr_providers (code, name, kind, country, recognised_by, shipped) VAL
     ('bezahlcode', 'BezahlCode (Germany, legacy)', 'bank_transfer', 'DE', 'bank://singlepayment* URLs', true),
     ('bsi', 'Bank Syariah Indonesia', 'bank', 'ID', 'EMV GUID ID.CO.BANKBSI.WWW (a QRIS issuer/acquirer)', true);
 
+-- This script is ASCII, so that it loads in every server encoding (with no
+-- encoding line in qrpay.control, PostgreSQL reads it in the database's).
+-- Shipped text beyond ASCII is written with \XXXX for the character
+-- U+XXXX, as in U&'' literals, and qrpay_script_text turns it into text of
+-- the database encoding when the row is inserted.  A character that
+-- encoding has no equivalent for becomes the six ASCII characters U+XXXX;
+-- with whole => true (an optional alternate spelling, qr_cities.name_zh)
+-- the value becomes NULL instead.  In a UTF8 or SQL_ASCII database every
+-- value is the UTF-8 text itself.  The function lives while the script runs.
+CREATE FUNCTION qrpay_script_text(escaped text, whole boolean DEFAULT false) RETURNS text
+LANGUAGE plpgsql STRICT SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    m text[];
+    cp int;
+    result text := '';
+BEGIN
+    FOR m IN SELECT regexp_matches(escaped, '\\([0-9A-F]{4})|([^\\]+)', 'g') LOOP
+        IF m[1] IS NULL THEN
+            result := result || m[2];
+            CONTINUE;
+        END IF;
+        cp := ('x' || lpad(m[1], 8, '0'))::bit(32)::int;
+        BEGIN
+            result := result || convert_from(decode(CASE
+                WHEN cp < 128 THEN lpad(to_hex(cp), 2, '0')
+                WHEN cp < 2048 THEN to_hex(192 + cp / 64) || to_hex(128 + cp % 64)
+                ELSE to_hex(224 + cp / 4096) || to_hex(128 + cp / 64 % 64) || to_hex(128 + cp % 64) END, 'hex'), 'UTF8');
+        EXCEPTION WHEN untranslatable_character THEN
+            IF whole THEN
+                RETURN NULL;
+            END IF;
+            result := result || 'U+' || m[1];
+        END;
+    END LOOP;
+    RETURN result;
+END $$;
+
 -- Patterns: each rule cites its source (REFERENCE = the format reference
 -- the project follows; EMVCo MPM Table 4.1; ISO/IEC 7816-5 RIDs).
 INSERT INTO qr_provider_patterns (provider, kind, pattern, country, min_length, max_length, note, shipped) VALUES
-    ('alipay', 'url', 'http*://qr.alipay.com/*', NULL, NULL, NULL, 'REFERENCE §3: Alipay merchant URL codes, any letter case', true),
-    ('alipay', 'payment_code', '2[5-9]*', NULL, 16, 24, 'REFERENCE §4: Alipay consumer code, prefix 25-30, 16-24 digits', true),
-    ('alipay', 'payment_code', '30*', NULL, 16, 24, 'REFERENCE §4: Alipay consumer code, prefix 25-30, 16-24 digits', true),
-    ('wechatpay', 'url', 'wxp://*', NULL, NULL, NULL, 'REFERENCE §3: WeChat Pay face-to-face collection code', true),
-    ('wechatpay', 'url', 'weixin://wxpay/*', NULL, NULL, NULL, 'REFERENCE §3: WeChat Pay Native order code', true),
+    ('alipay', 'url', 'http*://qr.alipay.com/*', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A73: Alipay merchant URL codes, any letter case'), true),
+    ('alipay', 'payment_code', '2[5-9]*', NULL, 16, 24, qrpay_script_text('REFERENCE \00A74: Alipay consumer code, prefix 25-30, 16-24 digits'), true),
+    ('alipay', 'payment_code', '30*', NULL, 16, 24, qrpay_script_text('REFERENCE \00A74: Alipay consumer code, prefix 25-30, 16-24 digits'), true),
+    ('wechatpay', 'url', 'wxp://*', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A73: WeChat Pay face-to-face collection code'), true),
+    ('wechatpay', 'url', 'weixin://wxpay/*', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A73: WeChat Pay Native order code'), true),
     ('wechatpay', 'url', 'http*://payapp.weixin.qq.com/*', NULL, NULL, NULL, 'providers.tsv: WeChat Pay merchant URL (unverified, no vector)', true),
-    ('wechatpay', 'emv_guid', 'COM.QQ.WEIXIN.PAY', NULL, NULL, NULL, 'REFERENCE §2: WeChat Pay inside EMVCo codes (SGQR)', true),
-    ('wechatpay', 'payment_code', '1[0-5]*', NULL, 18, 18, 'REFERENCE §4: WeChat Pay consumer code, prefix 10-15, 18 digits', true),
-    ('unionpay', 'url', 'http*://qr.95516.com/*', NULL, NULL, NULL, 'REFERENCE §3: UnionPay Cloud QuickPass URL codes', true),
+    ('wechatpay', 'emv_guid', 'COM.QQ.WEIXIN.PAY', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: WeChat Pay inside EMVCo codes (SGQR)'), true),
+    ('wechatpay', 'payment_code', '1[0-5]*', NULL, 18, 18, qrpay_script_text('REFERENCE \00A74: WeChat Pay consumer code, prefix 10-15, 18 digits'), true),
+    ('unionpay', 'url', 'http*://qr.95516.com/*', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A73: UnionPay Cloud QuickPass URL codes'), true),
     ('unionpay', 'emv_tag', '15', NULL, NULL, NULL, 'EMVCo MPM Table 4.1: ids 15-16 UnionPay', true),
     ('unionpay', 'emv_tag', '16', NULL, NULL, NULL, 'EMVCo MPM Table 4.1: ids 15-16 UnionPay', true),
     ('unionpay', 'emv_guid', 'A000000333*', NULL, NULL, NULL, 'UnionPay RID A000000333 (ISO/IEC 7816-5) as a template GUID', true),
     ('unionpay', 'cpm_aid', 'A000000333*', NULL, NULL, NULL, 'UnionPay RID A000000333 (ISO/IEC 7816-5)', true),
-    ('unionpay', 'payment_code', '62*', NULL, 19, 19, 'REFERENCE §4: UnionPay consumer code, prefix 62, 19 digits', true),
-    ('ecny', 'payment_code', '01*', NULL, 19, 19, 'REFERENCE §4: e-CNY consumer code, prefix 01, 19 digits (unverified: one open-source router)', true),
+    ('unionpay', 'payment_code', '62*', NULL, 19, 19, qrpay_script_text('REFERENCE \00A74: UnionPay consumer code, prefix 62, 19 digits'), true),
+    ('ecny', 'payment_code', '01*', NULL, 19, 19, qrpay_script_text('REFERENCE \00A74: e-CNY consumer code, prefix 01, 19 digits (unverified: one open-source router)'), true),
     ('visa', 'emv_tag', '02', NULL, NULL, NULL, 'EMVCo MPM Table 4.1: ids 02-03 Visa', true),
     ('visa', 'emv_tag', '03', NULL, NULL, NULL, 'EMVCo MPM Table 4.1: ids 02-03 Visa', true),
     ('visa', 'cpm_aid', 'A000000003*', NULL, NULL, NULL, 'Visa RID A000000003 (ISO/IEC 7816-5)', true),
@@ -182,30 +219,32 @@ INSERT INTO qr_provider_patterns (provider, kind, pattern, country, min_length, 
     ('jcb', 'emv_tag', '13', NULL, NULL, NULL, 'EMVCo MPM Table 4.1: ids 13-14 JCB', true),
     ('jcb', 'emv_tag', '14', NULL, NULL, NULL, 'EMVCo MPM Table 4.1: ids 13-14 JCB', true),
     ('jcb', 'cpm_aid', 'A000000065*', NULL, NULL, NULL, 'JCB RID A000000065 (ISO/IEC 7816-5)', true),
-    ('pix', 'emv_guid', 'br.gov.bcb.pix', NULL, NULL, NULL, 'REFERENCE §2: Pix (pix-utils)', true),
-    ('pix', 'emv_guid', 'br.gov.bcb.spi', NULL, NULL, NULL, 'REFERENCE §2: Pix pre-launch draft GUID', true),
-    ('promptpay', 'emv_guid', 'A000000677010111', NULL, NULL, NULL, 'REFERENCE §2: PromptPay credit transfer', true),
-    ('promptpay', 'emv_guid', 'A000000677010112', NULL, NULL, NULL, 'REFERENCE §2: Thai QR bill payment', true),
-    ('promptpay', 'emv_guid', 'A000000677012006', NULL, NULL, NULL, 'REFERENCE §2: Thai cross-border bill payment', true),
-    ('paynow', 'emv_guid', 'SG.PAYNOW', NULL, NULL, NULL, 'REFERENCE §2: PayNow', true),
-    ('sgqr', 'emv_guid', 'SG.SGQR', NULL, NULL, NULL, 'REFERENCE §2: SGQR unified code, tag 51', true),
-    ('qris', 'emv_guid', 'ID.CO.QRIS.WWW', NULL, NULL, NULL, 'REFERENCE §2: QRIS national template', true),
-    ('gopay', 'emv_guid', 'COM.GO-JEK.WWW', NULL, NULL, NULL, 'REFERENCE §2: GoPay as QRIS issuer/acquirer', true),
-    ('dana', 'emv_guid', 'ID.DANA.WWW', NULL, NULL, NULL, 'REFERENCE §2: DANA as QRIS issuer/acquirer', true),
-    ('bsi', 'emv_guid', 'ID.CO.BANKBSI.WWW', NULL, NULL, NULL, 'REFERENCE §2: Bank Syariah Indonesia as QRIS issuer/acquirer', true),
-    ('napas', 'emv_guid', 'A000000727', NULL, NULL, NULL, 'REFERENCE §2: VietQR / NAPAS 247, tag 38', true),
-    ('vnpay', 'emv_guid', 'A000000775', NULL, NULL, NULL, 'REFERENCE §2: VNPAY-QR', true),
-    ('fps', 'emv_guid', 'hk.com.hkicl', NULL, NULL, NULL, 'REFERENCE §2: HK FPS (HKICL)', true),
-    ('bakong', 'emv_guid', '*@*', 'KH', NULL, NULL, 'REFERENCE §2: KHQR tags 29/30 hold a Bakong account id name@bank', true),
-    ('qrph', 'emv_guid', 'com.p2pqrpay', NULL, NULL, NULL, 'REFERENCE §2: QR Ph P2P', true),
-    ('paymaya', 'emv_guid', 'com.paymaya', NULL, NULL, NULL, 'REFERENCE §2: PayMaya / Maya merchant', true),
-    ('paymaya', 'bic', 'PAPHPHM1*', NULL, NULL, NULL, 'REFERENCE §2: PayMaya''s BIC PAPHPHM1XXX as QR Ph P2P receiving institution', true),
-    ('duitnow', 'emv_guid', 'A000000615000101', NULL, NULL, NULL, 'REFERENCE §2: DuitNow QR (unverified, from a library README)', true),
-    ('upi', 'format', 'upi', NULL, NULL, NULL, 'REFERENCE §3: upi://pay links', true),
-    ('epc', 'format', 'epc', NULL, NULL, NULL, 'REFERENCE §3: EPC069-12 SEPA credit transfer', true),
-    ('swissqr', 'format', 'swiss_qr', NULL, NULL, NULL, 'REFERENCE §3: Swiss QR-bill', true),
-    ('spayd', 'format', 'spayd', NULL, NULL, NULL, 'REFERENCE §3: SPAYD', true),
-    ('bezahlcode', 'format', 'bezahlcode', NULL, NULL, NULL, 'REFERENCE §3: BezahlCode bank:// URLs', true);
+    ('pix', 'emv_guid', 'br.gov.bcb.pix', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: Pix (pix-utils)'), true),
+    ('pix', 'emv_guid', 'br.gov.bcb.spi', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: Pix pre-launch draft GUID'), true),
+    ('promptpay', 'emv_guid', 'A000000677010111', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: PromptPay credit transfer'), true),
+    ('promptpay', 'emv_guid', 'A000000677010112', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: Thai QR bill payment'), true),
+    ('promptpay', 'emv_guid', 'A000000677012006', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: Thai cross-border bill payment'), true),
+    ('paynow', 'emv_guid', 'SG.PAYNOW', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: PayNow'), true),
+    ('sgqr', 'emv_guid', 'SG.SGQR', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: SGQR unified code, tag 51'), true),
+    ('qris', 'emv_guid', 'ID.CO.QRIS.WWW', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: QRIS national template'), true),
+    ('gopay', 'emv_guid', 'COM.GO-JEK.WWW', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: GoPay as QRIS issuer/acquirer'), true),
+    ('dana', 'emv_guid', 'ID.DANA.WWW', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: DANA as QRIS issuer/acquirer'), true),
+    ('bsi', 'emv_guid', 'ID.CO.BANKBSI.WWW', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: Bank Syariah Indonesia as QRIS issuer/acquirer'), true),
+    ('napas', 'emv_guid', 'A000000727', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: VietQR / NAPAS 247, tag 38'), true),
+    ('vnpay', 'emv_guid', 'A000000775', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: VNPAY-QR'), true),
+    ('fps', 'emv_guid', 'hk.com.hkicl', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: HK FPS (HKICL)'), true),
+    ('bakong', 'emv_guid', '*@*', 'KH', NULL, NULL, qrpay_script_text('REFERENCE \00A72: KHQR tags 29/30 hold a Bakong account id name@bank'), true),
+    ('qrph', 'emv_guid', 'com.p2pqrpay', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: QR Ph P2P'), true),
+    ('paymaya', 'emv_guid', 'com.paymaya', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: PayMaya / Maya merchant'), true),
+    ('paymaya', 'bic', 'PAPHPHM1*', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: PayMaya''s BIC PAPHPHM1XXX as QR Ph P2P receiving institution'), true),
+    ('duitnow', 'emv_guid', 'A000000615000101', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A72: DuitNow QR (unverified, from a library README)'), true),
+    ('upi', 'format', 'upi', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A73: upi://pay links'), true),
+    ('epc', 'format', 'epc', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A73: EPC069-12 SEPA credit transfer'), true),
+    ('swissqr', 'format', 'swiss_qr', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A73: Swiss QR-bill'), true),
+    ('spayd', 'format', 'spayd', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A73: SPAYD'), true),
+    ('bezahlcode', 'format', 'bezahlcode', NULL, NULL, NULL, qrpay_script_text('REFERENCE \00A73: BezahlCode bank:// URLs'), true);
+
+DROP FUNCTION qrpay_script_text(text, boolean);
 
 -- user rows (shipped = false) are dumped and restored with the database
 SELECT pg_catalog.pg_extension_config_dump('qr_providers', 'WHERE NOT shipped');

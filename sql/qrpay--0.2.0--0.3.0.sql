@@ -83,47 +83,84 @@ CREATE TRIGGER qr_interop_rules_guard_truncate BEFORE TRUNCATE ON qr_interop_rul
 CREATE TRIGGER qr_interop_rules_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON qr_interop_rules
     FOR EACH STATEMENT EXECUTE FUNCTION qr_catalog_invalidate();
 
+-- This script is ASCII, so that it loads in every server encoding (with no
+-- encoding line in qrpay.control, PostgreSQL reads it in the database's).
+-- Shipped text beyond ASCII is written with \XXXX for the character
+-- U+XXXX, as in U&'' literals, and qrpay_script_text turns it into text of
+-- the database encoding when the row is inserted.  A character that
+-- encoding has no equivalent for becomes the six ASCII characters U+XXXX;
+-- with whole => true (an optional alternate spelling, qr_cities.name_zh)
+-- the value becomes NULL instead.  In a UTF8 or SQL_ASCII database every
+-- value is the UTF-8 text itself.  The function lives while the script runs.
+CREATE FUNCTION qrpay_script_text(escaped text, whole boolean DEFAULT false) RETURNS text
+LANGUAGE plpgsql STRICT SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    m text[];
+    cp int;
+    result text := '';
+BEGIN
+    FOR m IN SELECT regexp_matches(escaped, '\\([0-9A-F]{4})|([^\\]+)', 'g') LOOP
+        IF m[1] IS NULL THEN
+            result := result || m[2];
+            CONTINUE;
+        END IF;
+        cp := ('x' || lpad(m[1], 8, '0'))::bit(32)::int;
+        BEGIN
+            result := result || convert_from(decode(CASE
+                WHEN cp < 128 THEN lpad(to_hex(cp), 2, '0')
+                WHEN cp < 2048 THEN to_hex(192 + cp / 64) || to_hex(128 + cp % 64)
+                ELSE to_hex(224 + cp / 4096) || to_hex(128 + cp / 64 % 64) || to_hex(128 + cp % 64) END, 'hex'), 'UTF8');
+        EXCEPTION WHEN untranslatable_character THEN
+            IF whole THEN
+                RETURN NULL;
+            END IF;
+            result := result || 'U+' || m[1];
+        END;
+    END LOOP;
+    RETURN result;
+END $$;
+
 -- the capitals of China's provincial-level divisions (F4), the seven
 -- cities of F2, and other large cities
 INSERT INTO qr_cities (name, name_zh, province, capital, aliases, shipped) VALUES
-    ('Beijing', '北京', 'Beijing', true, '{}', true),
-    ('Shanghai', '上海', 'Shanghai', true, '{}', true),
-    ('Tianjin', '天津', 'Tianjin', true, '{}', true),
-    ('Chongqing', '重庆', 'Chongqing', true, '{}', true),
-    ('Shijiazhuang', '石家庄', 'Hebei', true, '{}', true),
-    ('Taiyuan', '太原', 'Shanxi', true, '{}', true),
-    ('Hohhot', '呼和浩特', 'Inner Mongolia', true, ARRAY['Huhhot', 'Huhehaote'], true),
-    ('Shenyang', '沈阳', 'Liaoning', true, '{}', true),
-    ('Changchun', '长春', 'Jilin', true, '{}', true),
-    ('Harbin', '哈尔滨', 'Heilongjiang', true, '{}', true),
-    ('Nanjing', '南京', 'Jiangsu', true, '{}', true),
-    ('Hangzhou', '杭州', 'Zhejiang', true, '{}', true),
-    ('Hefei', '合肥', 'Anhui', true, '{}', true),
-    ('Fuzhou', '福州', 'Fujian', true, '{}', true),
-    ('Nanchang', '南昌', 'Jiangxi', true, '{}', true),
-    ('Jinan', '济南', 'Shandong', true, '{}', true),
-    ('Zhengzhou', '郑州', 'Henan', true, '{}', true),
-    ('Wuhan', '武汉', 'Hubei', true, '{}', true),
-    ('Changsha', '长沙', 'Hunan', true, '{}', true),
-    ('Guangzhou', '广州', 'Guangdong', true, ARRAY['Canton'], true),
-    ('Nanning', '南宁', 'Guangxi', true, '{}', true),
-    ('Haikou', '海口', 'Hainan', true, '{}', true),
-    ('Chengdu', '成都', 'Sichuan', true, '{}', true),
-    ('Guiyang', '贵阳', 'Guizhou', true, '{}', true),
-    ('Kunming', '昆明', 'Yunnan', true, '{}', true),
-    ('Lhasa', '拉萨', 'Tibet', true, '{}', true),
-    ('Xi''an', '西安', 'Shaanxi', true, ARRAY['Xian'], true),
-    ('Lanzhou', '兰州', 'Gansu', true, '{}', true),
-    ('Xining', '西宁', 'Qinghai', true, '{}', true),
-    ('Yinchuan', '银川', 'Ningxia', true, '{}', true),
-    ('Urumqi', '乌鲁木齐', 'Xinjiang', true, ARRAY['Urumchi', 'Wulumuqi'], true),
-    ('Shenzhen', '深圳', 'Guangdong', false, '{}', true),
-    ('Suzhou', '苏州', 'Jiangsu', false, '{}', true),
-    ('Qingdao', '青岛', 'Shandong', false, '{}', true),
-    ('Xiamen', '厦门', 'Fujian', false, ARRAY['Amoy'], true),
-    ('Dalian', '大连', 'Liaoning', false, '{}', true),
-    ('Ningbo', '宁波', 'Zhejiang', false, '{}', true),
-    ('Dongguan', '东莞', 'Guangdong', false, '{}', true);
+    ('Beijing', qrpay_script_text('\5317\4EAC', true), 'Beijing', true, '{}', true),
+    ('Shanghai', qrpay_script_text('\4E0A\6D77', true), 'Shanghai', true, '{}', true),
+    ('Tianjin', qrpay_script_text('\5929\6D25', true), 'Tianjin', true, '{}', true),
+    ('Chongqing', qrpay_script_text('\91CD\5E86', true), 'Chongqing', true, '{}', true),
+    ('Shijiazhuang', qrpay_script_text('\77F3\5BB6\5E84', true), 'Hebei', true, '{}', true),
+    ('Taiyuan', qrpay_script_text('\592A\539F', true), 'Shanxi', true, '{}', true),
+    ('Hohhot', qrpay_script_text('\547C\548C\6D69\7279', true), 'Inner Mongolia', true, ARRAY['Huhhot', 'Huhehaote'], true),
+    ('Shenyang', qrpay_script_text('\6C88\9633', true), 'Liaoning', true, '{}', true),
+    ('Changchun', qrpay_script_text('\957F\6625', true), 'Jilin', true, '{}', true),
+    ('Harbin', qrpay_script_text('\54C8\5C14\6EE8', true), 'Heilongjiang', true, '{}', true),
+    ('Nanjing', qrpay_script_text('\5357\4EAC', true), 'Jiangsu', true, '{}', true),
+    ('Hangzhou', qrpay_script_text('\676D\5DDE', true), 'Zhejiang', true, '{}', true),
+    ('Hefei', qrpay_script_text('\5408\80A5', true), 'Anhui', true, '{}', true),
+    ('Fuzhou', qrpay_script_text('\798F\5DDE', true), 'Fujian', true, '{}', true),
+    ('Nanchang', qrpay_script_text('\5357\660C', true), 'Jiangxi', true, '{}', true),
+    ('Jinan', qrpay_script_text('\6D4E\5357', true), 'Shandong', true, '{}', true),
+    ('Zhengzhou', qrpay_script_text('\90D1\5DDE', true), 'Henan', true, '{}', true),
+    ('Wuhan', qrpay_script_text('\6B66\6C49', true), 'Hubei', true, '{}', true),
+    ('Changsha', qrpay_script_text('\957F\6C99', true), 'Hunan', true, '{}', true),
+    ('Guangzhou', qrpay_script_text('\5E7F\5DDE', true), 'Guangdong', true, ARRAY['Canton'], true),
+    ('Nanning', qrpay_script_text('\5357\5B81', true), 'Guangxi', true, '{}', true),
+    ('Haikou', qrpay_script_text('\6D77\53E3', true), 'Hainan', true, '{}', true),
+    ('Chengdu', qrpay_script_text('\6210\90FD', true), 'Sichuan', true, '{}', true),
+    ('Guiyang', qrpay_script_text('\8D35\9633', true), 'Guizhou', true, '{}', true),
+    ('Kunming', qrpay_script_text('\6606\660E', true), 'Yunnan', true, '{}', true),
+    ('Lhasa', qrpay_script_text('\62C9\8428', true), 'Tibet', true, '{}', true),
+    ('Xi''an', qrpay_script_text('\897F\5B89', true), 'Shaanxi', true, ARRAY['Xian'], true),
+    ('Lanzhou', qrpay_script_text('\5170\5DDE', true), 'Gansu', true, '{}', true),
+    ('Xining', qrpay_script_text('\897F\5B81', true), 'Qinghai', true, '{}', true),
+    ('Yinchuan', qrpay_script_text('\94F6\5DDD', true), 'Ningxia', true, '{}', true),
+    ('Urumqi', qrpay_script_text('\4E4C\9C81\6728\9F50', true), 'Xinjiang', true, ARRAY['Urumchi', 'Wulumuqi'], true),
+    ('Shenzhen', qrpay_script_text('\6DF1\5733', true), 'Guangdong', false, '{}', true),
+    ('Suzhou', qrpay_script_text('\82CF\5DDE', true), 'Jiangsu', false, '{}', true),
+    ('Qingdao', qrpay_script_text('\9752\5C9B', true), 'Shandong', false, '{}', true),
+    ('Xiamen', qrpay_script_text('\53A6\95E8', true), 'Fujian', false, ARRAY['Amoy'], true),
+    ('Dalian', qrpay_script_text('\5927\8FDE', true), 'Liaoning', false, '{}', true),
+    ('Ningbo', qrpay_script_text('\5B81\6CE2', true), 'Zhejiang', false, '{}', true),
+    ('Dongguan', qrpay_script_text('\4E1C\839E', true), 'Guangdong', false, '{}', true);
 
 -- F1-F11 of the interoperability facts.  F12 (one universal merchant code,
 -- planned) and F13 (e-CNY code standards, urged) name no route: F12 is how
@@ -143,11 +180,11 @@ INSERT INTO qr_interop_rules (id, payer, payee, via, valid_during, cities, scena
     ('F4-wechatpay-unionpay', 'wechatpay', 'unionpay', 'unionpay', '[2021-09-22 00:00+08,)', ARRAY['Beijing', 'Shanghai', 'Tianjin', 'Chongqing', 'Shijiazhuang', 'Taiyuan', 'Hohhot', 'Shenyang', 'Changchun', 'Harbin', 'Nanjing', 'Hangzhou', 'Hefei', 'Fuzhou', 'Nanchang', 'Jinan', 'Zhengzhou', 'Wuhan', 'Changsha', 'Guangzhou', 'Nanning', 'Haikou', 'Chengdu', 'Guiyang', 'Kunming', 'Lhasa', 'Xi''an', 'Lanzhou', 'Xining', 'Yinchuan', 'Urumqi'], 'offline', 0, true, 'F4 (testing from 2021-09-22): Cloud QuickPass users scan WeChat Pay merchant codes and WeChat Pay users scan QuickPass codes in provincial capitals (SCMP 2021-10-04)', true),
     ('F5-unionpay-wechatpay', 'unionpay', 'wechatpay', 'unionpay', '[2021-09-22 00:00+08,)', NULL, 'mini_program', 0, true, 'F5 (2021-09-22, rolling out): WeChat mini programs (WeRead, Tencent Video, JD.com, Luckin Coffee, QQ Music, Q-Coin) accept Cloud QuickPass (SCMP 2021-10-04)', true),
     ('F6-wechatpay-alipay', 'wechatpay', 'alipay', 'wechatpay', '[2021-09-01 00:00+08,)', NULL, 'online', 0, true, 'F6 (2021-09): Alibaba platforms (Ele.me, Youku, Damai, Kaola, Shuqi) accept WeChat Pay at online checkout (Caixin/PYMNTS 2021-10-04)', true),
-    ('F7-ccb-wechatpay', 'ccb', 'wechatpay', 'netsunion', '[2021-10-01 00:00+08,)', NULL, 'offline', 0, true, 'F7 (before 2021-10): bank apps scan WeChat Pay codes nationwide (close to 30 banks by 2023); cleared through NetsUnion, the clearing house of non-bank payment institutions (PBoC 296号, REFERENCE §5) (SCMP 2021-10-04)', true),
-    ('F7-boc-wechatpay', 'boc', 'wechatpay', 'netsunion', '[2021-10-01 00:00+08,)', NULL, 'offline', 0, true, 'F7 (before 2021-10): bank apps scan WeChat Pay codes nationwide (close to 30 banks by 2023); cleared through NetsUnion, the clearing house of non-bank payment institutions (PBoC 296号, REFERENCE §5) (SCMP 2021-10-04)', true),
-    ('F7-bocom-wechatpay', 'bocom', 'wechatpay', 'netsunion', '[2021-10-01 00:00+08,)', NULL, 'offline', 0, true, 'F7 (before 2021-10): bank apps scan WeChat Pay codes nationwide (close to 30 banks by 2023); cleared through NetsUnion, the clearing house of non-bank payment institutions (PBoC 296号, REFERENCE §5) (SCMP 2021-10-04)', true),
-    ('F7-pingan-wechatpay', 'pingan', 'wechatpay', 'netsunion', '[2021-10-01 00:00+08,)', NULL, 'offline', 0, true, 'F7 (before 2021-10): bank apps scan WeChat Pay codes nationwide (close to 30 banks by 2023); cleared through NetsUnion, the clearing house of non-bank payment institutions (PBoC 296号, REFERENCE §5) (SCMP 2021-10-04)', true),
-    ('F7-citic-wechatpay', 'citic', 'wechatpay', 'netsunion', '[2021-10-01 00:00+08,)', NULL, 'offline', 0, true, 'F7 (before 2021-10): bank apps scan WeChat Pay codes nationwide (close to 30 banks by 2023); cleared through NetsUnion, the clearing house of non-bank payment institutions (PBoC 296号, REFERENCE §5) (SCMP 2021-10-04)', true),
+    ('F7-ccb-wechatpay', 'ccb', 'wechatpay', 'netsunion', '[2021-10-01 00:00+08,)', NULL, 'offline', 0, true, qrpay_script_text('F7 (before 2021-10): bank apps scan WeChat Pay codes nationwide (close to 30 banks by 2023); cleared through NetsUnion, the clearing house of non-bank payment institutions (PBoC 296\53F7, REFERENCE \00A75) (SCMP 2021-10-04)'), true),
+    ('F7-boc-wechatpay', 'boc', 'wechatpay', 'netsunion', '[2021-10-01 00:00+08,)', NULL, 'offline', 0, true, qrpay_script_text('F7 (before 2021-10): bank apps scan WeChat Pay codes nationwide (close to 30 banks by 2023); cleared through NetsUnion, the clearing house of non-bank payment institutions (PBoC 296\53F7, REFERENCE \00A75) (SCMP 2021-10-04)'), true),
+    ('F7-bocom-wechatpay', 'bocom', 'wechatpay', 'netsunion', '[2021-10-01 00:00+08,)', NULL, 'offline', 0, true, qrpay_script_text('F7 (before 2021-10): bank apps scan WeChat Pay codes nationwide (close to 30 banks by 2023); cleared through NetsUnion, the clearing house of non-bank payment institutions (PBoC 296\53F7, REFERENCE \00A75) (SCMP 2021-10-04)'), true),
+    ('F7-pingan-wechatpay', 'pingan', 'wechatpay', 'netsunion', '[2021-10-01 00:00+08,)', NULL, 'offline', 0, true, qrpay_script_text('F7 (before 2021-10): bank apps scan WeChat Pay codes nationwide (close to 30 banks by 2023); cleared through NetsUnion, the clearing house of non-bank payment institutions (PBoC 296\53F7, REFERENCE \00A75) (SCMP 2021-10-04)'), true),
+    ('F7-citic-wechatpay', 'citic', 'wechatpay', 'netsunion', '[2021-10-01 00:00+08,)', NULL, 'offline', 0, true, qrpay_script_text('F7 (before 2021-10): bank apps scan WeChat Pay codes nationwide (close to 30 banks by 2023); cleared through NetsUnion, the clearing house of non-bank payment institutions (PBoC 296\53F7, REFERENCE \00A75) (SCMP 2021-10-04)'), true),
     ('F8-cmpay-wechatpay', 'cmpay', 'wechatpay', 'netsunion', '[2023-11-10 00:00+08,)', NULL, 'offline', 0, true, 'F8 (2023-11-10): the digital wallets of China Mobile, China Telecom and China Unicom pay by scanning WeChat Pay codes (SCMP 2023-11-11)', true),
     ('F8-bestpay-wechatpay', 'bestpay', 'wechatpay', 'netsunion', '[2023-11-10 00:00+08,)', NULL, 'offline', 0, true, 'F8 (2023-11-10): the digital wallets of China Mobile, China Telecom and China Unicom pay by scanning WeChat Pay codes (SCMP 2023-11-11)', true),
     ('F8-wopay-wechatpay', 'wopay', 'wechatpay', 'netsunion', '[2023-11-10 00:00+08,)', NULL, 'offline', 0, true, 'F8 (2023-11-10): the digital wallets of China Mobile, China Telecom and China Unicom pay by scanning WeChat Pay codes (SCMP 2023-11-11)', true),
@@ -156,6 +193,8 @@ INSERT INTO qr_interop_rules (id, payer, payee, via, valid_during, cities, scena
     ('F10-unionpay-wechatpay', 'unionpay', 'wechatpay', 'unionpay', '[2024-06-01 00:00+08,)', NULL, 'offline', 0, true, 'F10 (2024-06): all kinds of WeChat Pay receiving codes open to the whole UnionPay network; the Cloud QuickPass app scans any WeChat Pay code (China UnionPay 2024-06)', true),
     ('F11-alipay-wechatpay', 'alipay', 'wechatpay', NULL, '(,)', NULL, 'offline', 0, false, 'F11 (as of 2023-11): no direct interoperability between Alipay and WeChat Pay; an Alipay trial letting Alipay users scan with Alipay is on-us Alipay, not interop (SCMP 2023-11-11)', true),
     ('F11-wechatpay-alipay', 'wechatpay', 'alipay', NULL, '(,)', NULL, 'offline', 0, false, 'F11 (as of 2023-11): no direct interoperability between Alipay and WeChat Pay; an Alipay trial letting Alipay users scan with Alipay is on-us Alipay, not interop (SCMP 2023-11-11)', true);
+
+DROP FUNCTION qrpay_script_text(text, boolean);
 
 SELECT pg_catalog.pg_extension_config_dump('qr_cities', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('qr_interop_rules', 'WHERE NOT shipped');

@@ -4,7 +4,7 @@
 \echo Use "ALTER EXTENSION qrpay UPDATE TO '0.6.0'" to load this file. \quit
 
 -- ---------------------------------------------------------------------
--- Provider statements (STATEMENTS.md §2, §3)
+-- Provider statements (STATEMENTS.md sections 2 and 3)
 -- ---------------------------------------------------------------------
 
 CREATE TYPE qr_statement_line AS (
@@ -143,20 +143,30 @@ END $$;
 COMMENT ON FUNCTION qr_statement_read(text, text, jsonb, text, text, text, text, text) IS
     'Reads a CSV statement into qr_statement_line rows: columns maps each field to a header name; used by the WeChat Pay, Alipay and generic readers';
 
+-- The bills' column names are Chinese, written here as UTF-8 in hex so that
+-- the script is ASCII and loads in every server encoding (WeChat Pay:
+-- jiaoyi shijian, weixin dingdanhao, shanghu dingdanhao, jiaoyi zhuangtai,
+-- huobi zhonglei, yingjie dingdan jine, weixin tuikuan danhao, shanghu
+-- tuikuan danhao, tuikuan jine, shouxufei; its summary opens with zong
+-- jiaoyi danshu).  They convert to the database encoding at each call: in
+-- one with no equivalent for them, which cannot hold such a bill either,
+-- the readers fail with 22P05.
 CREATE FUNCTION qr_statement_wechat(bill text, time_zone text DEFAULT 'Asia/Shanghai')
 RETURNS SETOF qr_statement_line
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE AS $$
 DECLARE
     r qr_statement_line;
     rows int := 0;
-    summary_line int;
-    total text;
+    summary_line int; total text;
+    summary text := convert_from(decode('e680bbe4baa4e69893e58d95e695b0', 'hex'), 'UTF8');
 BEGIN
-    FOR r IN SELECT * FROM qr_statement_read(bill, 'wechatpay',
-        '{"ts": "交易时间", "provider_txn": "微信订单号", "reference": "商户订单号", "status": "交易状态",
-          "currency": "货币种类", "amount": "应结订单金额", "refund_txn": "微信退款单号",
-          "refund_reference": "商户退款单号", "refund_amount": "退款金额", "fee": "手续费"}',
-        '微信订单号', '总交易单数', NULL, ',', time_zone)
+    FOR r IN SELECT s.* FROM (SELECT jsonb_object_agg(e.key, convert_from(decode(e.value, 'hex'), 'UTF8')) FROM jsonb_each_text(
+        '{"ts": "e4baa4e69893e697b6e997b4", "provider_txn": "e5beaee4bfa1e8aea2e58d95e58fb7",
+          "reference": "e59586e688b7e8aea2e58d95e58fb7", "status": "e4baa4e69893e78ab6e68081",
+          "currency": "e8b4a7e5b881e7a78de7b1bb", "amount": "e5ba94e7bb93e8aea2e58d95e98791e9a29d",
+          "refund_txn": "e5beaee4bfa1e98080e6acbee58d95e58fb7", "refund_reference": "e59586e688b7e98080e6acbee58d95e58fb7",
+          "refund_amount": "e98080e6acbee98791e9a29d", "fee": "e6898be7bbade8b4b9"}') e) n(names),
+        LATERAL qr_statement_read(bill, 'wechatpay', n.names, n.names ->> 'provider_txn', summary, NULL, ',', time_zone) s
     LOOP
         rows := rows + 1;
         RETURN NEXT r;
@@ -166,10 +176,10 @@ BEGIN
       INTO summary_line, total
       FROM unnest(string_to_array(replace(bill, E'\r\n', E'\n'), E'\n')) WITH ORDINALITY u(line, n)
       JOIN unnest(string_to_array(replace(bill, E'\r\n', E'\n'), E'\n')) WITH ORDINALITY u2(line, n2) ON u2.n2 = u.n + 1
-     WHERE ltrim(u.line, '`') LIKE '总交易单数%';
+     WHERE ltrim(u.line, '`') LIKE summary || '%';
     IF summary_line IS NULL THEN
         r := ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                 'the bill has no summary (总交易单数): it may be cut off');
+                 format('the bill has no summary (%s): it may be cut off', summary));
         RETURN NEXT r;
     ELSIF total !~ '^\d+$' OR total::int <> rows THEN
         r := ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, summary_line,
@@ -183,13 +193,34 @@ COMMENT ON FUNCTION qr_statement_wechat(text, text) IS
 CREATE FUNCTION qr_statement_alipay(bill text, time_zone text DEFAULT 'Asia/Shanghai')
 RETURNS SETOF qr_statement_line
 LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
-    SELECT * FROM qr_statement_read(bill, 'alipay',
-        '{"provider_txn": "支付宝交易号", "reference": "商户订单号", "status": "业务类型", "ts": "完成时间",
-          "amount": "商家实收（元）", "fee": "服务费（元）", "refund_reference": "退款批次号/请求号"}',
-        '支付宝交易号', '#', '#', ',', time_zone)
+    -- column names as in qr_statement_wechat: zhifubao jiaoyihao, shanghu dingdanhao, yewu leixing,
+    -- wancheng shijian, shangjia shishou (yuan), fuwufei (yuan), tuikuan picihao/qingqiuhao
+    SELECT s.* FROM (SELECT jsonb_object_agg(e.key, convert_from(decode(e.value, 'hex'), 'UTF8')) FROM jsonb_each_text(
+        '{"provider_txn": "e694afe4bb98e5ae9de4baa4e69893e58fb7", "reference": "e59586e688b7e8aea2e58d95e58fb7",
+          "status": "e4b89ae58aa1e7b1bbe59e8b", "ts": "e5ae8ce68890e697b6e997b4",
+          "amount": "e59586e5aeb6e5ae9ee694b6efbc88e58583efbc89", "fee": "e69c8de58aa1e8b4b9efbc88e58583efbc89",
+          "refund_reference": "e98080e6acbee689b9e6aca1e58fb72fe8afb7e6b182e58fb7"}') e) n(names),
+         LATERAL qr_statement_read(bill, 'alipay', n.names, n.names ->> 'provider_txn', '#', '#', ',', time_zone) s
 $$;
-COMMENT ON FUNCTION qr_statement_alipay(text, text) IS
-    'Reads an Alipay merchant bill (业务明细 CSV: # comment lines, padded fields) already decoded to text';
+-- the comment names the bill in Chinese, yewu mingxi, each character given
+-- by its code point and its UTF-8 in hex (the script is ASCII, so that it
+-- loads in every server encoding); a character the database encoding has
+-- no equivalent for reads U+XXXX
+DO $$
+DECLARE
+    c text[];
+    name text := '';
+BEGIN
+    FOREACH c SLICE 1 IN ARRAY ARRAY[['4E1A', 'e4b89a'], ['52A1', 'e58aa1'], ['660E', 'e6988e'], ['7EC6', 'e7bb86']] LOOP
+        BEGIN
+            name := name || convert_from(decode(c[2], 'hex'), 'UTF8');
+        EXCEPTION WHEN untranslatable_character THEN
+            name := name || 'U+' || c[1];
+        END;
+    END LOOP;
+    EXECUTE format('COMMENT ON FUNCTION qr_statement_alipay(text, text) IS %L',
+        format('Reads an Alipay merchant bill (%s CSV: # comment lines, padded fields) already decoded to text', name));
+END $$;
 
 CREATE FUNCTION qr_statement_alipay(bill bytea, time_zone text DEFAULT 'Asia/Shanghai')
 RETURNS SETOF qr_statement_line

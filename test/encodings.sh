@@ -21,12 +21,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 utf=qrpay_enc_utf8 latin1=qrpay_enc_latin1 restored=qrpay_enc_latin1_restored ascii=qrpay_enc_sql_ascii
+shipped_encodings="LATIN1 WIN1252 SQL_ASCII EUC_CN EUC_JP"
+shipped_dbs=$(for e in $shipped_encodings; do echo qrpay_enc_fresh_${e,,} qrpay_enc_upgraded_${e,,}; done)
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" PGCLIENTENCODING=UTF8
 db() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" "${@:2}"; }
 tmp=$(mktemp -d /tmp/qrpay-enc.XXXXXX)
 cleanup() {
 	rm -rf "$tmp"
-	for d in $utf $latin1 $restored $ascii; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d"; done
+	for d in $utf $latin1 $restored $ascii $shipped_dbs; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d"; done
 }
 trap cleanup EXIT
 for d in $utf $latin1 $restored $ascii; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d"; done
@@ -168,8 +170,123 @@ ascii_err=$(db $ascii -c "SELECT E'BCD\n002\n1\nSCT\n\nCaf\\xe9\nBE7200000000161
 echo "$ascii_err" | grep -q '22P02: invalid payment_qr: .*at offset [0-9]*: .*payment QR payloads are UTF-8' ||
 	{ echo "FAIL: SQL_ASCII: a Latin-1 byte is not refused as invalid UTF-8: $ascii_err"; failed=$((failed + 1)); }
 
+# --- the install scripts: ASCII, and their shipped text in every encoding ---
+# The scripts stay ASCII so that PostgreSQL, reading them in the database
+# encoding, loads them in any; what they ship beyond ASCII is converted
+# when it is inserted.  Each encoding installs fresh and by updating from
+# 0.1.0, and every shipped text (rows of the catalog tables, comments of
+# the extension's objects), back in UTF-8, must be the UTF8 database's, or
+# its documented fallback where the encoding has no equivalent for a
+# character: name_zh NULL, elsewhere the character as U+XXXX.
+nonascii=$(grep -nP '[^\x00-\x7f]' sql/qrpay--*.sql || true)
+[ -z "$nonascii" ] || { echo "FAIL: install scripts with characters beyond ASCII:"; echo "$nonascii" | head; failed=$((failed + 1)); }
+# every shipped text as (what, key, UTF-8 bytes), keys and comments being ASCII
+shipped="SELECT t, k, convert_to(v, 'UTF8') FROM (
+    SELECT 'providers.' || c.key AS t, p.code AS k, c.value AS v FROM qr_providers p, jsonb_each_text(to_jsonb(p)) c WHERE p.shipped
+    UNION ALL SELECT 'patterns.' || c.key, concat_ws(' ', p.provider, p.kind, p.pattern), c.value
+      FROM qr_provider_patterns p, jsonb_each_text(to_jsonb(p)) c WHERE p.shipped
+    UNION ALL SELECT 'cities.' || c.key, p.name, c.value FROM qr_cities p, jsonb_each_text(to_jsonb(p)) c WHERE p.shipped
+    UNION ALL SELECT 'rules.' || c.key, p.id, c.value FROM qr_interop_rules p, jsonb_each_text(to_jsonb(p)) c WHERE p.shipped
+    UNION ALL SELECT 'comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description
+      FROM pg_description d JOIN pg_depend e ON e.classid = d.classoid AND e.objid = d.objoid AND e.deptype = 'e'
+      JOIN pg_extension x ON x.oid = e.refobjid AND x.extname = 'qrpay') s"
+# in the UTF8 database: each value as each encoding should hold it, in UTF-8
+db $utf <<SQL
+CREATE FUNCTION pg_temp.as_held(t text, enc text, whole boolean) RETURNS text LANGUAGE plpgsql STRICT AS \$\$
+DECLARE
+    c text;
+    r text := '';
+BEGIN
+    FOR c IN SELECT regexp_split_to_table(t, '') LOOP
+        BEGIN
+            PERFORM convert_to(c, enc);
+            r := r || c;
+        EXCEPTION WHEN untranslatable_character THEN
+            IF whole THEN
+                RETURN NULL;
+            END IF;
+            r := r || format('U+%s', lpad(upper(to_hex(ascii(c))), 4, '0'));
+        END;
+    END LOOP;
+    RETURN r;
+END \$\$;
+CREATE TABLE shipped (t text, k text, v bytea);
+INSERT INTO shipped $shipped;
+\copy (SELECT e, t, k, convert_to(pg_temp.as_held(convert_from(v, 'UTF8'), e, t = 'cities.name_zh'), 'UTF8') FROM shipped, unnest('{$(echo $shipped_encodings | tr ' ' ,)}'::text[]) e) TO '$tmp/shipped'
+SQL
+shipped_nonascii=$(db $utf -At -c "SELECT count(*) FROM shipped WHERE convert_from(v, 'UTF8') ~ '[^\x01-\x7f]'")
+[ "$shipped_nonascii" -ge 40 ] || { echo "FAIL: expected shipped text beyond ASCII, found $shipped_nonascii values"; failed=$((failed + 1)); }
+for e in $shipped_encodings; do
+	for how in fresh upgraded; do
+		d=qrpay_enc_${how}_${e,,}
+		psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d"
+		db postgres -c "CREATE DATABASE $d TEMPLATE template0 ENCODING '$e' LC_COLLATE 'C' LC_CTYPE 'C'"
+		if [ $how = fresh ]; then
+			install="CREATE EXTENSION qrpay"
+		else
+			install="CREATE EXTENSION qrpay VERSION '0.1.0'; ALTER EXTENSION qrpay UPDATE"
+		fi
+		if ! out=$(db $d -c "$install" 2>&1); then
+			echo "FAIL: $e: $install: $out"
+			failed=$((failed + 1))
+			continue
+		fi
+		db $d -c "CREATE TABLE expected (e text, t text, k text, v bytea)" -c "\\copy expected FROM '$tmp/shipped'"
+		expect_none "$e ($how): every shipped text as in UTF8, or its fallback" $d \
+			"SELECT coalesce(x.t, s.t), coalesce(x.k, s.k), x.v, s.v FROM (SELECT * FROM expected WHERE e = '$e') x
+			  FULL JOIN ($shipped) s(t, k, v) ON s.t = x.t AND s.k = x.k WHERE x.v IS DISTINCT FROM s.v"
+	done
+done
+# no fallback in the encodings that hold Chinese; none but fallbacks in LATIN1
+expect_none "EUC_CN: no fallback" qrpay_enc_fresh_euc_cn "SELECT t, k FROM expected WHERE e = 'EUC_CN' AND ((v IS NULL AND t = 'cities.name_zh') OR convert_from(v, 'UTF8') ~ 'U\+[0-9A-F]{4}')"
+expect_none "LATIN1: name_zh NULL" qrpay_enc_fresh_latin1 "SELECT name FROM qr_cities WHERE shipped AND name_zh IS NOT NULL"
+expect_none "LATIN1: section signs kept" qrpay_enc_fresh_latin1 "SELECT 'none' WHERE NOT EXISTS (SELECT FROM qr_provider_patterns WHERE note LIKE 'REFERENCE '||chr(167)||'3:%')"
+
+# EUC_CN: routing by the city's Chinese name, and the statement readers
+# with bills in the database encoding (the regression suite's, rendered
+# from a few rows of a statement)
+cn=qrpay_enc_fresh_euc_cn
+agg_beijing='0002010102111531250003440001034450003445311000126350017COM.QQ.WEIXIN.PAY011012345678905204581253031565802CN5912NOODLE HOUSE6007BEIJING63042DEE'
+# a bank's agreement in Beijing: the code's city, 北京 and Beijing find it
+for d in $utf $cn; do
+	db $d -c "INSERT INTO qr_providers (code, name, kind, country) VALUES ('mybank', 'My Bank', 'bank', 'CN')" \
+		-c "INSERT INTO qr_interop_rules (id, payer, payee, via, cities, source)
+		    VALUES ('mybank-wechat', 'mybank', 'wechatpay', 'netsunion', ARRAY['Beijing'], 'our agreement')"
+done
+routes="SELECT region, (qr_route('$agg_beijing', 'mybank', '2022-01-01', region)).*
+          FROM unnest(ARRAY[NULL, '北京', 'Beijing', 'Atlantis']) WITH ORDINALITY u(region, n) ORDER BY n"
+diff <(db $utf -At -c "$routes") <(db $cn -At -c "$routes") >/dev/null ||
+	{ echo "FAIL: EUC_CN: qr_route by region differs from UTF8"; diff <(db $utf -At -c "$routes") <(db $cn -At -c "$routes"); failed=$((failed + 1)); }
+db $cn -At -c "$routes" | tr '\n' ' ' | grep -q '^|interop|wechatpay|netsunion|mybank-wechat| 北京|interop|wechatpay|netsunion|mybank-wechat| Beijing|interop|wechatpay|netsunion|mybank-wechat| Atlantis|none|' ||
+	{ echo "FAIL: EUC_CN: region 北京 does not find Beijing"; db $cn -At -c "$routes"; failed=$((failed + 1)); }
+# (the Alipay bill as UTF-8 rather than GBK, there being no conversion
+# between GBK and EUC_CN, and read as text)
+bills=$(sed -n '/^CREATE TABLE wechat_bill AS/,/^FROM day_statement WHERE provider = .alipay.;/p' sql/qrpay_reconcile.sql |
+	sed "s/, 'GBK') AS bill$/, 'UTF8') AS bill/")
+read_bills="SELECT * FROM qr_statement_wechat((SELECT bill FROM wechat_bill))
+            UNION ALL SELECT * FROM qr_statement_alipay(convert_from((SELECT bill FROM alipay_bill), 'UTF8')) ORDER BY provider, line"
+for d in $utf $cn; do
+	db $d <<SQL
+SET TimeZone = 'Asia/Shanghai';
+CREATE TABLE day_statement AS
+SELECT 'S' || g AS txn_id, (ARRAY['wechatpay', 'alipay'])[1 + g % 2] AS provider, 'ORD' || g AS reference,
+       10 + g / 100.0 AS amount, 'CNY'::text AS currency, timestamptz '2025-03-01 09:00+08' + g * interval '1 min' AS ts
+FROM generate_series(1, 20) g;
+$bills
+SQL
+done
+[ "$(db $cn -At -c "SELECT getdatabaseencoding(), count(*) FROM wechat_bill WHERE bill LIKE '%总交易单数%'")" = "EUC_CN|1" ] ||
+	{ echo "FAIL: EUC_CN: the WeChat Pay bill is not held in EUC_CN"; failed=$((failed + 1)); }
+cn_lines=$(db $cn -At -c "SELECT count(*) FILTER (WHERE error IS NULL) || '/' || count(*) FROM ($read_bills) s")
+[ "$cn_lines" = 20/20 ] && diff <(db $utf -At -c "SET TimeZone = 'UTC'" -c "$read_bills") <(db $cn -At -c "SET TimeZone = 'UTC'" -c "$read_bills") >/dev/null ||
+	{ echo "FAIL: EUC_CN: the statement readers read $cn_lines lines, or not as in UTF8"; failed=$((failed + 1)); }
+# LATIN1 has no Chinese: the readers refuse with 22P05 rather than match nothing
+latin1_read=$(db qrpay_enc_fresh_latin1 -v VERBOSITY=verbose -c "SELECT * FROM qr_statement_wechat('x')" 2>&1 || true)
+echo "$latin1_read" | grep -q 'ERROR:  22P05' ||
+	{ echo "FAIL: LATIN1: qr_statement_wechat does not refuse with 22P05: $latin1_read"; failed=$((failed + 1)); }
+
 if [ "$failed" -eq 0 ]; then
-	echo "encodings: ok; LATIN1 holds $latin1_fits of $total codes (text input, binary COPY, pg_dump/pg_restore) and refuses $((total - latin1_fits)) with 22P05; $probes Latin-1 values found by @> with and without GIN; SQL_ASCII holds all $total"
+	echo "encodings: ok; LATIN1 holds $latin1_fits of $total codes (text input, binary COPY, pg_dump/pg_restore) and refuses $((total - latin1_fits)) with 22P05; $probes Latin-1 values found by @> with and without GIN; SQL_ASCII holds all $total; install scripts ASCII, installed fresh and from 0.1.0 in $shipped_encodings with every shipped text as in UTF8 ($shipped_nonascii beyond ASCII) or its fallback; EUC_CN routes by 北京 and reads $cn_lines bill lines"
 else
 	echo "encodings: $failed checks failed"
 	exit 1
