@@ -29,10 +29,6 @@ CREATE TRIGGER qr_cities_references AFTER DELETE OR UPDATE OF name ON @extschema
     FOR EACH ROW EXECUTE FUNCTION @extschema@.qr_city_references_check();
 
 -- ---------------------------------------------------------------------
--- Encodings
--- ---------------------------------------------------------------------
-
--- ---------------------------------------------------------------------
 -- Who reads and who writes (README "Security")
 -- ---------------------------------------------------------------------
 
