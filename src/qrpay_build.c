@@ -158,6 +158,32 @@ qr_emv(PG_FUNCTION_ARGS)
 /* Changing codes                                                      */
 /* ------------------------------------------------------------------ */
 
+typedef qr_build_code (*setter) (const char *buf, size_t len, const char *v, size_t vlen,
+								 qr_buf *out, qr_build_error *e);
+
+/*
+ * The code with one field set by fn; QR_BUILD_ROOM is enough unless the
+ * code repeats the field's key, and then the first call says how much is.
+ */
+static struct varlena *
+set_field(setter fn, const char *buf, size_t len, const char *v, size_t vlen)
+{
+	size_t		room = QR_BUILD_ROOM(len, vlen);
+	qr_buf		out;
+	qr_build_error e;
+	qr_build_code rc;
+
+	qr_buf_init(&out, palloc(room), room);
+	rc = fn(buf, len, v, vlen, &out, &e);
+	if (rc == QR_BUILD_SPACE)
+	{
+		room = out.len;
+		qr_buf_init(&out, palloc(room), room);
+		rc = fn(buf, len, v, vlen, &out, &e);
+	}
+	return built(rc, &out, &e);
+}
+
 Datum
 qr_with_amount(PG_FUNCTION_ARGS)
 {
@@ -166,19 +192,10 @@ qr_with_amount(PG_FUNCTION_ARGS)
 	const char *buf = QRPAY_PAYLOAD(v);
 	size_t		len = QRPAY_PAYLOAD_LEN(v);
 	char	   *a;
-	size_t		alen,
-				room;
-	qr_buf		out;
-	qr_build_error e;
-	qr_build_code rc;
 
 	qrpay_check_version(v);
 	a = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(amount)));
-	alen = strlen(a);
-	room = QR_BUILD_ROOM(len, alen);
-	qr_buf_init(&out, palloc(room), room);
-	rc = qr_build_amount(buf, len, a, alen, &out, &e);
-	PG_RETURN_POINTER(built(rc, &out, &e));
+	PG_RETURN_POINTER(set_field(qr_build_amount, buf, len, a, strlen(a)));
 }
 
 Datum
@@ -188,18 +205,11 @@ qr_with_reference(PG_FUNCTION_ARGS)
 	text	   *ref = PG_GETARG_TEXT_PP(1);
 	const char *buf = QRPAY_PAYLOAD(v);
 	size_t		len = QRPAY_PAYLOAD_LEN(v);
-	size_t		rlen,
-				room;
+	size_t		rlen;
 	char	   *r = qrpay_utf8_from_server(VARDATA_ANY(ref), VARSIZE_ANY_EXHDR(ref), &rlen);
-	qr_buf		out;
-	qr_build_error e;
-	qr_build_code rc;
 
 	qrpay_check_version(v);
-	room = QR_BUILD_ROOM(len, rlen);
-	qr_buf_init(&out, palloc(room), room);
-	rc = qr_build_reference(buf, len, r, rlen, &out, &e);
-	PG_RETURN_POINTER(built(rc, &out, &e));
+	PG_RETURN_POINTER(set_field(qr_build_reference, buf, len, r, rlen));
 }
 
 /*

@@ -450,8 +450,10 @@ line_set(const char *buf, size_t len, const line_val *set, int nset, int min_lin
 /*
  * key=value set in a URL's '?' query (sep '&', kv '=': UPI, BezahlCode) or
  * in SPAYD's '*' list (sep '*', kv ':'; the list starts after "SPD*").
- * Every pair whose key matches (ASCII case-insensitively) is rewritten;
- * without one, the pair is appended.  A URL's query ends where its
+ * Every pair whose key matches (ASCII case-insensitively) is rewritten,
+ * a bare key as well (fuzz_reference: a second "tr" was appended after a
+ * bare one, and the result refused as a duplicate); without one, the
+ * pair is appended.  A URL's query ends where its
  * fragment starts (RFC 3986 §3.4, §3.5), so the pair goes before a "#";
  * fuzz_reference found it appended into the fragment, where no reader
  * looks for it.
@@ -467,7 +469,7 @@ param_set(const char *buf, size_t len, const char *key, const char *value, size_
 	const char *p;
 	int			done = 0;
 	size_t		klen = strlen(key);
-	char		last = '\0';	/* the last byte written */
+	char		last = sep;		/* the last byte of the query or list written */
 
 	if (sep == '&' && start == NULL)
 	{
@@ -481,14 +483,13 @@ param_set(const char *buf, size_t len, const char *key, const char *value, size_
 	}
 	p = sep == '&' ? start + 1 : start;
 	qr_buf_put(out, buf, (size_t) (p - buf));
-	if (p > buf)
-		last = p[-1];
 	while (p < end)
 	{
 		const char *stop = memchr(p, sep, (size_t) (end - p));
 		size_t		n = (size_t) ((stop ? stop : end) - p);
 
-		if (n > klen && p[klen] == kv && qr_ascii_prefix(p, n, key))
+		/* a bare key without a value counts too: readers take it as empty */
+		if ((n == klen || (n > klen && p[klen] == kv)) && qr_ascii_prefix(p, n, key))
 		{
 			put_str(out, key);
 			put_char(out, kv);
@@ -509,9 +510,14 @@ param_set(const char *buf, size_t len, const char *key, const char *value, size_
 		last = sep;
 		p = stop + 1;
 	}
+	/*
+	 * a separator unless the query or list is empty or ends in one (the
+	 * glue once looked at the last byte written, and glued the pair to a
+	 * value ending in "?": fuzz_reference)
+	 */
 	if (!done)
 	{
-		if (out->len > 0 && last != sep && last != '?')
+		if (last != sep)
 			put_char(out, sep);
 		put_str(out, key);
 		put_char(out, kv);

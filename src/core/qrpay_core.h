@@ -527,9 +527,12 @@ typedef struct qr_build_error
 
 /*
  * Room that qr_build_amount and qr_build_reference need for a code of len
- * bytes and a value of vlen bytes: the value at most percent-encoded
- * (3 bytes a byte), a key, separators, up to 30 padding line breaks
- * (Swiss QR-bill line 29), EMVCo's 01, 62 and 63 headers.
+ * bytes and a value of vlen bytes written once: the value at most
+ * percent-encoded (3 bytes a byte), a key, separators, up to 30 padding
+ * line breaks (Swiss QR-bill line 29), EMVCo's 01, 62 and 63 headers.  A
+ * URL or SPAYD code that repeats the key gets the value at each: then the
+ * builder returns QR_BUILD_SPACE with out->len the room it needs, and a
+ * second call with that room succeeds.
  */
 #define QR_BUILD_ROOM(len, vlen) ((len) + 3 * (vlen) + 64)
 

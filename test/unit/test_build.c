@@ -244,6 +244,39 @@ test_errors(const vector *v, int n)
 	rc = qr_build_reference("upi://pay#x?y", 13, "R1", 2, &out, &e);
 	CHECK(rc == QR_BUILD_OK && out.len == 19 && memcmp(out.data, "upi://pay?tr=R1#x?y", 19) == 0,
 		  "UPI query made before the fragment: %.*s", (int) out.len, out.data);
+	/* a value ending in "?" still gets a separator after it (fuzz_reference) */
+	qr_buf_init(&out, out_data, sizeof(out_data));
+	rc = qr_build_reference("upi://pay?pa=a@b&pn=Who?", 24, "R1", 2, &out, &e);
+	CHECK(rc == QR_BUILD_OK && out.len == 30 && memcmp(out.data, "upi://pay?pa=a@b&pn=Who?&tr=R1", 30) == 0,
+		  "UPI reference after a value ending in ?: %.*s", (int) out.len, out.data);
+	qr_buf_init(&out, out_data, sizeof(out_data));
+	rc = qr_build_reference("upi://pay?", 10, "R1", 2, &out, &e);
+	CHECK(rc == QR_BUILD_OK && out.len == 15 && memcmp(out.data, "upi://pay?tr=R1", 15) == 0,
+		  "UPI reference into an empty query: %.*s", (int) out.len, out.data);
+	/*
+	 * a repeated key gets the value at each; the room is then asked for
+	 * (fuzz_reference: QR_BUILD_ROOM counted one value)
+	 */
+	{
+		const char *twice = "bank://singlepayment?reason=a&reason=b&name=x";
+		size_t		tl = strlen(twice);
+		char		pct[41];
+
+		memset(pct, '%', 40);
+		pct[40] = '\0';
+		qr_buf_init(&out, out_data, QR_BUILD_ROOM(tl, 40));
+		rc = qr_build_reference(twice, tl, pct, 40, &out, &e);
+		CHECK(rc == QR_BUILD_SPACE && out.len == tl - 2 + 2 * 120, "room asked for: %lu",
+			  (unsigned long) out.len);
+		qr_buf_init(&out, out_data, tl - 2 + 2 * 120);
+		rc = qr_build_reference(twice, tl, pct, 40, &out, &e);
+		CHECK(rc == QR_BUILD_OK, "built in the room asked for");
+	}
+	/* a bare key is rewritten, not repeated (fuzz_reference) */
+	qr_buf_init(&out, out_data, sizeof(out_data));
+	rc = qr_build_reference("upi://pay?pa=a@b&TR&pn=x", 24, "R1", 2, &out, &e);
+	CHECK(rc == QR_BUILD_OK && out.len == 27 && memcmp(out.data, "upi://pay?pa=a@b&tr=R1&pn=x", 27) == 0,
+		  "UPI bare tr rewritten: %.*s", (int) out.len, out.data);
 	/* a URL without a query gets one */
 	qr_buf_init(&out, out_data, sizeof(out_data));
 	rc = qr_build_reference("upi://pay", 9, "A B", 3, &out, &e);
