@@ -66,6 +66,17 @@ extern void check_set(set_fn fn, qr_sem sem, const char *code, size_t len,
  */
 extern void check_rebuild(const char *buf, size_t len);
 
+/*
+ * The input of fuzz_amount and fuzz_reference: a control byte (bit 0: make
+ * the value canonical with canon; the other bits: the value's length, at
+ * most 127), the value's bytes, then the code (its trailing EMVCo CRC
+ * repaired).  canon rewrites the value in place (room for 128 bytes) and
+ * returns its length.  Runs check_set.
+ */
+typedef size_t (*canon_fn) (char *val, size_t vlen);
+extern void fuzz_set(const unsigned char *data, size_t size, set_fn fn, qr_sem sem,
+					 canon_fn canon);
+
 /* abort unless [s, s+n) is valid UTF-8 without NUL (it becomes text) */
 extern void must_be_text(const char *s, size_t n);
 
