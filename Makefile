@@ -34,27 +34,52 @@ $(OBJS): $(wildcard src/core/*.h src/*.h)
 # ---------------------------------------------------------------------
 TESTBUILD   = test/build
 CORE_HDRS   = $(wildcard src/core/*.h)
-UNIT_SRCS   = test/unit/test_core.c test/unit/test_formats.c test/unit/test_route.c test/unit/test_pair.c test/unit/vectors.c
+UNIT_SRCS   = test/unit/test_core.c test/unit/test_formats.c test/unit/test_route.c test/unit/test_pair.c \
+	test/unit/test_build.c test/unit/vectors.c test/fuzz/common.c
 SAN_FLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 $(TESTBUILD):
 	mkdir -p $@
 
 # unit tests, built once plainly and once under ASan/UBSan
-$(TESTBUILD)/test_core: $(UNIT_SRCS) $(CORE_SRCS) $(CORE_HDRS) test/unit/check.h | $(TESTBUILD)
-	$(CC) -std=c99 -O2 -g -Wall -Wextra -Werror -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
+$(TESTBUILD)/test_core: $(UNIT_SRCS) $(CORE_SRCS) $(CORE_HDRS) test/unit/check.h test/fuzz/common.h | $(TESTBUILD)
+	$(CC) -std=c99 -O2 -g -Wall -Wextra -Werror -Isrc/core -Itest/unit -Itest/fuzz -o $@ $(UNIT_SRCS) $(CORE_SRCS)
 
 $(TESTBUILD)/test_core_san: $(UNIT_SRCS) $(CORE_SRCS) $(CORE_HDRS) | $(TESTBUILD)
-	clang -std=c99 -O1 -g $(SAN_FLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
+	clang -std=c99 -O1 -g $(SAN_FLAGS) -Isrc/core -Itest/unit -Itest/fuzz -o $@ $(UNIT_SRCS) $(CORE_SRCS)
 
-# libFuzzer harness, and the same harness under a plain main() replaying files
-$(TESTBUILD)/fuzz_validate: test/fuzz/fuzz_validate.c $(CORE_SRCS) $(CORE_HDRS) | $(TESTBUILD)
-	clang -std=c99 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Isrc/core -o $@ test/fuzz/fuzz_validate.c $(CORE_SRCS)
+# libFuzzer harnesses (test/fuzz/fuzz_*.c), and the same harnesses under a
+# plain main() replaying files (replay_*); src/core is compiled once for
+# each.  test/fuzz/run runs them all.
+FUZZ_TARGETS = $(patsubst test/fuzz/fuzz_%.c,%,$(wildcard test/fuzz/fuzz_*.c))
+FUZZ_FLAGS   = -std=c99 -O1 -g -fno-sanitize-recover=all -Isrc/core -Itest/fuzz
+FUZZ_CORE    = $(patsubst src/core/%.c,$(TESTBUILD)/fuzzcore/%.o,$(CORE_SRCS)) $(TESTBUILD)/fuzzcore/common.o
+REPLAY_CORE  = $(patsubst src/core/%.c,$(TESTBUILD)/replaycore/%.o,$(CORE_SRCS)) $(TESTBUILD)/replaycore/common.o
 
-$(TESTBUILD)/replay_validate: test/fuzz/fuzz_validate.c test/fuzz/replay.c $(CORE_SRCS) $(CORE_HDRS) | $(TESTBUILD)
-	$(CC) -std=c99 -O1 -g -Wall -Wextra -Werror -Isrc/core -o $@ \
-		test/fuzz/fuzz_validate.c test/fuzz/replay.c $(CORE_SRCS)
+$(TESTBUILD)/fuzzcore/%.o: src/core/%.c $(CORE_HDRS) | $(TESTBUILD)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+$(TESTBUILD)/replaycore/%.o: src/core/%.c $(CORE_HDRS) | $(TESTBUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_FLAGS) -Wall -Wextra -Werror -c -o $@ $<
+
+$(TESTBUILD)/fuzzcore/common.o: test/fuzz/common.c test/fuzz/common.h $(CORE_HDRS) | $(TESTBUILD)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+$(TESTBUILD)/replaycore/common.o: test/fuzz/common.c test/fuzz/common.h $(CORE_HDRS) | $(TESTBUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_FLAGS) -Wall -Wextra -Werror -c -o $@ $<
+
+$(TESTBUILD)/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_CORE) test/fuzz/common.h
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_CORE)
+
+$(TESTBUILD)/replay_%: test/fuzz/fuzz_%.c test/fuzz/replay.c $(REPLAY_CORE) test/fuzz/common.h
+	$(CC) $(FUZZ_FLAGS) -Wall -Wextra -Werror -o $@ $< test/fuzz/replay.c $(REPLAY_CORE)
+
+.PHONY: fuzz-build
+fuzz-build: $(addprefix $(TESTBUILD)/fuzz_,$(FUZZ_TARGETS)) $(addprefix $(TESTBUILD)/replay_,$(FUZZ_TARGETS))
 
 .PHONY: check-core
 check-core: $(TESTBUILD)/test_core $(TESTBUILD)/test_core_san

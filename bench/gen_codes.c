@@ -152,28 +152,25 @@ utf8_chars(const char *s, size_t n)
 static void
 put_n(level *l, int id, const char *v, size_t vbytes)
 {
-	int			chars = utf8_chars(v, vbytes);
 	char		hdr[8];
+	qr_buf		out;
+	int			chars;
 
 	if (id < 0 || id > 99)
 		die("data object ID out of range", NULL);
+	snprintf(hdr, sizeof(hdr), "%02d", id);
 	if (l->seen[id])
-	{
-		snprintf(hdr, sizeof(hdr), "%02d", id);
 		die("duplicate ID at one level", hdr);
-	}
+	/* the core's TLV writer, one byte short of the buffer as before */
+	qr_buf_init(&out, l->b, sizeof(l->b) - 1);
+	out.len = l->n;
+	chars = qr_tlv_append(&out, id, v, vbytes);
 	if (chars < 1 || chars > 99)
-	{
-		snprintf(hdr, sizeof(hdr), "%02d", id);
 		die("value length not in 1..99 characters", hdr);
-	}
-	if (l->n + 4 + vbytes >= sizeof(l->b))
+	if (out.len > out.cap)
 		die("payload buffer overflow", NULL);
 	l->seen[id] = 1;
-	snprintf(hdr, sizeof(hdr), "%02d%02d", id, chars);
-	memcpy(l->b + l->n, hdr, 4);
-	memcpy(l->b + l->n + 4, v, vbytes);
-	l->n += 4 + vbytes;
+	l->n = out.len;
 }
 
 static void
@@ -990,7 +987,6 @@ one_payload(level *root)
 				acc = 0;
 	size_t		i;
 	int			dyn;
-	char		crc[8];
 
 	for (i = 0; i < sizeof(mix) / sizeof(mix[0]) - 1; i++)
 	{
@@ -1007,13 +1003,16 @@ one_payload(level *root)
 		put(root, 1, dyn ? "12" : "11");
 	mix[i].fn(root, dyn);
 
-	if (root->n + 8 >= sizeof(root->b))
-		die("payload buffer overflow", mix[i].name);
-	memcpy(root->b + root->n, "6304", 4);
-	root->n += 4;
-	snprintf(crc, sizeof(crc), "%04X", (unsigned) qr_crc16(root->b, root->n));
-	memcpy(root->b + root->n, crc, 4);
-	root->n += 4;
+	{
+		qr_buf		out;
+
+		qr_buf_init(&out, root->b, sizeof(root->b) - 1);
+		out.len = root->n;
+		qr_crc_append(&out);
+		if (out.len > out.cap)
+			die("payload buffer overflow", mix[i].name);
+		root->n = out.len;
+	}
 }
 
 /* ------------------------------------------------------------------ */

@@ -394,7 +394,10 @@ typedef struct qr_rule
 	const char *source;
 } qr_rule;
 
-/* Rules sorted by payer, payee, priority (descending), id, and an index. */
+/*
+ * Rules sorted by payer, payee, priority (descending), blocks before
+ * allowing rules, id; and an index.
+ */
 typedef struct qr_ruleset
 {
 	qr_rule    *rules;
@@ -438,7 +441,9 @@ typedef struct qr_route_answer
 	int			payer;			/* the paying app */
 	int			network;		/* the payee network; -1 for none */
 	int			via;			/* -1 when none */
-	const qr_rule *rule;		/* the deciding rule, NULL for on-us or none */
+	const qr_rule *rule;		/* the deciding rule; for none, the block that
+								 * decides the first blocked network; NULL
+								 * for on-us or when no rule applies */
 	char		reason[QR_MSG_MAX];	/* why none, in words; "" otherwise */
 } qr_route_answer;
 
@@ -467,6 +472,143 @@ extern void qr_route_decide(const qr_ruleset *rs, const qr_route_query *q,
 
 /* CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, no reflection, xorout 0. */
 extern uint16_t qr_crc16(const void *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Writing codes (see qr_build.c)                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An output buffer of fixed capacity.  Writers never store past cap; len
+ * counts every byte written or wanted, so len > cap says the output did
+ * not fit and how much room it needed (the snprintf convention).
+ */
+typedef struct qr_buf
+{
+	char	   *data;
+	size_t		cap;
+	size_t		len;
+} qr_buf;
+
+extern void qr_buf_init(qr_buf *b, char *data, size_t cap);
+extern void qr_buf_put(qr_buf *b, const void *s, size_t n);
+
+/*
+ * Append one EMVCo data object: 2-digit id, 2-digit length in characters
+ * (EMVCo MPM §4.4.1.1) and the value.  Returns the value's character
+ * count; nothing is written unless it is 1 to 99.
+ */
+extern int	qr_tlv_append(qr_buf *b, int id, const char *value, size_t nbytes);
+
+/* Append the CRC object "6304" + 4 upper-case hex digits over b (§4.7.3). */
+extern void qr_crc_append(qr_buf *b);
+
+/* Why a builder refused its input. */
+typedef enum qr_build_code
+{
+	QR_BUILD_OK = 0,
+	QR_BUILD_FIELD,				/* an EMVCo field breaks TLV rules (id, length, nesting) */
+	QR_BUILD_NO_FIELD,			/* the format carries no such field */
+	QR_BUILD_AMOUNT,			/* not a positive amount, too many decimals, too long */
+	QR_BUILD_REFERENCE,			/* empty, more than one line, or a "*" */
+	QR_BUILD_NOT_EMV,			/* qr_build_merge: an element is no EMVCo MPM code */
+	QR_BUILD_CLASH,				/* qr_build_merge: two accounts under one primitive id */
+	QR_BUILD_FULL,				/* qr_build_merge: no template id in 26-51 left */
+	QR_BUILD_NOTHING,			/* qr_build_merge: every element is absent */
+	QR_BUILD_SPACE				/* out was too small; out->len is the room needed */
+} qr_build_code;
+
+typedef struct qr_build_error
+{
+	qr_build_code code;
+	char		message[QR_MSG_MAX];	/* complete sentence */
+	char		detail[QR_MSG_MAX];	/* "" when none */
+	char		hint[QR_MSG_MAX];	/* "" when none */
+} qr_build_error;
+
+/*
+ * Room that qr_build_amount and qr_build_reference need for a code of len
+ * bytes and a value of vlen bytes written once: the value at most
+ * percent-encoded (3 bytes a byte), a key, separators, up to 30 padding
+ * line breaks (Swiss QR-bill line 29), EMVCo's 01, 62 and 63 headers.  A
+ * URL or SPAYD code that repeats the key gets the value at each: then the
+ * builder returns QR_BUILD_SPACE with out->len the room it needs, and a
+ * second call with that room succeeds.
+ */
+#define QR_BUILD_ROOM(len, vlen) ((len) + 3 * (vlen) + 64)
+
+/*
+ * The code with its amount set, in the field and notation of its format;
+ * an EMVCo code also becomes dynamic (01 = 12).  amount is plain decimal
+ * text with a "." separator, as PostgreSQL's numeric_out writes it.  The
+ * output is not validated: the caller validates it like any input.
+ */
+extern qr_build_code qr_build_amount(const char *buf, size_t len,
+									 const char *amount, size_t alen,
+									 qr_buf *out, qr_build_error *err);
+
+/* The code with its payment reference set (see qr_build.c for the fields). */
+extern qr_build_code qr_build_reference(const char *buf, size_t len,
+										const char *ref, size_t rlen,
+										qr_buf *out, qr_build_error *err);
+
+/*
+ * One node of an EMVCo code to build: an id (key, as text, so that a bad
+ * one can be reported) holding a string or a template of nodes.
+ */
+typedef enum qr_node_kind
+{
+	QR_NODE_STRING,
+	QR_NODE_TEMPLATE,
+	QR_NODE_OTHER				/* neither: refused */
+} qr_node_kind;
+
+typedef struct qr_node
+{
+	const char *key;
+	size_t		keylen;
+	qr_node_kind kind;
+	const char *value;			/* QR_NODE_STRING: UTF-8 bytes */
+	size_t		vlen;
+	const struct qr_node *sub;	/* QR_NODE_TEMPLATE: its nodes */
+	int			nsub;
+} qr_node;
+
+/*
+ * An EMVCo MPM code from root nodes, in the order given, with a new CRC
+ * (a root 63 is skipped).  out needs the sum over all nodes of 4 + vlen,
+ * plus 8.
+ */
+extern qr_build_code qr_build_emv(const qr_node *root, int n, qr_buf *out,
+								  qr_build_error *err);
+
+/*
+ * One code carrying the merchant accounts of several EMVCo MPM codes:
+ * codes[i] (lens[i] bytes; NULL for an absent element).  out needs the
+ * sum of lens plus 8.
+ */
+extern qr_build_code qr_build_merge(const char *const *codes, const size_t *lens,
+									int n, qr_buf *out, qr_build_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Statement lines                                                     */
+/* ------------------------------------------------------------------ */
+
+/* One field of a CSV line; value points into the caller's buffer. */
+typedef struct qr_csv_field
+{
+	const char *value;
+	size_t		len;
+} qr_csv_field;
+
+/*
+ * Split one CSV line (no line break in it) into fields, with the
+ * semantics of the SQL function qr_csv_fields (see qr_csv.c).  Field
+ * values are unquoted into buf (capacity at least len); the first max
+ * fields are stored in out.  Returns the number of fields, which may
+ * exceed max, or -1 when delim is '"' (it would be ambiguous).
+ */
+extern long qr_csv_split(const char *line, size_t len, char delim,
+						 qr_csv_field *out, long max, char *buf);
 
 /* ------------------------------------------------------------------ */
 /* Comparison and hashing input                                        */

@@ -29,6 +29,9 @@ extern void test_route(void);
 /* test_pair.c */
 extern void test_pair(void);
 
+/* test_build.c */
+extern void test_build(const vector *v, int n);
+
 static int
 is_emv_mpm(const vector *v)
 {
@@ -442,6 +445,7 @@ main(int argc, char **argv)
 	test_match(v, n);
 	test_route();
 	test_pair();
+	test_build(v, n);
 
 	vectors_free(v, n);
 	printf("core: %d passed, %d failed\n", passed, failed);
