@@ -151,10 +151,10 @@ INSERT INTO qr_providers (code, name, kind, country, recognised_by, shipped) VAL
 
 -- This script is ASCII, so that it loads in every server encoding (with no
 -- encoding line in qrpay.control, PostgreSQL reads it in the database's).
--- Shipped text beyond ASCII is written with \XXXX for the character
--- U+XXXX, as in U&'' literals, and qrpay_script_text turns it into text of
+-- Shipped text beyond ASCII is written with \hhhh (four hex digits) for the character
+-- U+hhhh, as in U&'' literals, and qrpay_script_text turns it into text of
 -- the database encoding when the row is inserted.  A character that
--- encoding has no equivalent for becomes the six ASCII characters U+XXXX;
+-- encoding has no equivalent for becomes the six ASCII characters U+hhhh;
 -- with whole => true (an optional alternate spelling, qr_cities.name_zh)
 -- the value becomes NULL instead.  In a UTF8 or SQL_ASCII database every
 -- value is the UTF-8 text itself.  The function lives while the script runs.

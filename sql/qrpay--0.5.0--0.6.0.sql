@@ -205,7 +205,7 @@ $$;
 -- the comment names the bill in Chinese, yewu mingxi, each character given
 -- by its code point and its UTF-8 in hex (the script is ASCII, so that it
 -- loads in every server encoding); a character the database encoding has
--- no equivalent for reads U+XXXX
+-- no equivalent for reads U+hhhh (its code point in hex)
 DO $$
 DECLARE
     c text[];

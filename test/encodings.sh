@@ -177,7 +177,7 @@ echo "$ascii_err" | grep -q '22P02: invalid payment_qr: .*at offset [0-9]*: .*pa
 # 0.1.0, and every shipped text (rows of the catalog tables, comments of
 # the extension's objects), back in UTF-8, must be the UTF8 database's, or
 # its documented fallback where the encoding has no equivalent for a
-# character: name_zh NULL, elsewhere the character as U+XXXX.
+# character: name_zh NULL, elsewhere the character as U+hhhh (its code point in hex).
 nonascii=$(grep -nP '[^\x00-\x7f]' sql/qrpay--*.sql || true)
 [ -z "$nonascii" ] || { echo "FAIL: install scripts with characters beyond ASCII:"; echo "$nonascii" | head; failed=$((failed + 1)); }
 # every shipped text as (what, key, UTF-8 bytes), keys and comments being ASCII
