@@ -68,6 +68,7 @@ typedef struct bill_call
 	pg_tz	   *tz;
 	const char *tz_name;
 	/* the header's names in the database encoding, converted when first needed */
+	MemoryContext keycxt;
 	char	  **key;
 	size_t	   *key_len;
 } bill_call;
@@ -482,6 +483,7 @@ open_bill(bill_call *call)
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("%s", msg)));
 	}
+	call->keycxt = CurrentMemoryContext;
 	call->key = palloc0(sizeof(char *) * Max(b->ncols, 1));
 	call->key_len = palloc0(sizeof(size_t) * Max(b->ncols, 1));
 }
@@ -582,8 +584,14 @@ static void
 header_key(bill_call *call, long i, char **key, size_t *len)
 {
 	if (call->key[i] == NULL)
+	{
+		/* kept for the whole call, while rows are built in a context reset each row */
+		MemoryContext old = MemoryContextSwitchTo(call->keycxt);
+
 		call->key[i] = server_cstring(call->b->head[i].value, call->b->head[i].len, 0,
 									  "header", &call->key_len[i]);
+		MemoryContextSwitchTo(old);
+	}
 	*key = call->key[i];
 	*len = call->key_len[i];
 }

@@ -574,8 +574,8 @@ open_bill(qr_bill *b, const char *buf, size_t len)
 					 "no header line names a column " ZH_WECHAT_TXN " (WeChat Pay) or " ZH_ALIPAY_TXN " (Alipay)");
 		else
 			snprintf(b->message, sizeof(b->message),
-					 "not a %s statement: no header line with column \"%.*s\"",
-					 label(b), (int) b->header_has_len, b->header_has);
+					 "not %s %s statement: no header line with column \"%.*s\"",
+					 strchr("aeiouAEIOU", label(b)[0]) ? "an" : "a", label(b), (int) b->header_has_len, b->header_has);
 		if (b->open_quote_line)
 		{
 			size_t		k = strlen(b->message);
@@ -597,6 +597,7 @@ open_bill(qr_bill *b, const char *buf, size_t len)
 
 	/* the columns, by name */
 	if (b->format == QR_BILL_WECHATPAY && find_name(b, LIT(ZH_SETTLE_AMOUNT)) < 0
+		&& find_name(b, LIT(ZH_TOTAL_AMOUNT)) >= 0
 		&& b->name_len[QR_COL_AMOUNT] == sizeof(ZH_SETTLE_AMOUNT) - 1
 		&& memcmp(b->name[QR_COL_AMOUNT], LIT(ZH_SETTLE_AMOUNT)) == 0)
 	{
