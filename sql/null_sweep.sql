@@ -43,6 +43,9 @@ CREATE FUNCTION sweep.sample(t regtype, name text) RETURNS text LANGUAGE sql IMM
         WHEN name = 'header_has' THEN $q$'id'$q$
         WHEN name = 'bill' AND t = 'bytea'::regtype THEN $q$convert_to(E'id,time,amount\nA1,2025-03-01 10:00:00,1.00\n', 'GBK')$q$
         WHEN name = 'bill' THEN $q$E'id,time,amount\nA1,2025-03-01 10:00:00,1.00\n'$q$
+        WHEN name = 'file' THEN $q$convert_to(E'id,time,amount\nA1,2025-03-01 10:00:00,1.00\n', 'UTF8')$q$
+        WHEN name = 'format' THEN $q$'csv'$q$
+        WHEN name = 'mapping' THEN $q$'{"columns": {"provider_txn": "id", "ts": "time", "amount": "amount"}}'::jsonb$q$
         WHEN t = 'payment_qr'::regtype THEN $q$'00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320'::payment_qr$q$
         WHEN t = 'payment_qr[]'::regtype THEN $q$ARRAY['00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320', '00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320']::payment_qr[]$q$
         WHEN t = 'text'::regtype THEN $q$'wechatpay'::text$q$
