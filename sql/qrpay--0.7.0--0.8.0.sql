@@ -70,8 +70,8 @@ AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 -- Their rows are dumped; the audit trail, like qr_catalog_audit, is not.
 -- Every write that must not happen (a result changed, a break reopened, a
 -- batch's lines edited) is refused by a trigger, which a role other than
--- the table's owner cannot disable; superusers, who can, are let through
--- so that pg_restore can load the rows back.
+-- the table's owner cannot disable.  Rows a superuser inserts are taken
+-- as they are, so that pg_restore can load runs, results and breaks back.
 
 -- ---------------------------------------------------------------------
 -- Audit trail of the back office
@@ -128,10 +128,6 @@ BEGIN
               USING ERRCODE = 'wrong_object_type',
                     HINT = 'Drop the trigger; the extension attaches its trigger functions to its tables itself.';
     END IF;
-    -- a superuser can disable the trigger anyway; letting it through lets pg_restore load the rows
-    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
-        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-    END IF;
     IF what = 'immutable' THEN
         RAISE EXCEPTION '% rows cannot be changed: % refused', TG_TABLE_NAME, TG_OP
               USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -144,7 +140,7 @@ BEGIN
     RAISE EXCEPTION 'qr_back_office_guard(): unknown argument %', what USING ERRCODE = 'invalid_parameter_value';
 END $$;
 COMMENT ON FUNCTION @extschema@.qr_back_office_guard() IS
-    'Trigger: refuses changes to rows of the back office that are final (run results, statement lines, breaks) for every role but superusers';
+    'Trigger: refuses changes to rows of the back office that are final (run results, statement lines, runs, breaks)';
 REVOKE EXECUTE ON FUNCTION @extschema@.qr_back_office_guard() FROM PUBLIC;
 
 -- ---------------------------------------------------------------------
@@ -296,9 +292,6 @@ BEGIN
               TG_NAME, TG_TABLE_SCHEMA, TG_TABLE_NAME
               USING ERRCODE = 'wrong_object_type',
                     HINT = 'Drop the trigger; the extension attaches its trigger functions to its tables itself.';
-    END IF;
-    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
-        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     END IF;
     IF TG_OP = 'DELETE' THEN
         IF EXISTS (SELECT FROM @extschema@.qr_recon_runs r WHERE r.batches OPERATOR(pg_catalog.@>) ARRAY[OLD.id]) THEN
@@ -606,7 +599,7 @@ COMMENT ON COLUMN @extschema@.qr_recon_results.seq IS 'Order within the run';
 COMMENT ON COLUMN @extschema@.qr_recon_results.status IS 'As qr_reconcile: matched, amount_mismatch, outside_window, missing_in_statement, missing_in_ledger, duplicate_in_ledger, duplicate_in_statement';
 COMMENT ON COLUMN @extschema@.qr_recon_results.provider IS 'The provider';
 COMMENT ON COLUMN @extschema@.qr_recon_results.ledger_txn IS 'The ledger row (its txn_id)';
-COMMENT ON COLUMN @extschema@.qr_recon_results.statement_txn IS 'The statement row: the provider''s transaction id (its refund id for a refund line), or the statement relation''s txn_id';
+COMMENT ON COLUMN @extschema@.qr_recon_results.statement_txn IS 'The statement row: the provider''s transaction id (its refund id for a refund line, one with a refund amount), or the statement relation''s txn_id';
 COMMENT ON COLUMN @extschema@.qr_recon_results.batch IS 'The statement line''s batch';
 COMMENT ON COLUMN @extschema@.qr_recon_results.line IS 'The statement line''s number in its file';
 COMMENT ON COLUMN @extschema@.qr_recon_results.currency IS 'Currency of the amounts';
@@ -694,7 +687,6 @@ CREATE FUNCTION @extschema@.qr_recon_guard() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     stray bigint;
-    restoring boolean;
 BEGIN
     IF TG_TABLE_SCHEMA <> '@extschema@'
        OR NOT ((TG_TABLE_NAME = 'qr_recon_runs' AND TG_WHEN = 'BEFORE' AND TG_LEVEL = 'ROW' AND TG_OP IN ('INSERT', 'UPDATE', 'DELETE'))
@@ -705,11 +697,11 @@ BEGIN
               USING ERRCODE = 'wrong_object_type',
                     HINT = 'Drop the trigger; the extension attaches its trigger functions to its tables itself.';
     END IF;
-    -- a superuser can disable the trigger anyway; letting its writes
-    -- through as they are lets pg_restore load the rows
-    restoring := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user);
-    IF restoring AND NOT (TG_TABLE_NAME = 'qr_recon_breaks' AND TG_OP = 'UPDATE') THEN
-        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    -- rows a superuser inserts are taken as they are: pg_restore loads
+    -- runs, results and breaks back so (a superuser could disable the
+    -- trigger anyway); changes are checked for every role
+    IF TG_OP = 'INSERT' AND (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+        RETURN NEW;
     END IF;
     IF TG_TABLE_NAME = 'qr_recon_runs' THEN
         IF TG_OP = 'INSERT' THEN
@@ -754,14 +746,13 @@ BEGIN
         END IF;
         RETURN NEW;
     END IF;
-    IF OLD.status IN ('resolved', 'written_off') AND NOT restoring THEN
+    IF OLD.status IN ('resolved', 'written_off') THEN
         RAISE EXCEPTION 'break % is % and stays closed', OLD.id, pg_catalog.replace(OLD.status, '_', ' ')
               USING ERRCODE = 'object_not_in_prerequisite_state',
                     HINT = 'A later run that still finds the difference opens a new break.';
     END IF;
     IF (NEW.id, NEW.provider, NEW.side, NEW.txn, NEW.duplicate, NEW.opened_at, NEW.opened_run)
-       IS DISTINCT FROM (OLD.id, OLD.provider, OLD.side, OLD.txn, OLD.duplicate, OLD.opened_at, OLD.opened_run)
-       AND NOT restoring THEN
+       IS DISTINCT FROM (OLD.id, OLD.provider, OLD.side, OLD.txn, OLD.duplicate, OLD.opened_at, OLD.opened_run) THEN
         RAISE EXCEPTION 'break %: what it is about does not change', OLD.id USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
     -- what only a run in progress changes: what it found, and closing by a match
@@ -770,8 +761,7 @@ BEGIN
        IS DISTINCT FROM (OLD.kind, OLD.ledger_txn, OLD.statement_txn, OLD.batch, OLD.line, OLD.currency, OLD.amount,
                          OLD.txn_at, OLD.last_run, OLD.closed_run)
        AND NOT EXISTS (SELECT FROM @extschema@.qr_recon_runs r WHERE r.id = coalesce(NEW.closed_run, NEW.last_run)
-                          AND r.status = 'running' AND r.xact = pg_catalog.pg_current_xact_id())
-       AND NOT restoring THEN
+                          AND r.status = 'running' AND r.xact = pg_catalog.pg_current_xact_id()) THEN
         RAISE EXCEPTION 'break %: what a run found is changed only by a run', OLD.id
               USING ERRCODE = 'object_not_in_prerequisite_state',
                     HINT = 'Work a break with qr_break_assign, qr_break_resolve and qr_break_write_off.';
@@ -783,15 +773,12 @@ BEGIN
         RAISE EXCEPTION 'break %: an assigned break needs an owner', OLD.id USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF NEW.status IN ('resolved', 'written_off') THEN
-        IF OLD.status IN ('resolved', 'written_off') THEN
-            RETURN NEW;                                 -- a superuser's change of a closed break
-        END IF;
         NEW.closed_at := pg_catalog.now();
         NEW.closed_by := current_user;
     ELSE
         NEW.closed_at := NULL;
         NEW.closed_by := NULL;
-        IF NEW.closed_run IS NOT NULL AND NOT restoring THEN
+        IF NEW.closed_run IS NOT NULL THEN
             RAISE EXCEPTION 'break %: closed_run is set when a run resolves it', OLD.id USING ERRCODE = 'object_not_in_prerequisite_state';
         END IF;
     END IF;
@@ -1002,14 +989,16 @@ BEGIN
     SELECT l.batch || ':' || l.line AS txn_id, b.provider,
            CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_reference, l.reference) ELSE l.reference END AS reference,
            CASE WHEN l.refund_amount <> 0 THEN -l.refund_amount ELSE l.amount END AS amount,
-           l.currency, l.ts, l.batch, l.line, coalesce(l.refund_txn, l.provider_txn) AS stxn
+           l.currency, l.ts, l.batch, l.line,
+           CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.provider_txn) ELSE l.provider_txn END AS stxn
       FROM @extschema@.qr_statement_lines l JOIN @extschema@.qr_statement_batches b ON b.id = l.batch
      WHERE l.error IS NULL
        AND (l.batch = ANY (ids)
             OR (b.status IN ('loaded', 'unbalanced') AND b.provider = ANY (provs)
                 AND EXISTS (SELECT FROM @extschema@.qr_recon_breaks k
                              WHERE k.status IN ('open', 'assigned') AND k.side = 'statement' AND k.provider = b.provider
-                               AND k.txn = coalesce(l.refund_txn, l.provider_txn))));
+                               AND k.txn = CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.provider_txn)
+                                                ELSE l.provider_txn END)));
 
     -- the ledger: these providers' rows on the batches' days, and the rows
     -- of their still-open ledger breaks
