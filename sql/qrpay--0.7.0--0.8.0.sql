@@ -502,7 +502,7 @@ COMMENT ON FUNCTION @extschema@.qr_statement_withdraw(bigint, text) IS
 CREATE FUNCTION @extschema@.qr_statement_diff(old_batch bigint, new_batch bigint)
 RETURNS TABLE (change text, provider_txn text, refund_txn text, old_line integer, new_line integer,
                fields text[], old jsonb, new jsonb)
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     WITH o AS (
         SELECT l.line, coalesce(l.provider_txn, l.raw) AS k1, coalesce(l.refund_txn, '') AS k2,
                pg_catalog.row_number() OVER (PARTITION BY coalesce(l.provider_txn, l.raw), coalesce(l.refund_txn, '') ORDER BY l.line) AS k3,
