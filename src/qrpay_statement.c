@@ -588,8 +588,8 @@ header_key(bill_call *call, long i, char **key, size_t *len)
 		/* kept for the whole call, while rows are built in a context reset each row */
 		MemoryContext old = MemoryContextSwitchTo(call->keycxt);
 
-		call->key[i] = server_cstring(call->b->head[i].value, call->b->head[i].len, 0,
-									  "header", &call->key_len[i]);
+		call->key[i] = server_cstring(call->b->head[i].value, call->b->head[i].len,
+									  call->b->header_line, "header", &call->key_len[i]);
 		MemoryContextSwitchTo(old);
 	}
 	*key = call->key[i];
