@@ -915,6 +915,9 @@ DECLARE
     need constant text[] := ARRAY['txn_id', 'provider', 'reference', 'amount', 'currency', 'ts'];
     missing text;
 BEGIN
+    IF rel IS NULL THEN
+        RAISE EXCEPTION 'a ledger or statement relation is needed' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     SELECT c INTO missing FROM pg_catalog.unnest(need) WITH ORDINALITY u(c, i)
      WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = rel AND a.attname = u.c
                           AND a.attnum > 0 AND NOT a.attisdropped)
