@@ -196,7 +196,7 @@ CREATE TABLE @extschema@.qr_statement_batches (
     summary_errors text[] NOT NULL DEFAULT '{}',
     status text NOT NULL DEFAULT 'loaded' CONSTRAINT qr_statement_batches_status_known
         CHECK (status IN ('loaded', 'unbalanced', 'superseded', 'withdrawn')),
-    superseded_by bigint REFERENCES @extschema@.qr_statement_batches (id),
+    superseded_by bigint,
     note text,
     loaded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     loaded_by text NOT NULL DEFAULT CURRENT_USER,
@@ -226,7 +226,7 @@ COMMENT ON COLUMN @extschema@.qr_statement_batches.currencies IS 'The currencies
 COMMENT ON COLUMN @extschema@.qr_statement_batches.summary IS 'The totals the file declares (WeChat Pay''s summary, Alipay''s footer), as qr_statement_info reads them';
 COMMENT ON COLUMN @extschema@.qr_statement_batches.summary_errors IS 'Each total of the summary the lines disagree with, or the missing summary';
 COMMENT ON COLUMN @extschema@.qr_statement_batches.status IS 'loaded; unbalanced (its lines disagree with its summary: see summary_errors); superseded (by a corrected file: superseded_by); withdrawn (qr_statement_withdraw)';
-COMMENT ON COLUMN @extschema@.qr_statement_batches.superseded_by IS 'The batch of the corrected file';
+COMMENT ON COLUMN @extschema@.qr_statement_batches.superseded_by IS 'The batch of the corrected file (a batch that superseded others is not deleted)';
 COMMENT ON COLUMN @extschema@.qr_statement_batches.note IS 'Why the batch was withdrawn';
 COMMENT ON COLUMN @extschema@.qr_statement_batches.loaded_at IS 'When it was loaded';
 COMMENT ON COLUMN @extschema@.qr_statement_batches.loaded_by IS 'The role that loaded it (current_user)';
@@ -297,6 +297,13 @@ BEGIN
         IF EXISTS (SELECT FROM @extschema@.qr_recon_runs r WHERE r.batches OPERATOR(pg_catalog.@>) ARRAY[OLD.id]) THEN
             RAISE EXCEPTION 'batch % cannot be deleted: reconciliation runs have read it', OLD.id
                   USING ERRCODE = 'object_not_in_prerequisite_state',
+                        HINT = 'Withdraw it instead: SELECT qr_statement_withdraw(batch, note).';
+        END IF;
+        -- (superseded_by is checked here rather than by a foreign key to
+        -- the table itself, which pg_dump reports as a circular one)
+        IF EXISTS (SELECT FROM @extschema@.qr_statement_batches b WHERE b.superseded_by = OLD.id) THEN
+            RAISE EXCEPTION 'batch % cannot be deleted: it superseded other batches', OLD.id
+                  USING ERRCODE = 'foreign_key_violation',
                         HINT = 'Withdraw it instead: SELECT qr_statement_withdraw(batch, note).';
         END IF;
         RETURN OLD;

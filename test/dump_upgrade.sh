@@ -84,8 +84,29 @@ CREATE TABLE payments (id int PRIMARY KEY, code payment_qr);
 INSERT INTO payments VALUES (1, 'https://pay.mybank.example/q/1'), (2, '881234567890123456'),
                             (3, 'wxp://f2f0abc');
 CREATE INDEX payments_fields ON payments USING gin (code payment_qr_gin_ops (value_bits = 20));
+-- the back office's day: a statement batch and its lines, a run, its
+-- results and breaks, one of them worked
+SET TimeZone = 'Asia/Shanghai';
+CREATE TABLE day_ledger AS
+SELECT 'L' || g AS txn_id, 'wechatpay'::text AS provider, 'ORD' || g AS reference, 10.00 + g AS amount, 'CNY'::text AS currency,
+       timestamptz '2025-03-01 09:00+08' + g * interval '1 min' AS ts FROM generate_series(1, 50) g;
+CREATE TABLE day_file AS
+SELECT convert_to('交易时间,微信订单号,商户订单号,交易状态,货币种类,应结订单金额,手续费' || E'\n'
+       || string_agg(format('`%s,`W%s,`%s,`SUCCESS,`CNY,`%s,`0.06', to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), substr(txn_id, 2),
+                            reference, amount), E'\n' ORDER BY ts)
+       || E'\n总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n`'
+       || count(*) || ',`' || sum(amount) || ',`0.00,`0.00,`' || 0.06 * count(*) || ',`' || sum(amount) || ',`0.00', 'UTF8') AS file
+  FROM day_ledger WHERE txn_id NOT IN ('L7', 'L8');
+SELECT qr_statement_load('wechatpay', file) FROM day_file;
+SELECT qr_recon_run('day_ledger', ARRAY[1]::bigint[]);
+SELECT status FROM qr_break_assign((SELECT min(id) FROM qr_recon_breaks), 'li.wei', 'asked the provider');
 SQL
 query="SELECT id, qr_networks(code), (qr_route(code, 'mybank', now(), 'wuxi')).rule FROM payments ORDER BY id"
+backoffice="SELECT 'batches ' || md5(string_agg(b::text, ',' ORDER BY id)) FROM qr_statement_batches b
+  UNION ALL SELECT 'lines ' || count(*) || ' ' || md5(string_agg(l::text, ',' ORDER BY batch, line)) FROM qr_statement_lines l
+  UNION ALL SELECT 'runs ' || md5(string_agg(r::text, ',' ORDER BY id)) FROM qr_recon_runs r
+  UNION ALL SELECT 'results ' || count(*) || ' ' || md5(string_agg(r::text, ',' ORDER BY run, seq)) FROM qr_recon_results r
+  UNION ALL SELECT 'breaks ' || md5(string_agg(b::text, ',' ORDER BY id)) FROM qr_recon_breaks b"
 counts='SELECT count(*) FILTER (WHERE shipped), count(*) FILTER (WHERE NOT shipped) FROM qr_provider_patterns
         UNION ALL SELECT count(*) FILTER (WHERE shipped), count(*) FILTER (WHERE NOT shipped) FROM qr_interop_rules'
 pg_dump -Fc -d $src -f "${TMPDIR:-/tmp}/qrpay_dump.$$"
@@ -97,6 +118,12 @@ db $dst -At -c "$query" | grep -qx '2|{cmpay}|'
 db $dst -At -c "$query" | grep -qx '3|{wechatpay}|mybank-wechat'
 [ "$(db $dst -At -c "SET enable_seqscan = off" -c "SELECT id FROM payments WHERE code @> '{\"code\": \"881234567890123456\"}'")" = 2 ]
 db $dst -At -c "SELECT pg_get_indexdef('payments_fields'::regclass)" | grep -q "value_bits='20'"
+# the back office comes back whole and goes on: the same file is the same
+# batch, and the next run carries the restored breaks
+diff <(db $src -At -c "$backoffice") <(db $dst -At -c "$backoffice")
+[ "$(db $dst -At -c "SELECT qr_statement_load('wechatpay', file) FROM day_file")" = 1 ]
+[ "$(db $dst -At -c "SELECT qr_recon_run('day_ledger', ARRAY[1]::bigint[])")" = 2 ]
+[ "$(db $dst -At -c "SELECT string_agg(txn || ' ' || status || ' ' || (last_run = 2), ',' ORDER BY txn) FROM qr_recon_breaks")" = 'L7 assigned true,L8 open true' ]
 
 # a directory dump restored by 4 jobs: the definitions, then the data of
 # the extension's configuration tables serially in pg_dump's order
@@ -112,4 +139,5 @@ pg_restore --exit-on-error -L "$dir.config" -d $pdst "$dir"
 pg_restore --exit-on-error -j 4 -L "$dir.rest" --section=data --section=post-data -d $pdst "$dir"
 rm -rf "$dir" "$dir.config" "$dir.rest"
 diff <(db $src -At -c "$query" -c "$counts") <(db $pdst -At -c "$query" -c "$counts")
-echo "pg_dump/pg_restore (also -j 4, catalog data first) keeps the user's catalog rows ($(db $dst -At -F/ -c "$counts" | tr '\n' ' ')shipped/user patterns and rules)"
+diff <(db $src -At -c "$backoffice") <(db $pdst -At -c "$backoffice")
+echo "pg_dump/pg_restore (also -j 4, catalog data first) keeps the user's catalog rows ($(db $dst -At -F/ -c "$counts" | tr '\n' ' ')shipped/user patterns and rules) and the back office's batches, runs, results and breaks"
