@@ -5,6 +5,7 @@
 -- aging view and the run's report; every refusal with its SQLSTATE
 --
 \set VERBOSITY default
+\set SHOW_CONTEXT never
 SET TimeZone = 'Asia/Shanghai';
 SET DateStyle = ISO;
 
