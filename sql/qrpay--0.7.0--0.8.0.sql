@@ -816,9 +816,12 @@ DECLARE
     nl bigint;
     ns bigint;
 BEGIN
-    IF NOT EXISTS (SELECT FROM @extschema@.qr_recon_runs r WHERE r.id = run AND r.status = 'running'
-                      AND r.xact = pg_catalog.pg_current_xact_id())
-       OR pg_catalog.to_regclass('pg_temp.qr_recon_run$ledger') IS NULL OR pg_catalog.to_regclass('pg_temp.qr_recon_run$statement') IS NULL THEN
+    IF run IS NULL OR time_window IS NULL OR amount_tolerance IS NULL THEN
+        RAISE EXCEPTION 'qr_recon_execute needs a run, a time window and an amount tolerance' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF pg_catalog.to_regclass('pg_temp.qr_recon_run$ledger') IS NULL OR pg_catalog.to_regclass('pg_temp.qr_recon_run$statement') IS NULL
+       OR NOT EXISTS (SELECT FROM @extschema@.qr_recon_runs r WHERE r.id = run AND r.status = 'running'
+                         AND r.xact = pg_catalog.pg_current_xact_id()) THEN
         RAISE EXCEPTION 'qr_recon_execute is called by qr_recon_run' USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
     SELECT count(*) INTO nl FROM pg_temp.qr_recon_run$ledger;
