@@ -392,7 +392,13 @@ BEGIN
         RETURN existing;                                -- the same file again: the same batch
     END IF;
 
-    -- the layout: built in, or a generic CSV mapping of qr_statement_formats
+    -- the layout: built in, or a generic CSV mapping of qr_statement_formats;
+    -- none named, the provider's own layout if it has exactly one, else
+    -- told from the header
+    IF fmt IS NULL THEN
+        SELECT min(f.name) INTO fmt FROM @extschema@.qr_statement_formats f
+         WHERE f.provider = qr_statement_load.provider HAVING count(*) = 1;
+    END IF;
     IF fmt IS NOT NULL AND fmt NOT IN ('wechatpay', 'alipay') THEN
         SELECT f.mapping, f.name INTO mapping, layout FROM @extschema@.qr_statement_formats f
          WHERE f.name = fmt AND (f.provider IS NULL OR f.provider = qr_statement_load.provider);
@@ -482,7 +488,7 @@ BEGIN
     RETURN batch_id;
 END $$;
 COMMENT ON FUNCTION @extschema@.qr_statement_load(text, bytea, text) IS
-    'Loads a provider''s statement file as a batch and returns its id: read in C (format wechatpay, alipay, a qr_statement_formats layout, or NULL to detect), every line kept (unreadable ones with their reason), the summary checked against the lines (a mismatch marks the batch unbalanced). The same file again returns the same id and adds nothing; a corrected file for the days of an earlier batch supersedes it (qr_statement_diff shows the difference)';
+    'Loads a provider''s statement file as a batch and returns its id: read in C (format wechatpay, alipay, a qr_statement_formats layout, or NULL: the provider''s only layout, else told from the header), every line kept (unreadable ones with their reason), the summary checked against the lines (a mismatch marks the batch unbalanced). The same file again returns the same id and adds nothing; a corrected file for the days of an earlier batch supersedes it (qr_statement_diff shows the difference)';
 
 CREATE FUNCTION @extschema@.qr_statement_withdraw(batch bigint, note text) RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$

@@ -100,6 +100,9 @@ INSERT INTO qr_statement_formats (name, provider, mapping, note) VALUES
 SELECT qr_statement_load('unionpay', convert_to(E'Txn,Time,Amount,Ccy,Order,Terminal\nU1,2025-03-01 09:00:00,12.00,CNY,ORDU1,T-9\n', 'UTF8'),
                          'unionpay_daily') AS up \gset
 SELECT format, bill_type, period, lines, status FROM qr_statement_batches WHERE id = :up;
+-- no format named: the provider's only layout
+SELECT qr_statement_load('unionpay', convert_to(E'Txn,Time,Amount,Ccy,Order\nU2,2025-03-02 09:00:00,13.00,CNY,ORDU2\n', 'UTF8'))
+       > :up AS read_with_its_layout;
 SELECT provider_txn, reference, ts, amount, currency, extra FROM qr_statement_lines WHERE batch = :up;
 
 -- ---------------------------------------------------------------------
