@@ -274,7 +274,13 @@ COMMENT ON COLUMN @extschema@.qr_statement_lines.refund_amount IS 'The amount re
 COMMENT ON COLUMN @extschema@.qr_statement_lines.extra IS 'The line''s other columns, by their header names';
 COMMENT ON COLUMN @extschema@.qr_statement_lines.error IS 'Why the line could not be read (its other fields are then NULL)';
 COMMENT ON COLUMN @extschema@.qr_statement_lines.raw IS 'The text of a line that could not be read';
-CREATE INDEX qr_statement_lines_provider_txn ON @extschema@.qr_statement_lines (provider_txn);
+-- a line as a run sees it: a refund line (one with a refund amount) by its
+-- refund id and refund reference; a later run finds the lines of open
+-- breaks through these
+CREATE INDEX qr_statement_lines_txn ON @extschema@.qr_statement_lines
+    ((CASE WHEN refund_amount <> 0 THEN coalesce(refund_txn, provider_txn) ELSE provider_txn END));
+CREATE INDEX qr_statement_lines_reference ON @extschema@.qr_statement_lines
+    ((CASE WHEN refund_amount <> 0 THEN coalesce(refund_reference, reference) ELSE reference END));
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.qr_statement_lines', '');
 GRANT SELECT, INSERT, DELETE ON @extschema@.qr_statement_lines TO @extowner@ WITH GRANT OPTION;
 CREATE TRIGGER qr_statement_lines_final BEFORE UPDATE OR TRUNCATE ON @extschema@.qr_statement_lines
@@ -633,6 +639,7 @@ CREATE TABLE @extschema@.qr_recon_breaks (
     provider text NOT NULL,
     side text NOT NULL CONSTRAINT qr_recon_breaks_side_known CHECK (side IN ('ledger', 'statement')),
     txn text NOT NULL,
+    reference text,
     kind text NOT NULL,
     ledger_txn text,
     statement_txn text,
@@ -661,6 +668,7 @@ COMMENT ON COLUMN @extschema@.qr_recon_breaks.id IS 'The break';
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.provider IS 'The provider';
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.side IS 'Which side''s row the break is about: ledger (missing_in_statement, amount_mismatch, outside_window, duplicate_in_ledger) or statement (missing_in_ledger, duplicate_in_statement)';
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.txn IS 'That row''s id: the ledger txn_id, or the provider''s transaction (refund) id. A row has one open break at most; a later run that finds it again carries it (kind and amounts move on)';
+COMMENT ON COLUMN @extschema@.qr_recon_breaks.reference IS 'That row''s reference (the refund reference of a refund line): a later run reads again every row of both sides with this reference, so that the break is judged with the rows it was found with';
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.kind IS 'The outcome the latest run found (a qr_recon_results status)';
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.ledger_txn IS 'The ledger row, if any';
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.statement_txn IS 'The statement row, if any';
@@ -681,6 +689,8 @@ COMMENT ON COLUMN @extschema@.qr_recon_breaks.closed_run IS 'The run whose match
 COMMENT ON SEQUENCE @extschema@.qr_recon_breaks_id_seq IS 'Numbers the breaks';
 CREATE UNIQUE INDEX qr_recon_breaks_open ON @extschema@.qr_recon_breaks (provider, side, txn)
     WHERE status IN ('open', 'assigned');
+CREATE INDEX qr_recon_breaks_open_reference ON @extschema@.qr_recon_breaks (provider, reference)
+    WHERE status IN ('open', 'assigned') AND reference IS NOT NULL;
 CREATE INDEX qr_recon_breaks_written_off ON @extschema@.qr_recon_breaks (provider, side, txn)
     WHERE status = 'written_off';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.qr_recon_breaks', '');
@@ -761,8 +771,8 @@ BEGIN
               USING ERRCODE = 'object_not_in_prerequisite_state',
                     HINT = 'A later run that still finds the difference opens a new break.';
     END IF;
-    IF (NEW.id, NEW.provider, NEW.side, NEW.txn, NEW.opened_at, NEW.opened_run)
-       IS DISTINCT FROM (OLD.id, OLD.provider, OLD.side, OLD.txn, OLD.opened_at, OLD.opened_run) THEN
+    IF (NEW.id, NEW.provider, NEW.side, NEW.txn, NEW.reference, NEW.opened_at, NEW.opened_run)
+       IS DISTINCT FROM (OLD.id, OLD.provider, OLD.side, OLD.txn, OLD.reference, OLD.opened_at, OLD.opened_run) THEN
         RAISE EXCEPTION 'break %: what it is about does not change', OLD.id USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
     -- what only a run in progress changes: what it found, and closing by a match
@@ -845,11 +855,12 @@ BEGIN
            CASE WHEN d.status = 'matched' THEN NULL
                 WHEN d.ledger_txn IS NOT NULL THEN 'ledger' ELSE 'statement' END AS side,
            CASE WHEN d.status = 'matched' THEN NULL ELSE coalesce(d.ledger_txn, s.stxn) END AS txn,
+           CASE WHEN d.ledger_txn IS NOT NULL THEN l.reference ELSE s.reference END AS reference,
            NULL::bigint AS break
       FROM @extschema@.qr_reconcile_detail('pg_temp.qr_recon_run$ledger', 'pg_temp.qr_recon_run$statement', time_window, amount_tolerance) d
       LEFT JOIN pg_temp.qr_recon_run$statement s ON s.txn_id = d.statement_txn
-      LEFT JOIN (SELECT DISTINCT ON (x.txn_id) x.txn_id, x.currency FROM pg_temp.qr_recon_run$ledger x
-                  ORDER BY x.txn_id, x.currency) l ON l.txn_id = d.ledger_txn;
+      LEFT JOIN (SELECT DISTINCT ON (x.txn_id) x.txn_id, x.currency, x.reference FROM pg_temp.qr_recon_run$ledger x
+                  ORDER BY x.txn_id, x.currency, x.reference) l ON l.txn_id = d.ledger_txn;
 
     -- breaks this run examined and no longer finds: resolved by this run
     UPDATE @extschema@.qr_recon_breaks b
@@ -884,10 +895,10 @@ BEGIN
       FROM @extschema@.qr_recon_breaks w
      WHERE u.side IS NOT NULL AND w.status = 'written_off' AND w.provider = u.provider AND w.side = u.side
        AND w.txn = u.txn AND w.kind = u.status;
-    INSERT INTO @extschema@.qr_recon_breaks AS b (provider, side, txn, kind, ledger_txn, statement_txn, batch,
+    INSERT INTO @extschema@.qr_recon_breaks AS b (provider, side, txn, reference, kind, ledger_txn, statement_txn, batch,
                                                  line, currency, amount, txn_at, opened_run, last_run)
     SELECT DISTINCT ON (u.provider, u.side, u.txn)
-           u.provider, u.side, u.txn, u.status, u.ledger_txn, u.statement_txn, u.batch, u.line, u.currency,
+           u.provider, u.side, u.txn, u.reference, u.status, u.ledger_txn, u.statement_txn, u.batch, u.line, u.currency,
            pg_catalog.abs(CASE WHEN u.status = 'amount_mismatch' THEN u.amount_diff
                                ELSE coalesce(u.ledger_amount, u.statement_amount) END),
            coalesce(u.ledger_ts, u.statement_ts), run, run
@@ -1008,29 +1019,42 @@ BEGIN
     RETURNING id INTO run;
 
     -- the statement: the batches' readable lines (a refund counts against
-    -- the ledger as minus the refund, by its refund reference), and the
-    -- lines of still-open statement breaks of these providers from other
-    -- batches still in force
+    -- the ledger as minus the refund, by its refund reference), and, from
+    -- other batches still in force, the lines of still-open statement
+    -- breaks of these providers and the lines that share a reference with
+    -- any of their open breaks: a break is judged again with the rows it
+    -- was found with
     IF pg_catalog.to_regclass('pg_temp.qr_recon_run$statement') IS NOT NULL THEN
         DROP TABLE pg_temp.qr_recon_run$statement;
     END IF;
     CREATE TEMP TABLE qr_recon_run$statement ON COMMIT DROP AS
-    SELECT l.batch || ':' || l.line AS txn_id, b.provider,
-           CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_reference, l.reference) ELSE l.reference END AS reference,
+    SELECT l.batch || ':' || l.line AS txn_id, b.provider, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_reference, l.reference) ELSE l.reference END) AS reference,
            CASE WHEN l.refund_amount <> 0 THEN -l.refund_amount ELSE l.amount END AS amount,
-           l.currency, l.ts, l.batch, l.line,
-           CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.provider_txn) ELSE l.provider_txn END AS stxn
+           l.currency, l.ts, l.batch, l.line, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.provider_txn) ELSE l.provider_txn END) AS stxn
       FROM @extschema@.qr_statement_lines l JOIN @extschema@.qr_statement_batches b ON b.id = l.batch
-     WHERE l.error IS NULL
-       AND (l.batch = ANY (ids)
-            OR (b.status IN ('loaded', 'unbalanced') AND b.provider = ANY (provs)
-                AND EXISTS (SELECT FROM @extschema@.qr_recon_breaks k
-                             WHERE k.status IN ('open', 'assigned') AND k.side = 'statement' AND k.provider = b.provider
-                               AND k.txn = CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.provider_txn)
-                                                ELSE l.provider_txn END)));
+     WHERE l.batch = ANY (ids) AND l.error IS NULL
+    UNION
+    SELECT l.batch || ':' || l.line AS txn_id, b.provider, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_reference, l.reference) ELSE l.reference END) AS reference,
+           CASE WHEN l.refund_amount <> 0 THEN -l.refund_amount ELSE l.amount END AS amount,
+           l.currency, l.ts, l.batch, l.line, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.provider_txn) ELSE l.provider_txn END) AS stxn
+      FROM @extschema@.qr_recon_breaks k
+      JOIN @extschema@.qr_statement_lines l ON (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.provider_txn) ELSE l.provider_txn END) = k.txn
+      JOIN @extschema@.qr_statement_batches b ON b.id = l.batch
+     WHERE k.status IN ('open', 'assigned') AND k.side = 'statement' AND k.provider = ANY (provs)
+       AND b.provider = k.provider AND b.status IN ('loaded', 'unbalanced') AND l.error IS NULL
+    UNION
+    SELECT l.batch || ':' || l.line AS txn_id, b.provider, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_reference, l.reference) ELSE l.reference END) AS reference,
+           CASE WHEN l.refund_amount <> 0 THEN -l.refund_amount ELSE l.amount END AS amount,
+           l.currency, l.ts, l.batch, l.line, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.provider_txn) ELSE l.provider_txn END) AS stxn
+      FROM @extschema@.qr_recon_breaks k
+      JOIN @extschema@.qr_statement_lines l ON (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_reference, l.reference) ELSE l.reference END) = k.reference
+      JOIN @extschema@.qr_statement_batches b ON b.id = l.batch
+     WHERE k.status IN ('open', 'assigned') AND k.provider = ANY (provs)
+       AND b.provider = k.provider AND b.status IN ('loaded', 'unbalanced') AND l.error IS NULL;
 
-    -- the ledger: these providers' rows on the batches' days, and the rows
-    -- of their still-open ledger breaks
+    -- the ledger: these providers' rows on the batches' days, the rows of
+    -- their still-open ledger breaks, and the rows that share a reference
+    -- with any of their open breaks
     IF pg_catalog.to_regclass('pg_temp.qr_recon_run$ledger') IS NOT NULL THEN
         DROP TABLE pg_temp.qr_recon_run$ledger;
     END IF;
@@ -1045,7 +1069,10 @@ BEGIN
                          WHERE b.id = ANY ($2) AND b.provider = x.provider::text AND b.period @> x.ts::timestamptz)
                 OR EXISTS (SELECT FROM @extschema@.qr_recon_breaks k
                             WHERE k.status IN ('open', 'assigned') AND k.side = 'ledger' AND k.provider = x.provider::text
-                              AND k.txn = x.txn_id::text))$q$, ledger)
+                              AND k.txn = x.txn_id::text)
+                OR EXISTS (SELECT FROM @extschema@.qr_recon_breaks k
+                            WHERE k.status IN ('open', 'assigned') AND k.provider = x.provider::text
+                              AND k.reference = x.reference::text))$q$, ledger)
     USING provs, ids;
 
     PERFORM @extschema@.qr_recon_execute(run, time_window, amount_tolerance);
@@ -1226,7 +1253,7 @@ BEGIN
       || '<dt>Started</dt><dd>' || @extschema@.qr_html(r.started_at::text) || ' by ' || @extschema@.qr_html(r.started_by) || '</dd>'
       || '<dt>Finished</dt><dd>' || @extschema@.qr_html(coalesce(r.finished_at::text, 'not yet')) || '</dd>'
       || '<dt>Ledger</dt><dd>' || @extschema@.qr_html(r.ledger) || ' (<span data-measure="ledger_rows">' || coalesce(r.ledger_rows, 0) || '</span> rows)</dd>'
-      || '<dt>Statement</dt><dd>' || coalesce(@extschema@.qr_html(r.statement),
+      || '<dt>Statement</dt><dd>' || coalesce(CASE WHEN r.statement IS NOT NULL THEN @extschema@.qr_html(r.statement) END,
              (SELECT pg_catalog.string_agg(pg_catalog.format('batch %s: %s %s %s, %s lines, %s',
                         b.id, @extschema@.qr_html(b.provider), @extschema@.qr_html(b.format), @extschema@.qr_html(b.period::text),
                         b.lines, @extschema@.qr_html(b.status)), '<br>' ORDER BY b.id)
