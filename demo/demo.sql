@@ -174,25 +174,32 @@ UNION ALL
 SELECT 'P-unknown', 'alipay', 'ORD-X', 88.00, 'CNY', timestamptz '2025-03-01 15:00+08';
 
 -- the files as they arrive: WeChat Pay's merchant bill (backtick fields, summary
--- footer), Alipay's 业务明细 CSV in GBK, UnionPay and e-CNY as plain CSV
-CREATE TABLE statement_files (provider text PRIMARY KEY, bill bytea);
-INSERT INTO statement_files
-SELECT 'wechatpay', convert_to('交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注' || E'\n'
+-- footer), Alipay's 业务明细 CSV in GBK, UnionPay and e-CNY as plain CSV; the
+-- first two, which come again every day (section 16), rendered by a function
+CREATE FUNCTION wechat_bill(day date) RETURNS bytea LANGUAGE sql AS $$
+SELECT convert_to('交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注' || E'\n'
     || string_agg(format('`%s,`wx8888,`1900000109,`0,`0,`%s,`%s,`oUser,`NATIVE,`SUCCESS,`CMB_CREDIT,`CNY,`%s,`0.00,`0,`0,`0.00,`0.00,`,`,`noodles,`,`%s,`0.60%%,`%s,`0.00,`',
                          to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), txn_id, coalesce(reference, ''), amount,
                          round(amount * 0.006, 2), amount), E'\n' ORDER BY ts)
     || E'\n总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n`'
     || count(*) || ',`' || sum(amount) || ',`0.00,`0.00,`' || sum(round(amount * 0.006, 2)) || ',`' || sum(amount) || ',`0.00', 'UTF8')
-FROM provider_side WHERE provider = 'wechatpay'
-UNION ALL
-SELECT 'alipay', convert_to(E'#支付宝业务明细查询\n#账号：[20881234567890]\n'
+FROM provider_side WHERE provider = 'wechatpay' AND ts::date = day
+$$;
+CREATE FUNCTION alipay_file(day date) RETURNS bytea LANGUAGE sql AS $$
+SELECT convert_to(E'#支付宝业务明细查询\n#账号：[20881234567890]\n'
     || '支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注' || E'\n'
     || string_agg(format(E'%s\t,%s\t,交易\t,面条\t,%s\t,%s\t,\t,\t,\t,\t,buyer@example.com\t,%s\t,%s\t,0.00\t,0.00\t,0.00\t,0.00\t,0.00\t,\t,0.00\t,0.00\t,\t,%s\t,0.00\t,\t',
                          txn_id, coalesce(reference, ''), to_char(ts, 'YYYY-MM-DD HH24:MI:SS'),
                          to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), amount, amount, round(amount * 0.006, 2)), E'\n' ORDER BY ts)
     || E'\n#-----------------------------------------业务明细列表结束------------------------------------\n#交易合计：'
     || count(*) || '笔', 'GBK')
-FROM provider_side WHERE provider = 'alipay'
+FROM provider_side WHERE provider = 'alipay' AND ts::date = day
+$$;
+CREATE TABLE statement_files (provider text PRIMARY KEY, bill bytea);
+INSERT INTO statement_files
+SELECT 'wechatpay', wechat_bill('2025-03-01')
+UNION ALL
+SELECT 'alipay', alipay_file('2025-03-01')
 UNION ALL
 SELECT provider, convert_to(E'id;time;order;amount;currency\n'
     || string_agg(format('%s;%s;%s;%s;%s', txn_id, to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), reference, amount, currency), E'\n' ORDER BY ts), 'UTF8')
@@ -271,3 +278,68 @@ SELECT at::date AS day, role_name, old_row ->> 'valid_during' AS before, new_row
   FROM qr_catalog_audit WHERE operation = 'UPDATE';
 DROP OWNED BY demo_app, demo_admin;
 DROP ROLE demo_app, demo_admin;
+
+\echo '== 16. The back office''s day: files loaded, reloaded, reconciled, a break worked and closed, the report written'
+SET TimeZone = 'Asia/Shanghai';
+-- each file is a batch: what it is, the days it covers, its lines and totals checked against its summary
+SELECT qr_statement_load('wechatpay', wechat_bill('2025-03-01')) AS wx1 \gset
+SELECT qr_statement_load('alipay', alipay_file('2025-03-01')) AS ali1 \gset
+SELECT id, provider, format, encoding, lower(period)::date AS day, lines, amount, fee, status FROM qr_statement_batches ORDER BY id;
+-- the same file again (a retry, a second download) is the same batch: nothing is added
+SELECT qr_statement_load('wechatpay', wechat_bill('2025-03-01')) = :wx1 AS same_batch,
+       (SELECT count(*) FROM qr_statement_batches) AS batches, (SELECT count(*) FROM qr_statement_lines) AS lines;
+
+-- the run: the ledger's WeChat Pay and Alipay rows of those days against the batches, kept with its results
+SELECT qr_recon_run('day_ledger', ARRAY[:wx1, :ali1]::bigint[]) AS run1 \gset
+SELECT ledger_rows, statement_rows, outcomes FROM qr_recon_runs WHERE id = :run1;
+-- every difference is a break, worked until it closes
+SELECT id, provider, kind, status, amount, txn_at, age_bucket, severity FROM qr_recon_break_aging ORDER BY id;
+SELECT id AS surcharge FROM qr_recon_breaks WHERE kind = 'amount_mismatch' \gset
+SELECT id AS unknown FROM qr_recon_breaks WHERE kind = 'missing_in_ledger' \gset
+SELECT id AS twice FROM qr_recon_breaks WHERE kind = 'duplicate_in_statement' \gset
+SELECT id, status, owner FROM qr_break_assign(:surcharge, 'li.wei', 'Alipay settled 0.10 more: asked why');
+SELECT id, status, closed_by, note FROM qr_break_resolve(:surcharge, 'a card surcharge, booked in the ledger');
+SELECT b.id, b.kind, b.status, b.closed_by, b.note
+FROM (VALUES (:unknown, 'not our order: Alipay reverses it'), (:twice, 'the payer was charged twice: Alipay refunds it')) w(id, note),
+     LATERAL qr_break_write_off(w.id, w.note) b;
+
+-- the next day: 200 more payments; WeChat Pay sends its bill and a corrected one
+-- of 2025-03-01, which now lists T404; the correction supersedes the first bill
+INSERT INTO day_ledger
+SELECT 'T' || g, (ARRAY['wechatpay', 'alipay'])[1 + g % 2], 'ORD' || g, round(((g * 7919) % 10000) / 100.0 + 1, 2), 'CNY',
+       timestamptz '2025-03-02 09:00+08' + (g - 2000) * interval '2 min'
+FROM generate_series(2001, 2200) g;
+INSERT INTO provider_side
+SELECT 'P' || substr(txn_id, 2), provider, reference, amount, currency, date_trunc('second', ts + interval '6 s')
+FROM day_ledger WHERE txn_id = 'T404' OR (ts >= '2025-03-02' AND txn_id <> 'T2101');
+SELECT qr_statement_load('wechatpay', wechat_bill('2025-03-01')) AS wx1b \gset
+SELECT qr_statement_load('wechatpay', wechat_bill('2025-03-02')) AS wx2 \gset
+SELECT qr_statement_load('alipay', alipay_file('2025-03-02')) AS ali2 \gset
+SELECT id, provider, lower(period)::date AS day, lines, amount, status, superseded_by FROM qr_statement_batches ORDER BY id;
+SELECT change, provider_txn, fields, new ->> 'reference' AS reference, new ->> 'amount' AS amount
+FROM qr_statement_diff(:wx1, :wx1b);
+-- the next day's run reads the correction: the break of T404, carried over, closes itself
+SELECT qr_recon_run('day_ledger', ARRAY[:wx1b, :wx2, :ali2]::bigint[]) AS run2 \gset
+SELECT ledger_rows, statement_rows, outcomes FROM qr_recon_runs WHERE id = :run2;
+SELECT id, kind, txn, status, opened_run, last_run, closed_run, closed_by, split_part(note, E'\n', -1) AS last_note
+FROM qr_recon_breaks ORDER BY id;
+
+-- the audit trail: every load, run and change of a break, with who made it
+SELECT table_name, operation, role_name, count(*) AS changes FROM qr_recon_audit GROUP BY 1, 2, 3 ORDER BY 1, 2;
+SELECT id, operation, old_row ->> 'status' AS was, new_row ->> 'status' AS became, new_row ->> 'owner' AS owner
+FROM qr_recon_audit WHERE table_name = 'qr_recon_breaks' AND (new_row ->> 'id')::bigint = :surcharge ORDER BY id;
+
+-- the report: one self-contained HTML page, written where demo/run says
+\if :{?report}
+\else
+\set report day.html
+\endif
+\pset tuples_only on
+\pset format unaligned
+\o :report
+SELECT qr_recon_report(:run2);
+\o
+\pset format aligned
+\pset tuples_only off
+\echo 'The report of run' :run2 'is written to' :report '- open it in a browser.'
+RESET TimeZone;

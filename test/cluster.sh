@@ -1,7 +1,7 @@
 # Shared by test/run, demo/run and bench/run: dependencies and a throwaway
 # PostgreSQL 15 cluster.  Source it; it defines functions and changes nothing.
 #
-#   qrpay_deps            install build and test dependencies (apt-get, as root)
+#   qrpay_deps [PKG...]   install build and test dependencies and PKGs (apt-get, as root)
 #   qrpay_install         build with warnings as errors and install the extension
 #   qrpay_cluster_start   initdb + start a private cluster; exports PGHOST etc.
 #   qrpay_cluster_stop    stop it and remove its directory (also on exit)
@@ -17,10 +17,12 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 QRPAY_PACKAGES="build-essential clang libclang-rt-14-dev postgresql-15 postgresql-contrib \
 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
 libqrencode-dev libpng-dev zbar-tools librsvg2-bin pkg-config xxd"
+# only test/run needs these: the report test opens a page in a headless browser
+QRPAY_TEST_PACKAGES="chromium"
 
 qrpay_deps() {
 	local missing=""
-	for p in $QRPAY_PACKAGES; do
+	for p in $QRPAY_PACKAGES "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
 			|| missing="$missing $p"
 	done
