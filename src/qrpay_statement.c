@@ -32,6 +32,7 @@
 #include "utils/datetime.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 #include "qrpay.h"
@@ -71,7 +72,25 @@ typedef struct bill_call
 	MemoryContext keycxt;
 	char	  **key;
 	size_t	   *key_len;
+	/* how rows build extra; set up at the first row (extra_setup) */
+	bool		extra_ready;
+	bool		extra_sorted;	/* by keys; else through pushJsonbValue */
+	int			nkeys;			/* distinct names of the extra columns */
+	struct extra_key *keys;		/* in jsonb's order of keys */
+	int		   *key_cols;		/* their columns, grouped by name, the last first */
+	JsonbPair  *pairs;			/* nkeys, one row's */
+	char	  **val;			/* per column: one row's value in the database encoding */
+	size_t	   *val_len;
 } bill_call;
+
+/* A name of the header's extra columns, and where its columns are in key_cols. */
+typedef struct extra_key
+{
+	char	   *name;
+	size_t		len;
+	int			first;
+	int			ncols;
+} extra_key;
 
 /* ------------------------------------------------------------------ */
 /* Encodings                                                           */
@@ -521,7 +540,33 @@ static Datum
 numeric_datum(const char *s, size_t n)
 {
 	char		buf[64];
-	char	   *c = n < sizeof(buf) ? buf : palloc(n + 1);
+	char	   *c;
+
+	/*
+	 * Up to 15 digits: the value as an integer and its count of decimals,
+	 * which give the numeric numeric_in would (the same digits, weight and
+	 * display scale) at a fraction of its cost.
+	 */
+	if (n <= 15)
+	{
+		int64		v = 0;
+		int			scale = 0;
+		bool		point = false;
+		size_t		i = s[0] == '-' ? 1 : 0;
+
+		for (; i < n; i++)
+		{
+			if (s[i] == '.')
+				point = true;
+			else
+			{
+				v = v * 10 + (s[i] - '0');
+				scale += point;
+			}
+		}
+		return NumericGetDatum(int64_div_fast_to_numeric(s[0] == '-' ? -v : v, scale));
+	}
+	c = n < sizeof(buf) ? buf : palloc(n + 1);
 
 	memcpy(c, s, n);
 	c[n] = '\0';
@@ -596,6 +641,138 @@ header_key(bill_call *call, long i, char **key, size_t *len)
 	*len = call->key_len[i];
 }
 
+/* jsonb's order of an object's keys: the shorter first, then by their bytes */
+static int
+extra_key_cmp(const void *a, const void *b)
+{
+	const extra_key *x = a,
+			   *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->name, y->name, x->len);
+}
+
+/*
+ * Sorts the header's extra columns by name once, as pushJsonbValue would
+ * sort each row's keys: a row's pairs are then built in order, and
+ * JsonbValueToJsonb gives the bytes pushJsonbValue's object would.  A name
+ * the database encoding cannot hold leaves the rows to pushJsonbValue,
+ * which names the line where it is first needed.
+ */
+static void
+extra_setup(bill_call *call)
+{
+	qr_bill    *b = call->b;
+	MemoryContext old = MemoryContextSwitchTo(call->keycxt);
+	extra_key  *cols = palloc(sizeof(extra_key) * Max(b->ncols, 1));
+	int			n = 0;
+
+	call->extra_ready = true;
+	for (long i = 0; i < b->ncols; i++)
+	{
+		const char *name;
+		size_t		len;
+
+		if (qr_bill_is_mapped(b, i))
+			continue;
+		name = qrpay_server_from_utf8(b->head[i].value, b->head[i].len, &len);
+		if (name == NULL)
+		{
+			MemoryContextSwitchTo(old);
+			return;
+		}
+		cols[n].name = unconstify(char *, name);
+		cols[n].len = len;
+		cols[n].first = (int) i;	/* the column, until grouped */
+		n++;
+	}
+	/* by name, then the last column first: the value that wins (below) */
+	qsort(cols, n, sizeof(extra_key), extra_key_cmp);
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && extra_key_cmp(&cols[j - 1], &cols[j]) == 0
+			 && cols[j - 1].first < cols[j].first; j--)
+		{
+			extra_key	t = cols[j];
+
+			cols[j] = cols[j - 1];
+			cols[j - 1] = t;
+		}
+	call->keys = palloc(sizeof(extra_key) * Max(n, 1));
+	call->key_cols = palloc(sizeof(int) * Max(n, 1));
+	call->nkeys = 0;
+	for (int i = 0; i < n; i++)
+	{
+		call->key_cols[i] = cols[i].first;
+		if (i > 0 && extra_key_cmp(&cols[i - 1], &cols[i]) == 0)
+		{
+			call->keys[call->nkeys - 1].ncols++;
+			continue;
+		}
+		call->keys[call->nkeys] = cols[i];
+		call->keys[call->nkeys].first = i;
+		call->keys[call->nkeys].ncols = 1;
+		call->nkeys++;
+	}
+	call->pairs = palloc(sizeof(JsonbPair) * Max(call->nkeys, 1));
+	call->val = palloc0(sizeof(char *) * Max(b->ncols, 1));
+	call->val_len = palloc0(sizeof(size_t) * Max(b->ncols, 1));
+	call->extra_sorted = true;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * extra_datum's object, its keys in order: of columns of the same name the
+ * last one not empty, as pushJsonbValue keeps the last value of a key.
+ */
+static Datum
+extra_sorted(bill_call *call, const qr_bill_row *row)
+{
+	JsonbValue	obj;
+	int			n = 0;
+
+	/* the values first, in the order of the columns, as extra_datum converts them */
+	for (long i = 0; i < call->b->ncols; i++)
+	{
+		if (qr_bill_is_mapped(call->b, i) || row->f[i].len == 0)
+			continue;
+		if (qrpay_db_utf8())
+		{
+			call->val[i] = unconstify(char *, row->f[i].value);
+			call->val_len[i] = row->f[i].len;
+		}
+		else
+			call->val[i] = server_cstring(row->f[i].value, row->f[i].len, row->line,
+										  "extra field", &call->val_len[i]);
+	}
+	for (int k = 0; k < call->nkeys; k++)
+	{
+		const extra_key *key = &call->keys[k];
+
+		for (int c = 0; c < key->ncols; c++)
+		{
+			int			i = call->key_cols[key->first + c];
+			JsonbPair  *p = &call->pairs[n];
+
+			if (row->f[i].len == 0)
+				continue;
+			p->key.type = jbvString;
+			p->key.val.string.val = key->name;
+			p->key.val.string.len = (int) key->len;
+			p->value.type = jbvString;
+			p->value.val.string.val = call->val[i];
+			p->value.val.string.len = (int) call->val_len[i];
+			p->order = n;
+			n++;
+			break;
+		}
+	}
+	obj.type = jbvObject;
+	obj.val.object.nPairs = n;
+	obj.val.object.pairs = call->pairs;
+	return JsonbPGetDatum(JsonbValueToJsonb(&obj));
+}
+
 /* The fields no column took, as {header name: value}, the empty left out. */
 static Datum
 extra_datum(bill_call *call, const qr_bill_row *row, bool *isnull)
@@ -604,6 +781,11 @@ extra_datum(bill_call *call, const qr_bill_row *row, bool *isnull)
 	JsonbValue	k,
 				v;
 
+	if (!call->extra_ready)
+		extra_setup(call);
+	*isnull = false;
+	if (call->extra_sorted && row->nf == call->b->ncols)
+		return extra_sorted(call, row);
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	for (long i = 0; i < row->nf && i < call->b->ncols; i++)
 	{

@@ -4,8 +4,9 @@
  *
  * Plain C99 like the rest of src/core: the caller hands over the file as
  * UTF-8 bytes (the glue converts GBK first) and a qr_bill it owns; nothing
- * allocates.  Field values point into the caller's work buffer (two bytes
- * for every byte of the file) and stay valid until the next record is read.
+ * allocates.  Field values point into the file, or for a record with
+ * quotes into the caller's work buffer (two bytes for every byte of the
+ * file), and stay valid until the next record is read.
  */
 #ifndef QR_BILL_H
 #define QR_BILL_H
@@ -29,6 +30,7 @@ typedef struct qr_record
 	long		line;			/* physical line it starts on, from 1 */
 	int			open_quote;		/* a quote is still open at the end of the file */
 	int			crlf;			/* it ended with CRLF */
+	int			quoted;			/* it holds a quote character */
 } qr_record;
 
 typedef struct qr_rec_reader
@@ -45,6 +47,13 @@ extern int	qr_rec_init(qr_rec_reader *r, const char *buf, size_t len, char delim
 
 /* 1 and *rec filled while records remain, 0 at the end.  Linear in all. */
 extern int	qr_rec_next(qr_rec_reader *r, qr_record *rec);
+
+/*
+ * The record's fields as qr_csv_split gives them, and their count.  A
+ * record that holds no quote needs no unquoting: its values point into
+ * the record's own text; else they are unquoted into buf (rec->len bytes).
+ */
+extern long qr_rec_split(const qr_record *rec, char delim, qr_csv_field *out, long max, char *buf);
 
 /* ------------------------------------------------------------------ */
 /* Bills                                                               */

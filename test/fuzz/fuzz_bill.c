@@ -11,7 +11,8 @@
  * a quote opening only at the start of a field, "" inside quotes being
  * one quote, a record ending at a LF outside quotes with a CR before it
  * dropped.  Each record the reader gives must be the reference's, with
- * the same line, and its fields (qr_csv_split) must be the reference's.
+ * the same line, and its fields (qr_csv_split, and qr_rec_split, which
+ * reads a record without quotes in place) must be the reference's.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -163,6 +164,20 @@ check_records(const char *s, size_t n, char delim)
 		for (long k = 0; k < nf && k < MAX_FIELDS; k++)
 		{
 			if (f[k].value < fbuf || f[k].value + f[k].len > fbuf + rec.len)
+				abort();
+			if (f[k].len != ref->flen[k] || memcmp(f[k].value, ref->fields + ref->foff[k], f[k].len) != 0)
+				abort();
+		}
+		/* qr_rec_split: the same fields, in the record or in the buffer */
+		if (rec.quoted != (memchr(rec.text, '"', rec.len) != NULL))
+			abort();
+		nf = qr_rec_split(&rec, delim, f, MAX_FIELDS, fbuf);
+		if (nf != ref->nfields)
+			abort();
+		for (long k = 0; k < nf && k < MAX_FIELDS; k++)
+		{
+			if (rec.quoted ? f[k].value < fbuf || f[k].value + f[k].len > fbuf + rec.len
+				: f[k].value < rec.text || f[k].value + f[k].len > rec.text + rec.len)
 				abort();
 			if (f[k].len != ref->flen[k] || memcmp(f[k].value, ref->fields + ref->foff[k], f[k].len) != 0)
 				abort();
