@@ -278,7 +278,7 @@ COMMENT ON COLUMN @extschema@.qr_statement_lines.raw IS 'The text of a line that
 -- refund id and refund reference; a later run finds the lines of open
 -- breaks through these
 CREATE INDEX qr_statement_lines_txn ON @extschema@.qr_statement_lines
-    ((CASE WHEN refund_amount <> 0 THEN coalesce(refund_txn, provider_txn) ELSE provider_txn END));
+    ((CASE WHEN refund_amount <> 0 THEN coalesce(refund_txn, refund_reference, provider_txn) ELSE provider_txn END));
 CREATE INDEX qr_statement_lines_reference ON @extschema@.qr_statement_lines
     ((CASE WHEN refund_amount <> 0 THEN coalesce(refund_reference, reference) ELSE reference END));
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.qr_statement_lines', '');
@@ -617,7 +617,7 @@ COMMENT ON COLUMN @extschema@.qr_recon_results.seq IS 'Order within the run';
 COMMENT ON COLUMN @extschema@.qr_recon_results.status IS 'As qr_reconcile: matched, amount_mismatch, outside_window, missing_in_statement, missing_in_ledger, duplicate_in_ledger, duplicate_in_statement';
 COMMENT ON COLUMN @extschema@.qr_recon_results.provider IS 'The provider';
 COMMENT ON COLUMN @extschema@.qr_recon_results.ledger_txn IS 'The ledger row (its txn_id)';
-COMMENT ON COLUMN @extschema@.qr_recon_results.statement_txn IS 'The statement row: the provider''s transaction id (its refund id for a refund line, one with a refund amount), or the statement relation''s txn_id';
+COMMENT ON COLUMN @extschema@.qr_recon_results.statement_txn IS 'The statement row: the provider''s transaction id (for a refund line, one with a refund amount: its refund id, else its refund reference, as Alipay''s refund batch number), or the statement relation''s txn_id';
 COMMENT ON COLUMN @extschema@.qr_recon_results.batch IS 'The statement line''s batch';
 COMMENT ON COLUMN @extschema@.qr_recon_results.line IS 'The statement line''s number in its file';
 COMMENT ON COLUMN @extschema@.qr_recon_results.currency IS 'Currency of the amounts';
@@ -1030,22 +1030,22 @@ BEGIN
     CREATE TEMP TABLE qr_recon_run$statement ON COMMIT DROP AS
     SELECT l.batch || ':' || l.line AS txn_id, b.provider, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_reference, l.reference) ELSE l.reference END) AS reference,
            CASE WHEN l.refund_amount <> 0 THEN -l.refund_amount ELSE l.amount END AS amount,
-           l.currency, l.ts, l.batch, l.line, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.provider_txn) ELSE l.provider_txn END) AS stxn
+           l.currency, l.ts, l.batch, l.line, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.refund_reference, l.provider_txn) ELSE l.provider_txn END) AS stxn
       FROM @extschema@.qr_statement_lines l JOIN @extschema@.qr_statement_batches b ON b.id = l.batch
      WHERE l.batch = ANY (ids) AND l.error IS NULL
     UNION
     SELECT l.batch || ':' || l.line AS txn_id, b.provider, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_reference, l.reference) ELSE l.reference END) AS reference,
            CASE WHEN l.refund_amount <> 0 THEN -l.refund_amount ELSE l.amount END AS amount,
-           l.currency, l.ts, l.batch, l.line, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.provider_txn) ELSE l.provider_txn END) AS stxn
+           l.currency, l.ts, l.batch, l.line, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.refund_reference, l.provider_txn) ELSE l.provider_txn END) AS stxn
       FROM @extschema@.qr_recon_breaks k
-      JOIN @extschema@.qr_statement_lines l ON (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.provider_txn) ELSE l.provider_txn END) = k.txn
+      JOIN @extschema@.qr_statement_lines l ON (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.refund_reference, l.provider_txn) ELSE l.provider_txn END) = k.txn
       JOIN @extschema@.qr_statement_batches b ON b.id = l.batch
      WHERE k.status IN ('open', 'assigned') AND k.side = 'statement' AND k.provider = ANY (provs)
        AND b.provider = k.provider AND b.status IN ('loaded', 'unbalanced') AND l.error IS NULL
     UNION
     SELECT l.batch || ':' || l.line AS txn_id, b.provider, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_reference, l.reference) ELSE l.reference END) AS reference,
            CASE WHEN l.refund_amount <> 0 THEN -l.refund_amount ELSE l.amount END AS amount,
-           l.currency, l.ts, l.batch, l.line, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.provider_txn) ELSE l.provider_txn END) AS stxn
+           l.currency, l.ts, l.batch, l.line, (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_txn, l.refund_reference, l.provider_txn) ELSE l.provider_txn END) AS stxn
       FROM @extschema@.qr_recon_breaks k
       JOIN @extschema@.qr_statement_lines l ON (CASE WHEN l.refund_amount <> 0 THEN coalesce(l.refund_reference, l.reference) ELSE l.reference END) = k.reference
       JOIN @extschema@.qr_statement_batches b ON b.id = l.batch
