@@ -840,6 +840,10 @@ BEGIN
                          AND r.xact = pg_catalog.pg_current_xact_id()) THEN
         RAISE EXCEPTION 'qr_recon_execute is called by qr_recon_run' USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
+    -- planned on their real sizes: temporary tables have no statistics
+    -- until analyzed, and the joins below would nest loops over them
+    ANALYZE pg_temp.qr_recon_run$ledger;
+    ANALYZE pg_temp.qr_recon_run$statement;
     SELECT count(*) INTO nl FROM pg_temp.qr_recon_run$ledger;
     SELECT count(*) INTO ns FROM pg_temp.qr_recon_run$statement;
 
@@ -861,6 +865,8 @@ BEGIN
       LEFT JOIN pg_temp.qr_recon_run$statement s ON s.txn_id = d.statement_txn
       LEFT JOIN (SELECT DISTINCT ON (x.txn_id) x.txn_id, x.currency, x.reference FROM pg_temp.qr_recon_run$ledger x
                   ORDER BY x.txn_id, x.currency, x.reference) l ON l.txn_id = d.ledger_txn;
+
+    ANALYZE pg_temp.qr_recon_run$outcome;
 
     -- breaks this run examined and no longer finds: resolved by this run
     UPDATE @extschema@.qr_recon_breaks b
@@ -982,6 +988,8 @@ DECLARE
     provs text[];
     bad record;
     run bigint;
+    span_from timestamptz;
+    span_to timestamptz;
 BEGIN
     IF ledger IS NULL OR batches IS NULL THEN
         RAISE EXCEPTION 'qr_recon_run needs a ledger and statement batches' USING ERRCODE = 'null_value_not_allowed';
@@ -1012,6 +1020,11 @@ BEGIN
                     HINT = CASE WHEN bad.status = 'superseded' THEN pg_catalog.format('Run batch %s, the corrected file, instead.', bad.superseded_by)
                                 ELSE 'A withdrawn batch is not reconciled.' END;
     END IF;
+
+    -- the days the batches cover, as one span: the ledger is scanned once,
+    -- and only its rows inside the span are checked against each batch
+    SELECT min(pg_catalog.lower(b.period)), max(pg_catalog.upper(b.period)) INTO span_from, span_to
+      FROM @extschema@.qr_statement_batches b WHERE b.id = ANY (ids);
 
     INSERT INTO @extschema@.qr_recon_runs (ledger, batches, providers, settings)
     VALUES (ledger::text, ids, provs,
@@ -1065,15 +1078,16 @@ BEGIN
                x.amount::numeric AS amount, x.currency::text AS currency, x.ts::timestamptz AS ts
           FROM %s x
          WHERE x.provider::text = ANY ($1)
-           AND (EXISTS (SELECT FROM @extschema@.qr_statement_batches b
-                         WHERE b.id = ANY ($2) AND b.provider = x.provider::text AND b.period @> x.ts::timestamptz)
-                OR EXISTS (SELECT FROM @extschema@.qr_recon_breaks k
-                            WHERE k.status IN ('open', 'assigned') AND k.side = 'ledger' AND k.provider = x.provider::text
-                              AND k.txn = x.txn_id::text)
-                OR EXISTS (SELECT FROM @extschema@.qr_recon_breaks k
-                            WHERE k.status IN ('open', 'assigned') AND k.provider = x.provider::text
-                              AND k.reference = x.reference::text))$q$, ledger)
-    USING provs, ids;
+           AND ((x.ts::timestamptz >= $3 AND x.ts::timestamptz < $4
+                 AND EXISTS (SELECT FROM @extschema@.qr_statement_batches b
+                              WHERE b.id = ANY ($2) AND b.provider = x.provider::text AND b.period @> x.ts::timestamptz))
+                OR (x.provider::text, x.txn_id::text) IN (
+                       SELECT k.provider, k.txn FROM @extschema@.qr_recon_breaks k
+                        WHERE k.status IN ('open', 'assigned') AND k.side = 'ledger' AND k.provider = ANY ($1))
+                OR (x.provider::text, x.reference::text) IN (
+                       SELECT k.provider, k.reference FROM @extschema@.qr_recon_breaks k
+                        WHERE k.status IN ('open', 'assigned') AND k.provider = ANY ($1) AND k.reference IS NOT NULL))$q$, ledger)
+    USING provs, ids, span_from, span_to;
 
     PERFORM @extschema@.qr_recon_execute(run, time_window, amount_tolerance);
     RETURN run;
