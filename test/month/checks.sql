@@ -19,10 +19,11 @@ CREATE FUNCTION month_same(phase text, name text, expected text[], actual text[]
 LANGUAGE sql AS $$
     WITH missing AS (SELECT x FROM unnest(expected) x EXCEPT ALL SELECT x FROM unnest(actual) x),
          extra AS (SELECT x FROM unnest(actual) x EXCEPT ALL SELECT x FROM unnest(expected) x)
+    -- an empty side is an empty array, never NULL: no check passes on nothing
     SELECT month_check(phase, name,
                        NOT EXISTS (SELECT FROM missing) AND NOT EXISTS (SELECT FROM extra),
                        format('%s expected, %s found; missing %s (%s); unexpected %s (%s)',
-                              cardinality(expected), cardinality(actual),
+                              coalesce(cardinality(expected), 0), coalesce(cardinality(actual), 0),
                               (SELECT count(*) FROM missing), (SELECT string_agg(x, ' ') FROM (SELECT x FROM missing LIMIT 5) m),
                               (SELECT count(*) FROM extra), (SELECT string_agg(x, ' ') FROM (SELECT x FROM extra LIMIT 5) e)))
 $$;
@@ -43,7 +44,8 @@ SELECT f.id AS file, month_line_text(s.provider, s.provider_txn, s.reference, s.
                                      CASE WHEN s.status = 'REFUND' THEN -s.refund_amount ELSE s.amount END,
                                      s.fee, s.status = 'REFUND', s.refund_reference) AS line
 FROM month_files f
-JOIN month_statement s ON s.day = f.day AND s.provider = f.provider AND s.bill_type IS NOT DISTINCT FROM f.bill_type;
+JOIN month_statement s ON s.day = f.day AND s.provider = f.provider AND s.edition = f.edition
+                      AND s.bill_type IS NOT DISTINCT FROM f.bill_type;
 CREATE FUNCTION month_read_text(provider text, provider_txn text, reference text, ts timestamptz, amount numeric,
                                 fee numeric, status text, refund_reference text, refund_amount numeric) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$

@@ -4,7 +4,8 @@
 -- rendered as the providers deliver them (bytea, in every supported format
 -- and variant).  Run by test/month.sh with psql variables days (days in the
 -- month) and txns (ledger payments a day).  Everything here depends only on
--- those two numbers.
+-- those two numbers and correct_day, the day whose WeChat Pay bill is
+-- sent again corrected (test/month/backoffice.sql).
 --
 -- Tables made:
 --   month_providers    provider, the time zone its bills speak, its format
@@ -92,7 +93,7 @@ FROM month_ledger l JOIN month_rule r USING (g) WHERE r.rule = 'dup_ledger' AND 
 CREATE TABLE month_statement (
     day int, provider text, key text, provider_txn text, reference text, ts timestamptz,
     amount numeric, status text, refund_txn text, refund_reference text,
-    refund_amount numeric, memo text, g bigint,
+    refund_amount numeric, memo text, g bigint, edition int NOT NULL DEFAULT 1,
     fee numeric GENERATED ALWAYS AS (CASE WHEN status = 'REFUND' THEN -round(refund_amount * 0.006, 2)
                                           ELSE round(amount * 0.006, 2) END) STORED,
     bill_type text GENERATED ALWAYS AS (CASE WHEN provider <> 'wechatpay' THEN NULL WHEN day % 5 <> 2 THEN 'ALL'
@@ -132,22 +133,29 @@ FROM generate_series(0, :days - 1) d, month_providers p, generate_series(1, 3) k
 --   N: the provider books at 23:59:59, we at 00:00:01 the next day: day d
 --      opens missing_in_ledger, day d + 1's run closes it.
 -- The last day's counterparts fall after the month: those breaks stay open.
+-- WeChat Pay's correct_day has none of them: its corrected bill is
+-- reconciled again on its own (test/month/backoffice.sql), and a day
+-- reconciled again after the next one has pairs across midnight that the
+-- run of that day alone cannot see.
+CREATE TABLE month_midnight AS
+SELECT d, p.provider, p.time_zone FROM generate_series(0, :days - 1) d, month_providers p
+WHERE NOT (p.provider = 'wechatpay' AND d IN (:correct_day - 1, :correct_day));
 INSERT INTO month_ledger
 SELECT format('LM%s-%s', d, p.provider), p.provider, format('MID-M%s-%s', d, p.provider), 88.88, 'CNY',
        month_day_start(d + 1, p.time_zone) - interval '2 s', NULL::bigint, d, NULL::bigint
-FROM generate_series(0, :days - 1) d, month_providers p
+FROM month_midnight p
 UNION ALL
 SELECT format('LN%s-%s', d, p.provider), p.provider, format('MID-N%s-%s', d, p.provider), 77.77, 'CNY',
        month_day_start(d + 1, p.time_zone) + interval '1 s', NULL::bigint, d + 1, NULL::bigint
-FROM generate_series(0, :days - 2) d, month_providers p;
+FROM month_midnight p WHERE d < :days - 1;
 INSERT INTO month_statement
 SELECT d + 1, p.provider, format('SM%s-%s', d, p.provider), format('SM%s-%s', d, p.provider), format('MID-M%s-%s', d, p.provider),
        month_day_start(d + 1, p.time_zone) + interval '3 s', 88.88, 'SUCCESS', NULL, NULL, NULL::numeric, 'Tea', NULL::bigint
-FROM generate_series(0, :days - 2) d, month_providers p
+FROM month_midnight p WHERE d < :days - 1
 UNION ALL
 SELECT d, p.provider, format('SN%s-%s', d, p.provider), format('SN%s-%s', d, p.provider), format('MID-N%s-%s', d, p.provider),
        month_day_start(d + 1, p.time_zone) - interval '1 s', 77.77, 'SUCCESS', NULL, NULL, NULL, 'Tea', NULL
-FROM generate_series(0, :days - 1) d, month_providers p;
+FROM month_midnight p;
 
 -- ------------------------------------------------------------- injected
 -- What the month's runs must find, day by day: the kind qr_reconcile gives
@@ -183,10 +191,10 @@ SELECT s.day, s.provider, 'missing_in_ledger', NULL, s.key FROM month_statement 
 -- CRLF on days d % 3 = 0.  UnionPay: a generic CSV through a column
 -- mapping, with a BOM on odd days and CRLF on even days; every fiftieth
 -- line's memo is quoted and holds a comma, doubled quotes and a newline.
-CREATE INDEX ON month_statement (day, provider, bill_type);
+CREATE INDEX ON month_statement (day, provider, bill_type, edition);
 
 CREATE TABLE month_files (
-    id serial PRIMARY KEY, day int NOT NULL, provider text NOT NULL, format text NOT NULL, bill_type text,
+    id serial PRIMARY KEY, day int NOT NULL, provider text NOT NULL, edition int NOT NULL, format text NOT NULL, bill_type text,
     bom boolean NOT NULL, crlf boolean NOT NULL, lines int NOT NULL, amount numeric, refund_amount numeric, fee numeric,
     file bytea NOT NULL
 );
@@ -237,19 +245,19 @@ SELECT jsonb_build_object(
                                   'refund_reference', 'refund_order', 'refund_amount', 'refund_amount'),
     'delimiter', ',', 'time_zone', 'UTC', 'encoding', 'UTF8') AS mapping;
 
--- One file per (day, provider, bill type); WeChat's summary line totals
--- every line's 应结订单金额, 退款金额 and 手续费 and counts the lines.
--- month_render makes the bytes of the files whose lines are in month_statement
--- for the given day (NULL: every day); the corrected file reuses it.
-CREATE FUNCTION month_render(only_day int) RETURNS SETOF month_files LANGUAGE sql AS $$
-    SELECT NULL::int, s.day, s.provider, p.format, s.bill_type,
+-- One file per (day, provider, bill type, edition); WeChat's summary line
+-- totals every line's 应结订单金额, 退款金额 and 手续费 and counts the lines.
+-- month_render describes the files of one edition (1: as first sent; 2:
+-- the corrected bill), month_file_bytes makes their bytes.
+CREATE FUNCTION month_render(only_edition int) RETURNS SETOF month_files LANGUAGE sql AS $$
+    SELECT NULL::int, s.day, s.provider, s.edition, p.format, s.bill_type,
            CASE s.provider WHEN 'wechatpay' THEN s.day % 6 = 1 WHEN 'unionpay' THEN s.day % 2 = 1 ELSE false END AS bom,
            CASE s.provider WHEN 'wechatpay' THEN s.day % 4 = 3 WHEN 'alipay' THEN s.day % 3 = 0 ELSE s.day % 2 = 0 END AS crlf,
            count(*)::int, sum(s.amount), sum(s.refund_amount), sum(s.fee),
            NULL::bytea
     FROM month_statement s JOIN month_providers p USING (provider)
-    WHERE only_day IS NULL OR s.day = only_day
-    GROUP BY s.day, s.provider, p.format, s.bill_type
+    WHERE s.edition = only_edition
+    GROUP BY s.day, s.provider, s.edition, p.format, s.bill_type
 $$;
 CREATE FUNCTION month_file_bytes(f month_files) RETURNS bytea LANGUAGE plpgsql AS $$
 DECLARE
@@ -261,7 +269,8 @@ DECLARE
 BEGIN
     IF f.provider = 'wechatpay' THEN
         SELECT string_agg(month_wechat_line(s), eol ORDER BY s.ts, s.key) INTO body
-          FROM month_statement s WHERE s.day = f.day AND s.provider = f.provider AND s.bill_type = f.bill_type;
+          FROM month_statement s
+         WHERE s.day = f.day AND s.provider = f.provider AND s.bill_type = f.bill_type AND s.edition = f.edition;
         body := CASE WHEN f.bill_type = 'SUCCESS'
                      THEN '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,商品名称,商户数据包,手续费,费率,订单金额,费率备注'
                      ELSE '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注' END
@@ -272,7 +281,7 @@ BEGIN
     ELSIF f.provider = 'alipay' THEN
         SELECT string_agg(month_alipay_line(s), eol ORDER BY s.ts, s.key), count(*) FILTER (WHERE s.status = 'REFUND')
           INTO body, refunds
-          FROM month_statement s WHERE s.day = f.day AND s.provider = f.provider;
+          FROM month_statement s WHERE s.day = f.day AND s.provider = f.provider AND s.edition = f.edition;
         RETURN convert_to(
             '#支付宝业务明细查询' || eol || '#账号：[20881234567890]' || eol
             || format('#起始日期：[%s 00:00:00]   终止日期：[%s 00:00:00]', day_from, day_to) || eol
@@ -284,19 +293,20 @@ BEGIN
             || format('#导出时间：[%s 09:00:00]', day_to), 'GBK');
     ELSE
         SELECT string_agg(month_unionpay_line(s), eol ORDER BY s.ts, s.key) INTO body
-          FROM month_statement s WHERE s.day = f.day AND s.provider = f.provider;
+          FROM month_statement s WHERE s.day = f.day AND s.provider = f.provider AND s.edition = f.edition;
         body := 'txn_time,txn_id,order_id,amount,currency,fee,state,refund_id,refund_order,refund_amount,memo' || eol || body || eol;
     END IF;
     RETURN CASE WHEN f.bom THEN '\xefbbbf'::bytea ELSE '' END || convert_to(body, 'UTF8');
 END $$;
 
 -- The files are made by test/month.sh in two sessions at once, each
--- rendering the days d % 2 = part: SELECT month_render_files(part).
-CREATE FUNCTION month_render_files(part int) RETURNS bigint LANGUAGE sql AS $$
+-- rendering the days d % 2 = part: SELECT month_render_files(1, part).
+CREATE FUNCTION month_render_files(edition int, part int) RETURNS bigint LANGUAGE sql AS $$
     WITH made AS (
-        INSERT INTO month_files (day, provider, format, bill_type, bom, crlf, lines, amount, refund_amount, fee, file)
-        SELECT f.day, f.provider, f.format, f.bill_type, f.bom, f.crlf, f.lines, f.amount, f.refund_amount, f.fee, month_file_bytes(f)
-        FROM month_render(NULL) f WHERE f.day % 2 = part ORDER BY f.day, f.provider, f.bill_type
+        INSERT INTO month_files (day, provider, edition, format, bill_type, bom, crlf, lines, amount, refund_amount, fee, file)
+        SELECT f.day, f.provider, f.edition, f.format, f.bill_type, f.bom, f.crlf, f.lines, f.amount, f.refund_amount, f.fee,
+               month_file_bytes(f)
+        FROM month_render(edition) f WHERE f.day % 2 = part ORDER BY f.day, f.provider, f.bill_type
         RETURNING 1)
     SELECT count(*) FROM made
 $$;
