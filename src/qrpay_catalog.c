@@ -70,6 +70,7 @@ PG_FUNCTION_INFO_V1(qr_catalog_guard);
 PG_FUNCTION_INFO_V1(qr_rule_cities_check);
 PG_FUNCTION_INFO_V1(qr_city_references_check);
 PG_FUNCTION_INFO_V1(qr_catalog_audit);
+PG_FUNCTION_INFO_V1(qr_recon_audit);
 
 #define MEMO_SLOTS 4096			/* power of two */
 #define MEMO_MAX_PROVIDERS 8
@@ -1054,17 +1055,26 @@ typedef enum catalog_table
 	TABLE_CITIES,
 	TABLE_RULES,
 	TABLE_FEE_RATES,
+	/* the back office's tables (0.8.0), audited to qr_recon_audit */
+	TABLE_FORMATS,
+	TABLE_BATCHES,
+	TABLE_RUNS,
+	TABLE_BREAKS,
 	TABLE_COUNT
 } catalog_table;
 
 static const char *const catalog_table_names[TABLE_COUNT] = {
-	"qr_providers", "qr_provider_patterns", "qr_cities", "qr_interop_rules", "qr_fee_rates"
+	"qr_providers", "qr_provider_patterns", "qr_cities", "qr_interop_rules", "qr_fee_rates",
+	"qr_statement_formats", "qr_statement_batches", "qr_recon_runs", "qr_recon_breaks"
 };
 
 #define TABLE_BIT(t) (1 << (t))
 /* the tables the cache reads, which the guard and invalidation serve */
 #define CACHED_TABLES (TABLE_BIT(TABLE_FEE_RATES) - 1)
-#define ALL_TABLES (TABLE_BIT(TABLE_COUNT) - 1)
+/* the tables qr_catalog_audit records */
+#define CATALOG_TABLES (TABLE_BIT(TABLE_FORMATS) - 1)
+/* the tables qr_recon_audit records */
+#define BACK_OFFICE_TABLES ((TABLE_BIT(TABLE_COUNT) - 1) & ~CATALOG_TABLES)
 
 /* A relation as messages name it; any temporary schema is pg_temp. */
 static char *
@@ -1604,9 +1614,9 @@ qr_city_references_check(PG_FUNCTION_ARGS)
 }
 
 /*
- * AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW on the catalog tables
- * and qr_fee_rates, and AFTER TRUNCATE ... FOR EACH STATEMENT on
- * qr_fee_rates: one row of qr_catalog_audit per change.
+ * AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW, or AFTER TRUNCATE ...
+ * FOR EACH STATEMENT, on one of the tables in the mask tables: one row of
+ * the audit table audit (in the extension's schema) per change.
  *
  * Written in C rather than as a SECURITY DEFINER function because "who"
  * must be the role that made the change, and inside a SECURITY DEFINER
@@ -1614,12 +1624,11 @@ qr_city_references_check(PG_FUNCTION_ARGS)
  * id is read first, and only the INSERT runs as the audit table's owner,
  * so no other role needs (or gets) any privilege on that table.
  */
-Datum
-qr_catalog_audit(PG_FUNCTION_ARGS)
+static Datum
+audit_change(FunctionCallInfo fcinfo, const char *fn, int tables, const char *audit)
 {
-	const char *fn = "qr_catalog_audit";
 	catalog_table which;
-	TriggerData *td = catalog_trigger(fcinfo, fn, ALL_TABLES, &which);
+	TriggerData *td = catalog_trigger(fcinfo, fn, tables, &which);
 	TriggerEvent ev = td->tg_event;
 	Oid			nsp = extension_schema(fcinfo);
 	Oid			reltype = td->tg_relation->rd_rel->reltype;
@@ -1659,12 +1668,12 @@ qr_catalog_audit(PG_FUNCTION_ARGS)
 	else
 		op = "TRUNCATE";
 
-	audit_relid = get_relname_relid("qr_catalog_audit", nsp);
+	audit_relid = get_relname_relid(audit, nsp);
 	if (!OidIsValid(audit_relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("the qrpay audit table qr_catalog_audit is missing from schema \"%s\"",
-						get_namespace_name(nsp)),
+				 errmsg("the qrpay audit table %s is missing from schema \"%s\"",
+						audit, get_namespace_name(nsp)),
 				 errhint("Reinstall the extension: DROP EXTENSION qrpay; CREATE EXTENSION qrpay.")));
 
 	/* who: the role in effect for the change, and the login behind it */
@@ -1679,10 +1688,10 @@ qr_catalog_audit(PG_FUNCTION_ARGS)
 		argnulls[4] = 'n';
 	if (!newtup)
 		argnulls[5] = 'n';
-	query = psprintf("INSERT INTO %s.qr_catalog_audit "
+	query = psprintf("INSERT INTO %s.%s "
 					 "(table_name, operation, role_name, session_role, old_row, new_row) "
 					 "VALUES ($1, $2, $3, $4, pg_catalog.to_jsonb($5), pg_catalog.to_jsonb($6))",
-					 quote_identifier(get_namespace_name(nsp)));
+					 quote_identifier(get_namespace_name(nsp)), audit);
 
 	SetUserIdAndSecContext(relation_owner(audit_relid), save_sec_context | OWNER_SEC_CONTEXT);
 	PG_TRY();
@@ -1690,7 +1699,7 @@ qr_catalog_audit(PG_FUNCTION_ARGS)
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		if ((ret = SPI_execute_with_args(query, 6, argtypes, args, argnulls, false, 0)) != SPI_OK_INSERT)
-			elog(ERROR, "writing qr_catalog_audit failed: %d", ret);
+			elog(ERROR, "writing %s failed: %d", audit, ret);
 		SPI_finish();
 	}
 	PG_FINALLY();
@@ -1699,4 +1708,23 @@ qr_catalog_audit(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	return PointerGetDatum(NULL);
+}
+
+/* the catalog tables and qr_fee_rates: qr_catalog_audit */
+Datum
+qr_catalog_audit(PG_FUNCTION_ARGS)
+{
+	return audit_change(fcinfo, "qr_catalog_audit", CATALOG_TABLES, "qr_catalog_audit");
+}
+
+/*
+ * The back office's tables (statement formats and batches, reconciliation
+ * runs, breaks): qr_recon_audit.  Statement lines and run results are not
+ * audited row by row: lines are written once with their batch and results
+ * once with their run, and neither can change afterwards.
+ */
+Datum
+qr_recon_audit(PG_FUNCTION_ARGS)
+{
+	return audit_change(fcinfo, "qr_recon_audit", BACK_OFFICE_TABLES, "qr_recon_audit");
 }
