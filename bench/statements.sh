@@ -102,7 +102,7 @@ else
 	read_sql="SELECT count(*) FROM qr_statement_wechat((SELECT convert_from(file, 'UTF8') FROM bill))"
 fi
 loader=""
-if [ "$(have qr_statement_load)" != 0 ]; then
+if [ "$(have qr_statement_load)" != 0 ] && [ "$reader" = qr_statement_parse ]; then
 	loader=qr_statement_load
 	load_sql="SELECT qr_statement_load('wechatpay', (SELECT file FROM bill))"
 fi
@@ -128,11 +128,12 @@ fi
 median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
 # Each timed statement starts on an empty target after a CHECKPOINT and a
 # sync, so that no write-back of the previous round lands in it; loading
-# the same file twice is a no-op by design, so its batch is removed first.
+# the same file twice is a no-op by design, so its batch is deleted first
+# (qr_statement_lines refuses TRUNCATE; a batch no run has read may go).
 fresh() {
 	q -c "TRUNCATE bill_copy" >/dev/null
 	if [ -n "$loader" ]; then
-		q -c "TRUNCATE qr_statement_batches CASCADE" >/dev/null
+		q -c "DELETE FROM qr_statement_batches" >/dev/null	# its lines go with it
 	fi
 	q -c "CHECKPOINT"
 	sync

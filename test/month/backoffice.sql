@@ -4,7 +4,7 @@
 -- then the checks of test/month/backoffice_checks.sql.
 --
 -- The generic provider's CSV goes through a named mapping.
-INSERT INTO qr_statement_formats (name, provider, mapping, comment)
+INSERT INTO qr_statement_formats (name, provider, mapping, note)
 SELECT 'unionpay_csv', 'unionpay', mapping, 'UnionPay daily CSV, as the month renders it' FROM month_unionpay_mapping;
 
 CREATE TABLE month_loads (file int PRIMARY KEY REFERENCES month_files, batch bigint NOT NULL);
