@@ -9,10 +9,10 @@ OBJS       = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 # sql/ holds both the install scripts and the regression inputs
 DATA       = $(wildcard sql/qrpay--*.sql)
-REGRESS    = qrpay_type qrpay_vectors qrpay_access qrpay_formats qrpay_providers qrpay_routing qrpay_gin qrpay_build qrpay_reconcile qrpay_backoffice qrpay_index qrpay_errors hostile_triggers catalog_integrity hostile_data null_sweep privileges
+REGRESS    = qrpay_type qrpay_vectors qrpay_access qrpay_formats qrpay_providers qrpay_routing qrpay_gin qrpay_build qrpay_reconcile qrpay_statements qrpay_backoffice qrpay_index qrpay_errors hostile_triggers catalog_integrity hostile_data null_sweep privileges
 REGRESS_OPTS = --load-extension=qrpay
 # isolation specs and their expected output live under test/isolation
-ISOLATION  = qrpay_catalog qrpay_cache_race qrpay_city_race
+ISOLATION  = qrpay_catalog qrpay_cache_race qrpay_city_race qrpay_recon_race
 ISOLATION_OPTS = --load-extension=qrpay --inputdir=test/isolation
 
 PG_CPPFLAGS = -I$(srcdir)/src/core
@@ -35,6 +35,7 @@ $(OBJS): $(wildcard src/core/*.h src/*.h)
 TESTBUILD   = test/build
 CORE_HDRS   = $(wildcard src/core/*.h)
 UNIT_SRCS   = test/unit/test_core.c test/unit/test_formats.c test/unit/test_route.c test/unit/test_pair.c \
+	test/unit/test_bill.c \
 	test/unit/test_build.c test/unit/vectors.c test/fuzz/common.c
 SAN_FLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 

@@ -16,6 +16,12 @@ SET client_min_messages = warning;
 CREATE ROLE qrpay_sweeper;
 CREATE SCHEMA sweep;
 GRANT USAGE, CREATE ON SCHEMA sweep TO qrpay_sweeper;
+-- the back office's tables hold a company's own data and are granted, not
+-- public: the sweeper gets what the README grants a back-office role
+GRANT SELECT, INSERT, UPDATE ON qr_statement_batches, qr_recon_runs, qr_recon_breaks TO qrpay_sweeper;
+GRANT SELECT, INSERT ON qr_statement_lines, qr_recon_results TO qrpay_sweeper;
+GRANT SELECT ON qr_statement_formats, qr_recon_break_aging TO qrpay_sweeper;
+GRANT USAGE ON SEQUENCE qr_statement_batches_id_seq, qr_recon_runs_id_seq, qr_recon_breaks_id_seq TO qrpay_sweeper;
 SET ROLE qrpay_sweeper;
 
 -- relations a regclass argument can name: a ledger, a statement, routed
@@ -43,6 +49,9 @@ CREATE FUNCTION sweep.sample(t regtype, name text) RETURNS text LANGUAGE sql IMM
         WHEN name = 'header_has' THEN $q$'id'$q$
         WHEN name = 'bill' AND t = 'bytea'::regtype THEN $q$convert_to(E'id,time,amount\nA1,2025-03-01 10:00:00,1.00\n', 'GBK')$q$
         WHEN name = 'bill' THEN $q$E'id,time,amount\nA1,2025-03-01 10:00:00,1.00\n'$q$
+        WHEN name = 'file' THEN $q$convert_to(E'id,time,amount\nA1,2025-03-01 10:00:00,1.00\n', 'UTF8')$q$
+        WHEN name = 'format' THEN $q$'csv'$q$
+        WHEN name = 'mapping' THEN $q$'{"columns": {"provider_txn": "id", "ts": "time", "amount": "amount"}}'::jsonb$q$
         WHEN t = 'payment_qr'::regtype THEN $q$'00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320'::payment_qr$q$
         WHEN t = 'payment_qr[]'::regtype THEN $q$ARRAY['00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320', '00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320']::payment_qr[]$q$
         WHEN t = 'text'::regtype THEN $q$'wechatpay'::text$q$
@@ -51,7 +60,8 @@ CREATE FUNCTION sweep.sample(t regtype, name text) RETURNS text LANGUAGE sql IMM
         WHEN t = 'numeric'::regtype THEN $q$12.5::numeric$q$
         WHEN t = 'integer'::regtype THEN $q$4$q$
         WHEN t = 'smallint'::regtype THEN $q$1::smallint$q$
-        WHEN t = 'bigint'::regtype THEN $q$7::bigint$q$
+        WHEN t = 'bigint'::regtype THEN $q$999999::bigint$q$
+        WHEN t = 'bigint[]'::regtype THEN $q$ARRAY[999999]::bigint[]$q$
         WHEN t = 'oid'::regtype THEN $q$0::oid$q$
         WHEN t = 'bytea'::regtype THEN $q$'\x6162'::bytea$q$
         WHEN t = 'cstring'::regtype THEN $q$'wxp://f2f0abc'::cstring$q$
@@ -126,4 +136,5 @@ SELECT signature, arg, outcome FROM sweep.result
 
 RESET ROLE;
 DROP SCHEMA sweep CASCADE;
+DROP OWNED BY qrpay_sweeper;
 DROP ROLE qrpay_sweeper;

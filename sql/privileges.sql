@@ -33,6 +33,12 @@ INSERT INTO qrpay_ext.qr_providers (code, name, kind, country) VALUES ('ownbank'
 GRANT INSERT, UPDATE, DELETE ON qrpay_ext.qr_providers, qrpay_ext.qr_provider_patterns, qrpay_ext.qr_cities,
       qrpay_ext.qr_interop_rules, qrpay_ext.qr_fee_rates TO qrpay_admin;
 GRANT SELECT ON qrpay_ext.qr_catalog_audit TO qrpay_admin;
+-- and the back office's tables, which are not public, to the application
+GRANT SELECT, INSERT, UPDATE ON qrpay_ext.qr_statement_batches, qrpay_ext.qr_recon_runs, qrpay_ext.qr_recon_breaks TO qrpay_app;
+GRANT SELECT, INSERT ON qrpay_ext.qr_statement_lines, qrpay_ext.qr_recon_results TO qrpay_app;
+GRANT SELECT ON qrpay_ext.qr_statement_formats, qrpay_ext.qr_recon_break_aging TO qrpay_app;
+GRANT USAGE ON SEQUENCE qrpay_ext.qr_statement_batches_id_seq, qrpay_ext.qr_recon_runs_id_seq,
+      qrpay_ext.qr_recon_breaks_id_seq TO qrpay_app;
 GRANT CREATE ON SCHEMA public TO qrpay_hostile;
 RESET ROLE;
 
@@ -170,6 +176,7 @@ SELECT p.oid::regprocedure::text AS signature,
                 WHEN t = 'qrpay_ext.payment_qr[]'::regtype THEN $q$ARRAY['wxp://f2f0abc']::qrpay_ext.payment_qr[]$q$
                 WHEN t = 'regclass'::regtype THEN $q$'ledger'::regclass$q$
                 WHEN t = 'text[]'::regtype THEN $q$ARRAY['ledger']::text[]$q$
+                WHEN t = 'bigint[]'::regtype THEN $q$ARRAY[1]::bigint[]$q$
                 WHEN t = 'timestamptz[]'::regtype THEN $q$ARRAY[now()]$q$
                 WHEN n = 'time_zone' THEN $q$'UTC'$q$
                 WHEN n = 'scenario' THEN $q$'offline'$q$

@@ -7,7 +7,59 @@
 -- Part 1. Statement readers in C (src/core/qr_bill.c, src/qrpay_statement.c)
 -- =====================================================================
 
--- (readers)
+-- The statement readers of 0.6.0 split the bill on line breaks, so a quoted
+-- field holding one (a product name typed on two lines) cut its row in two;
+-- they took ~70 us a line, and a long quoted field quadratic time.  They
+-- are now C (src/core/qr_bill.c reads RFC 4180 records over the whole file;
+-- src/qrpay_statement.c adapts it): same names, arguments and results for
+-- a valid bill.  Two functions are new: qr_statement_parse reads any of
+-- the formats from the file's bytes, with the columns that do not fit the
+-- common shape kept as jsonb, and qr_statement_info tells what a file is.
+
+CREATE FUNCTION @extschema@.qr_statement_parse(file bytea, format text DEFAULT NULL, mapping jsonb DEFAULT NULL)
+RETURNS TABLE (line integer, provider_txn text, reference text, ts timestamptz, amount numeric,
+               currency text, fee numeric, status text, refund_txn text, refund_reference text,
+               refund_amount numeric, extra jsonb, error text, raw text)
+AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.qr_statement_parse(bytea, text, jsonb) IS
+    'Reads a provider statement file (WeChat Pay downloadbill ALL, SUCCESS or REFUND; Alipay business detail in GBK or UTF-8; any CSV through a mapping {"columns": {...}, "delimiter", "time_zone", "encoding"}) into one row per record: quoted fields may hold line breaks; columns outside the common shape come back in extra; an unreadable record comes back with its line, the reason and its raw text. format NULL: told from the header. A NULL file gives no rows';
+
+CREATE FUNCTION @extschema@.qr_statement_info(file bytea, format text DEFAULT NULL, mapping jsonb DEFAULT NULL)
+RETURNS TABLE (format text, bill_type text, encoding text, bom boolean, crlf boolean, columns text[],
+               summary jsonb, period_start timestamptz, period_end timestamptz, records integer,
+               error text)
+AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.qr_statement_info(bytea, text, jsonb) IS
+    'What a provider statement file is: its format, WeChat Pay bill type, encoding, byte order mark and CRLF line ends, header columns, the totals its summary or footer declares (count, amount, refund_amount, coupon_refund_amount, fee, order_amount, refund_requested_amount), the period it declares (Alipay), its number of data records, and what is wrong with it as a whole (a summary missing or not counting the records)';
+
+-- the readers of 0.6.0, now in C (same arguments, results and labels)
+CREATE OR REPLACE FUNCTION @extschema@.qr_csv_fields(line text, delimiter text DEFAULT ',') RETURNS text[]
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.qr_statement_read(bill text, provider text, columns jsonb, header_has text,
+                                  footer_starts text, comment_prefix text, delimiter text,
+                                  time_zone text)
+RETURNS SETOF @extschema@.qr_statement_line
+AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.qr_statement_wechat(bill text, time_zone text DEFAULT 'Asia/Shanghai')
+RETURNS SETOF @extschema@.qr_statement_line
+AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.qr_statement_wechat(text, text) IS
+    'Reads a WeChat Pay merchant bill (downloadbill ALL, SUCCESS or REFUND, or the older layout; backtick-prefixed fields, summary footer): one row per transaction record, a row with error for each unreadable record and for a summary that is missing or does not count the records';
+
+CREATE OR REPLACE FUNCTION @extschema@.qr_statement_alipay(bill text, time_zone text DEFAULT 'Asia/Shanghai')
+RETURNS SETOF @extschema@.qr_statement_line
+AS 'MODULE_PATHNAME', 'qr_statement_alipay_text' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.qr_statement_alipay(bill bytea, time_zone text DEFAULT 'Asia/Shanghai')
+RETURNS SETOF @extschema@.qr_statement_line
+AS 'MODULE_PATHNAME', 'qr_statement_alipay_bytea' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.qr_statement_csv(bill text, provider text, columns jsonb, delimiter text DEFAULT ',',
+                                 time_zone text DEFAULT 'UTC')
+RETURNS SETOF @extschema@.qr_statement_line
+AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 -- =====================================================================
 -- Part 2. Statement batches, reconciliation runs, breaks, audit, report
@@ -568,7 +620,6 @@ CREATE TABLE @extschema@.qr_recon_breaks (
     provider text NOT NULL,
     side text NOT NULL CONSTRAINT qr_recon_breaks_side_known CHECK (side IN ('ledger', 'statement')),
     txn text NOT NULL,
-    duplicate boolean NOT NULL DEFAULT false,
     kind text NOT NULL,
     ledger_txn text,
     statement_txn text,
@@ -596,8 +647,7 @@ COMMENT ON TABLE @extschema@.qr_recon_breaks IS
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.id IS 'The break';
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.provider IS 'The provider';
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.side IS 'Which side''s row the break is about: ledger (missing_in_statement, amount_mismatch, outside_window, duplicate_in_ledger) or statement (missing_in_ledger, duplicate_in_statement)';
-COMMENT ON COLUMN @extschema@.qr_recon_breaks.txn IS 'That row''s id: the ledger txn_id, or the provider''s transaction (refund) id';
-COMMENT ON COLUMN @extschema@.qr_recon_breaks.duplicate IS 'A duplicate of a row that is otherwise reconciled';
+COMMENT ON COLUMN @extschema@.qr_recon_breaks.txn IS 'That row''s id: the ledger txn_id, or the provider''s transaction (refund) id. A row has one open break at most; a later run that finds it again carries it (kind and amounts move on)';
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.kind IS 'The outcome the latest run found (a qr_recon_results status)';
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.ledger_txn IS 'The ledger row, if any';
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.statement_txn IS 'The statement row, if any';
@@ -616,7 +666,7 @@ COMMENT ON COLUMN @extschema@.qr_recon_breaks.closed_at IS 'When it was resolved
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.closed_by IS 'The role that closed it (for a run, the role that ran it)';
 COMMENT ON COLUMN @extschema@.qr_recon_breaks.closed_run IS 'The run whose matches closed it, when a later file resolved it';
 COMMENT ON SEQUENCE @extschema@.qr_recon_breaks_id_seq IS 'Numbers the breaks';
-CREATE UNIQUE INDEX qr_recon_breaks_open ON @extschema@.qr_recon_breaks (provider, side, txn, duplicate)
+CREATE UNIQUE INDEX qr_recon_breaks_open ON @extschema@.qr_recon_breaks (provider, side, txn)
     WHERE status IN ('open', 'assigned');
 CREATE INDEX qr_recon_breaks_written_off ON @extschema@.qr_recon_breaks (provider, side, txn)
     WHERE status = 'written_off';
@@ -698,8 +748,8 @@ BEGIN
               USING ERRCODE = 'object_not_in_prerequisite_state',
                     HINT = 'A later run that still finds the difference opens a new break.';
     END IF;
-    IF (NEW.id, NEW.provider, NEW.side, NEW.txn, NEW.duplicate, NEW.opened_at, NEW.opened_run)
-       IS DISTINCT FROM (OLD.id, OLD.provider, OLD.side, OLD.txn, OLD.duplicate, OLD.opened_at, OLD.opened_run) THEN
+    IF (NEW.id, NEW.provider, NEW.side, NEW.txn, NEW.opened_at, NEW.opened_run)
+       IS DISTINCT FROM (OLD.id, OLD.provider, OLD.side, OLD.txn, OLD.opened_at, OLD.opened_run) THEN
         RAISE EXCEPTION 'break %: what it is about does not change', OLD.id USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
     -- what only a run in progress changes: what it found, and closing by a match
@@ -779,7 +829,6 @@ BEGIN
            CASE WHEN d.status = 'matched' THEN NULL
                 WHEN d.ledger_txn IS NOT NULL THEN 'ledger' ELSE 'statement' END AS side,
            CASE WHEN d.status = 'matched' THEN NULL ELSE coalesce(d.ledger_txn, s.stxn) END AS txn,
-           d.status LIKE 'duplicate%' AS duplicate,
            NULL::bigint AS break
       FROM @extschema@.qr_reconcile_detail('pg_temp.qr_recon_run$ledger', 'pg_temp.qr_recon_run$statement', time_window, amount_tolerance) d
       LEFT JOIN pg_temp.qr_recon_run$statement s ON s.txn_id = d.statement_txn
@@ -797,25 +846,39 @@ BEGIN
              ORDER BY x.provider, x.side, x.txn, x.status <> 'matched') o
      WHERE b.status IN ('open', 'assigned') AND b.provider = o.provider AND b.side = o.side AND b.txn = o.txn
        AND NOT EXISTS (SELECT FROM pg_temp.qr_recon_run$outcome u
-                        WHERE u.side = b.side AND u.provider = b.provider AND u.txn = b.txn AND u.duplicate = b.duplicate);
+                        WHERE u.side = b.side AND u.provider = b.provider AND u.txn = b.txn);
+
+    -- a statement break whose file was superseded or withdrawn, and which
+    -- no file in force lists any more (the run would have read it):
+    -- resolved by this run, the first to run without it
+    UPDATE @extschema@.qr_recon_breaks b
+       SET status = 'resolved', closed_run = run,
+           note = coalesce(b.note || E'\n', '') || pg_catalog.format('resolved by run %s: batch %s, which listed it, is %s and no batch in force lists it',
+                                                                   run, b.batch, x.status)
+      FROM @extschema@.qr_statement_batches x
+     WHERE b.status IN ('open', 'assigned') AND b.side = 'statement' AND x.id = b.batch
+       AND x.status IN ('superseded', 'withdrawn')
+       AND b.provider = ANY ((SELECT r.providers FROM @extschema@.qr_recon_runs r WHERE r.id = run)::text[])
+       AND NOT EXISTS (SELECT FROM pg_temp.qr_recon_run$outcome u
+                        WHERE u.provider = b.provider AND u.statement_txn = b.txn);
 
     -- breaks still found: the open one carried over, a written-off one
     -- left so, else a new one
     UPDATE pg_temp.qr_recon_run$outcome u SET break = w.id
       FROM @extschema@.qr_recon_breaks w
      WHERE u.side IS NOT NULL AND w.status = 'written_off' AND w.provider = u.provider AND w.side = u.side
-       AND w.txn = u.txn AND w.duplicate = u.duplicate AND w.kind = u.status;
-    INSERT INTO @extschema@.qr_recon_breaks AS b (provider, side, txn, duplicate, kind, ledger_txn, statement_txn, batch,
+       AND w.txn = u.txn AND w.kind = u.status;
+    INSERT INTO @extschema@.qr_recon_breaks AS b (provider, side, txn, kind, ledger_txn, statement_txn, batch,
                                                  line, currency, amount, txn_at, opened_run, last_run)
-    SELECT DISTINCT ON (u.provider, u.side, u.txn, u.duplicate)
-           u.provider, u.side, u.txn, u.duplicate, u.status, u.ledger_txn, u.statement_txn, u.batch, u.line, u.currency,
+    SELECT DISTINCT ON (u.provider, u.side, u.txn)
+           u.provider, u.side, u.txn, u.status, u.ledger_txn, u.statement_txn, u.batch, u.line, u.currency,
            pg_catalog.abs(CASE WHEN u.status = 'amount_mismatch' THEN u.amount_diff
                                ELSE coalesce(u.ledger_amount, u.statement_amount) END),
            coalesce(u.ledger_ts, u.statement_ts), run, run
       FROM pg_temp.qr_recon_run$outcome u
      WHERE u.side IS NOT NULL AND u.break IS NULL
-     ORDER BY u.provider, u.side, u.txn, u.duplicate, u.seq
-    ON CONFLICT (provider, side, txn, duplicate) WHERE status IN ('open', 'assigned') DO UPDATE
+     ORDER BY u.provider, u.side, u.txn, u.seq
+    ON CONFLICT (provider, side, txn) WHERE status IN ('open', 'assigned') DO UPDATE
        SET kind = excluded.kind, ledger_txn = excluded.ledger_txn, statement_txn = excluded.statement_txn,
            batch = excluded.batch, line = excluded.line, currency = excluded.currency, amount = excluded.amount,
            txn_at = excluded.txn_at, last_run = run
@@ -825,7 +888,7 @@ BEGIN
     UPDATE pg_temp.qr_recon_run$outcome u SET break = b.id
       FROM @extschema@.qr_recon_breaks b
      WHERE u.side IS NOT NULL AND u.break IS NULL AND b.status IN ('open', 'assigned') AND b.provider = u.provider
-       AND b.side = u.side AND b.txn = u.txn AND b.duplicate = u.duplicate;
+       AND b.side = u.side AND b.txn = u.txn;
 
     INSERT INTO @extschema@.qr_recon_results (run, seq, status, provider, ledger_txn, statement_txn, batch, line, currency,
                                               amount_diff, reason, ledger_ts, statement_ts, ledger_amount, statement_amount, break)
@@ -852,6 +915,9 @@ DECLARE
     need constant text[] := ARRAY['txn_id', 'provider', 'reference', 'amount', 'currency', 'ts'];
     missing text;
 BEGIN
+    IF rel IS NULL THEN
+        RAISE EXCEPTION 'a ledger or statement relation is needed' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     SELECT c INTO missing FROM pg_catalog.unnest(need) WITH ORDINALITY u(c, i)
      WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = rel AND a.attname = u.c
                           AND a.attnum > 0 AND NOT a.attisdropped)

@@ -53,5 +53,6 @@ extern const char *qrpay_server_from_utf8(const char *s, size_t len, size_t *out
 extern text *qrpay_field_text(const char *s, size_t len, const char *path,
 							  const char *what);
 extern void qrpay_check_version(const struct varlena *v);
+extern char *qrpay_describe_utf8(const char *s, size_t avail);
 
 #endif							/* QRPAY_H */

@@ -113,8 +113,8 @@ convert(const char *s, size_t len, bool to_utf8, size_t *outlen, size_t *bad)
 }
 
 /* "U+6700" for the UTF-8 character at s, or "byte 0xE6" if it is not one */
-static char *
-describe_utf8(const char *s, size_t avail)
+char *
+qrpay_describe_utf8(const char *s, size_t avail)
 {
 	int			w = pg_utf_mblen((const unsigned char *) s);
 
@@ -160,7 +160,7 @@ raise_unrepresentable(const char *buf, size_t len, size_t bad, const char *lead)
 	ereport(ERROR,
 			(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
 			 errmsg("%s%s: the character %s has no equivalent in encoding \"%s\"",
-					lead, where, describe_utf8(buf + bad, len - bad),
+					lead, where, qrpay_describe_utf8(buf + bad, len - bad),
 					GetDatabaseEncodingName())));
 }
 
@@ -235,7 +235,7 @@ qrpay_field_text(const char *s, size_t len, const char *path, const char *what)
 				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
 				 errmsg("payment_qr %s%s holds the character %s at offset %d, which has no equivalent in encoding \"%s\"",
 						path ? "field " : "", path ? path : what ? what : "value",
-						describe_utf8(s + bad, len - bad), qr_utf8_count(s, s + bad),
+						qrpay_describe_utf8(s + bad, len - bad), qr_utf8_count(s, s + bad),
 						GetDatabaseEncodingName())));
 	return cstring_to_text_with_len(conv, (int) clen);
 }
@@ -301,7 +301,7 @@ server_message(const char *s)
 			s += bad, len -= bad;
 		}
 		w = pg_utf_mblen((const unsigned char *) s);
-		appendStringInfoString(&out, describe_utf8(s, len));
+		appendStringInfoString(&out, qrpay_describe_utf8(s, len));
 		if ((size_t) w > len || !pg_utf8_islegal((const unsigned char *) s, w))
 			w = 1;
 		s += w, len -= (size_t) w;

@@ -285,6 +285,25 @@ latin1_read=$(db qrpay_enc_fresh_latin1 -v VERBOSITY=verbose -c "SELECT * FROM q
 echo "$latin1_read" | grep -q 'ERROR:  22P05' ||
 	{ echo "FAIL: LATIN1: qr_statement_wechat does not refuse with 22P05: $latin1_read"; failed=$((failed + 1)); }
 
+# qr_statement_parse takes the file as bytes: in LATIN1 a CSV's Latin-1 text
+# comes out converted, a WeChat Pay bill whose values fit reads (its column
+# names are only matched, never returned), and a character LATIN1 lacks is
+# refused with 22P05 naming its line; SQL_ASCII takes the UTF-8 as it is
+csv_map='{"columns": {"provider_txn": "id", "ts": "time", "amount": "amount", "reference": "ref"}}'
+csv_hex=$(printf 'id,time,amount,ref\nA1,2025-03-01 10:00,1.00,café\n' | xxd -p | tr -d '\n')
+wx_hex=$(printf '交易时间,微信订单号,应结订单金额\n`2025-03-01 10:00:00,`wx1,`1.00\n总交易单数\n`1\n' | xxd -p | tr -d '\n')
+wx_goods_hex=$(printf '交易时间,微信订单号,应结订单金额,商品名称\n`2025-03-01 10:00:00,`wx1,`1.00,`茶\n' | xxd -p | tr -d '\n')
+for d in "qrpay_enc_fresh_latin1 636166e9" "$ascii 636166c3a9"; do
+	set -- $d
+	got=$(db $1 -At -c "SELECT encode(reference::bytea, 'hex') FROM qr_statement_parse(decode('$csv_hex', 'hex'), 'csv', '$csv_map')" 2>&1 || true)
+	[ "$got" = "$2" ] || { echo "FAIL: $1: qr_statement_parse of a CSV with an accent: $got"; failed=$((failed + 1)); }
+	got=$(db $1 -At -c "SELECT provider_txn || ' ' || amount FROM qr_statement_parse(decode('$wx_hex', 'hex'))" 2>&1 || true)
+	[ "$got" = "wx1 1.00" ] || { echo "FAIL: $1: qr_statement_parse of a WeChat Pay bill: $got"; failed=$((failed + 1)); }
+done
+latin1_goods=$(db qrpay_enc_fresh_latin1 -v VERBOSITY=verbose -c "SELECT * FROM qr_statement_parse(decode('$wx_goods_hex', 'hex'))" 2>&1 || true)
+echo "$latin1_goods" | grep -q 'ERROR:  22P05: line 1 of the statement: the header holds the character U+5546' ||
+	{ echo "FAIL: LATIN1: qr_statement_parse does not refuse a Chinese value with 22P05: $latin1_goods"; failed=$((failed + 1)); }
+
 if [ "$failed" -eq 0 ]; then
 	echo "encodings: ok; LATIN1 holds $latin1_fits of $total codes (text input, binary COPY, pg_dump/pg_restore) and refuses $((total - latin1_fits)) with 22P05; $probes Latin-1 values found by @> with and without GIN; SQL_ASCII holds all $total; install scripts ASCII, installed fresh and from 0.1.0 in $shipped_encodings with every shipped text as in UTF8 ($shipped_nonascii beyond ASCII) or its fallback; EUC_CN routes by 北京 and reads $cn_lines bill lines"
 else

@@ -31,6 +31,7 @@ extern void test_pair(void);
 
 /* test_build.c */
 extern void test_build(const vector *v, int n);
+extern void test_bill(void);
 
 static int
 is_emv_mpm(const vector *v)
@@ -446,6 +447,7 @@ main(int argc, char **argv)
 	test_route();
 	test_pair();
 	test_build(v, n);
+	test_bill();
 
 	vectors_free(v, n);
 	printf("core: %d passed, %d failed\n", passed, failed);
