@@ -89,7 +89,7 @@ else
 	                    (SELECT count(*) FROM qr_recon_runs), (SELECT count(*) FROM qr_recon_results),
 	                    (SELECT count(*) FROM qr_recon_breaks), (SELECT count(*) FROM qr_recon_breaks WHERE status = 'open'))"
 	phase "checks, reload, correction" q -f test/month/backoffice_checks.sql
-	expected=19
+	expected=21
 fi
 ran=$(q -c "SELECT count(*) FROM month_checks")
 failed=$(q -c "SELECT count(*) FROM month_checks WHERE NOT ok")

@@ -4,8 +4,10 @@
 --   runs      every day's run: the breaks found are those injected or
 --             carried, by kind and row, none more; every input row in
 --             exactly one result row; every batch balanced
---   breaks    each break opened once; the midnight ones closed by the next
---             day's run, the others still open
+--   breaks    each break opened once; a mismatched pair carried over
+--             whole; an Alipay refund's break not confused with its
+--             payment; the midnight ones closed by the next day's run,
+--             the others still open
 --   reload    every file loaded again: the same batch ids, no row added
 --             anywhere
 --   summary   a bill whose summary disagrees with its lines is unbalanced
@@ -66,9 +68,35 @@ SELECT month_same('runs', 'every line stored is the line rendered',
 CREATE VIEW month_breaks AS
 SELECT b.*, month_break_text(b.kind, b.ledger_txn, k.key) AS t, coalesce(b.ledger_txn, k.key) AS row_key
 FROM qr_recon_breaks b LEFT JOIN month_line_keys k ON k.batch = b.batch AND k.line = b.line;
-SELECT month_same('breaks', 'the breaks opened are the breaks injected, each once',
-                  (SELECT array_agg(t) FROM (SELECT month_break_text(kind, ledger_txn, statement_key) AS t FROM month_injected) i),
+-- a row has one break whatever its kind becomes: a duplicate read again
+-- by a later day's run, without the row it doubled, is a missing row, and
+-- its break says so
+SELECT month_same('breaks', 'the breaks opened are the breaks injected, each once (a duplicate carried over says missing)',
+                  (SELECT array_agg(t) FROM (SELECT month_break_text(CASE WHEN day < (:last) THEN month_carried_kind(kind) ELSE kind END,
+                                                                    ledger_txn, statement_key) AS t
+                                               FROM month_injected) i),
                   (SELECT array_agg(t) FROM month_breaks));
+-- A mismatched pair (amount_mismatch, outside_window) is a break of its
+-- ledger row that names the statement line: a later day's run must read
+-- both again, else it reports the ledger row missing from a statement that
+-- lists it, and no corrected ledger row could ever close the break.
+SELECT month_same('breaks', 'a mismatched pair carried over is read again whole: its break keeps its kind and statement line',
+                  (SELECT array_agg(month_break_text(i.kind, i.ledger_txn, i.statement_key))
+                     FROM month_injected i WHERE i.kind IN ('amount_mismatch', 'outside_window') AND i.day < (:last)),
+                  (SELECT array_agg(b.t) FROM month_breaks b JOIN month_injected i ON i.ledger_txn = b.ledger_txn
+                    WHERE i.kind IN ('amount_mismatch', 'outside_window') AND i.day < (:last)));
+-- An Alipay refund line has no refund id of its own (the payment's 支付宝
+-- 交易号, the request number 退款批次号/请求号): a later run that reads
+-- the refund again for its open break must not read its payment's line.
+SELECT month_same('breaks', 'an Alipay refund and its payment are told apart: a later run reads the refund of an open break again, not the payment',
+                  '{}'::text[],
+                  (SELECT coalesce(array_agg(DISTINCT format('day %s read %s again', m.day, k.key)), '{}')
+                     FROM month_runs m
+                     JOIN qr_recon_results r ON r.run = m.run
+                     JOIN month_line_keys k ON k.batch = r.batch AND k.line = r.line
+                     JOIN month_loads ld ON ld.batch = r.batch JOIN month_files f ON f.id = ld.file
+                     JOIN month_rule u ON 'S' || u.g = k.key
+                    WHERE m.day > f.day AND f.provider = 'alipay' AND u.rule IN ('refund_extra', 'refund_mismatch')));
 SELECT month_same('breaks', 'a break across midnight closes itself in the next day''s run, naming it',
                   (SELECT array_agg(format('%s resolved by day %s', coalesce(i.ledger_txn, i.statement_key), i.day + 1))
                      FROM month_injected i
@@ -79,9 +107,12 @@ SELECT month_same('breaks', 'a break across midnight closes itself in the next d
 SELECT month_check('breaks', 'the other breaks are open, last seen by the last day''s run',
                    count(*) FILTER (WHERE b.status <> 'open' OR b.last_run <> (SELECT run FROM month_runs WHERE day = (:last))) = 0
                    AND count(*) = (SELECT count(*) FROM month_injected i
-                                    WHERE NOT ((i.ledger_txn LIKE 'LM%' OR i.statement_key LIKE 'SN%') AND i.day < (:last))),
-                   format('%s of %s not so', count(*) FILTER (WHERE b.status <> 'open' OR b.last_run <> (SELECT run FROM month_runs WHERE day = (:last))),
-                          count(*)))
+                                    WHERE NOT ((coalesce(i.ledger_txn, '') LIKE 'LM%' OR coalesce(i.statement_key, '') LIKE 'SN%')
+                                               AND i.day < (:last))),
+                   format('%s of %s not so; %s expected', count(*) FILTER (WHERE b.status <> 'open' OR b.last_run <> (SELECT run FROM month_runs WHERE day = (:last))),
+                          count(*), (SELECT count(*) FROM month_injected i
+                                      WHERE NOT ((coalesce(i.ledger_txn, '') LIKE 'LM%' OR coalesce(i.statement_key, '') LIKE 'SN%')
+                                                 AND i.day < (:last)))))
 FROM month_breaks b
 WHERE NOT ((b.row_key LIKE 'LM%' OR b.row_key LIKE 'SN%')
            AND b.opened_run <> (SELECT run FROM month_runs WHERE day = (:last)));
@@ -162,8 +193,10 @@ SELECT month_check('correct', 'the corrected bill supersedes the day''s batch',
                    bool_and(o.status = 'superseded' AND o.superseded_by = c.new_batch AND n.status = 'loaded'),
                    string_agg(format('old %s %s by %s; new %s %s', o.id, o.status, o.superseded_by, n.id, n.status), '; '))
 FROM month_correction c JOIN qr_statement_batches o ON o.id = c.old_batch JOIN qr_statement_batches n ON n.id = c.new_batch;
+-- the fixed line's 订单金额 (outside the common shape, in extra) is
+-- fixed with its 应结订单金额: the diff names both fields
 SELECT month_same('correct', 'qr_statement_diff shows exactly the three changes',
-                  ARRAY['changed ' || x.fixed || ' amount', 'added ' || x.added, 'removed ' || x.removed],
+                  ARRAY['changed ' || x.fixed || ' amount,extra', 'added ' || x.added, 'removed ' || x.removed],
                   (SELECT array_agg(d.change || ' ' || d.provider_txn
                                     || CASE WHEN d.change = 'changed' THEN ' ' || array_to_string(d.fields, ',') ELSE '' END)
                      FROM month_correction c, qr_statement_diff(c.old_batch, c.new_batch) d))

@@ -89,7 +89,9 @@ FROM month_ledger l JOIN month_rule r USING (g) WHERE r.rule = 'dup_ledger' AND 
 -- checks know it by (provider_txn, and /refund reference for a refund line).
 -- Fees as the wallets charge them: 0.6%, returned pro rata with a refund.
 -- WeChat Pay's file for a day is one ALL bill, except every fifth day
--- (d % 5 = 2): a SUCCESS bill and a REFUND bill instead.
+-- (d % 5 = 2): a SUCCESS bill (20 columns) and a REFUND bill (29: its
+-- 退款申请时间 and 退款成功时间 before the refund ids, which is how the
+-- reader tells it) instead.
 CREATE TABLE month_statement (
     day int, provider text, key text, provider_txn text, reference text, ts timestamptz,
     amount numeric, status text, refund_txn text, refund_reference text,
@@ -207,9 +209,15 @@ CREATE FUNCTION month_wechat_line(s month_statement) RETURNS text LANGUAGE sql I
                to_char(s.ts AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'), s.provider_txn, coalesce(s.reference, ''),
                s.g, s.status, s.amount, s.memo, s.fee, s.amount)
     ELSE
-        format('`%s,`wx8888888888888888,`1900000109,`0,`0,`%s,`%s,`oUser%s,`NATIVE,`%s,`CMB_CREDIT,`CNY,`%s,`0.00,`%s,`%s,`%s,`0.00,`%s,`%s,`%s,`,`%s,`0.60%%,`%s,`%s,`',
+        format('`%s,`wx8888888888888888,`1900000109,`0,`0,`%s,`%s,`oUser%s,`NATIVE,`%s,`CMB_CREDIT,`CNY,`%s,`0.00,%s`%s,`%s,`%s,`0.00,`%s,`%s,`%s,`,`%s,`0.60%%,`%s,`%s,`',
                to_char(s.ts AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'), s.provider_txn, coalesce(s.reference, ''),
-               s.g, s.status, s.amount, coalesce(s.refund_txn, '0'), coalesce(s.refund_reference, '0'),
+               s.g, s.status, s.amount,
+               -- the REFUND bill's 退款申请时间 and 退款成功时间 (the refund
+               -- applied for at its booking, done two seconds later)
+               CASE WHEN s.bill_type = 'REFUND' THEN
+                   format('`%s,`%s,', to_char(s.ts AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
+                          to_char((s.ts + interval '2 s') AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')) ELSE '' END,
+               coalesce(s.refund_txn, '0'), coalesce(s.refund_reference, '0'),
                coalesce(s.refund_amount, 0.00), CASE WHEN s.refund_txn IS NOT NULL THEN 'ORIGINAL' ELSE '' END,
                CASE WHEN s.refund_txn IS NOT NULL THEN 'SUCCESS' ELSE '' END, s.memo, s.fee, s.amount,
                coalesce(s.refund_amount, 0.00))
@@ -253,7 +261,11 @@ CREATE FUNCTION month_render(only_edition int) RETURNS SETOF month_files LANGUAG
     SELECT NULL::int, s.day, s.provider, s.edition, p.format, s.bill_type,
            CASE s.provider WHEN 'wechatpay' THEN s.day % 6 = 1 WHEN 'unionpay' THEN s.day % 2 = 1 ELSE false END AS bom,
            CASE s.provider WHEN 'wechatpay' THEN s.day % 4 = 3 WHEN 'alipay' THEN s.day % 3 = 0 ELSE s.day % 2 = 0 END AS crlf,
-           count(*)::int, sum(s.amount), sum(s.refund_amount), sum(s.fee),
+           count(*)::int,
+           -- the amount column as the file prints it: Alipay's 商家实收 is
+           -- the refund, negative, on a 退款 line
+           sum(CASE WHEN s.provider = 'alipay' AND s.status = 'REFUND' THEN -s.refund_amount ELSE s.amount END),
+           sum(s.refund_amount), sum(s.fee),
            NULL::bytea
     FROM month_statement s JOIN month_providers p USING (provider)
     WHERE s.edition = only_edition
@@ -273,6 +285,8 @@ BEGIN
          WHERE s.day = f.day AND s.provider = f.provider AND s.bill_type = f.bill_type AND s.edition = f.edition;
         body := CASE WHEN f.bill_type = 'SUCCESS'
                      THEN '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,商品名称,商户数据包,手续费,费率,订单金额,费率备注'
+                     WHEN f.bill_type = 'REFUND'
+                     THEN '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,退款申请时间,退款成功时间,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注'
                      ELSE '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注' END
              || eol || body || eol
              || '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额' || eol
@@ -289,7 +303,8 @@ BEGIN
             || '支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注'
             || eol || body || eol
             || '#-----------------------------------------业务明细列表结束------------------------------------' || eol
-            || format('#交易合计：%s笔，退款合计：%s笔', f.lines - refunds, refunds) || eol
+            -- 交易合计 counts every line of the list, as the reader takes it
+            || format('#交易合计：%s笔，退款合计：%s笔', f.lines, refunds) || eol
             || format('#导出时间：[%s 09:00:00]', day_to), 'GBK');
     ELSE
         SELECT string_agg(month_unionpay_line(s), eol ORDER BY s.ts, s.key) INTO body
