@@ -74,7 +74,7 @@ SELECT g, format('`%s,`wx8888888888888888,`1900000109,`0,`0,`42000%s,`ORD%s,`oUs
                  CASE WHEN g % 50 = 0 THEN 'ORIGINAL' ELSE '' END, CASE WHEN g % 50 = 0 THEN 'SUCCESS' ELSE '' END,
                  round(amount * 0.006, 2), amount, CASE WHEN g % 50 = 0 THEN round(amount / 2, 2) ELSE 0.00 END) AS line,
        amount, CASE WHEN g % 50 = 0 THEN round(amount / 2, 2) ELSE 0.00 END AS refund, round(amount * 0.006, 2) AS fee
-FROM generate_series(1, :lines) g, LATERAL (SELECT round(((g * 7919) % 100000) / 100.0 + 1, 2) AS amount) a;
+FROM generate_series(1, :lines) g, LATERAL (SELECT round(((g::bigint * 7919) % 100000) / 100.0 + 1, 2) AS amount) a;
 CREATE TABLE bill AS
 SELECT convert_to('交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注' || E'\n'
                   || string_agg(line, E'\n' ORDER BY g) || E'\n'

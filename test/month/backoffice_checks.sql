@@ -194,9 +194,13 @@ SELECT month_check('correct', 'the corrected bill supersedes the day''s batch',
                    string_agg(format('old %s %s by %s; new %s %s', o.id, o.status, o.superseded_by, n.id, n.status), '; '))
 FROM month_correction c JOIN qr_statement_batches o ON o.id = c.old_batch JOIN qr_statement_batches n ON n.id = c.new_batch;
 -- the fixed line's 订单金额 (outside the common shape, in extra) is
--- fixed with its 应结订单金额: the diff names both fields
+-- fixed with its 应结订单金额, and its fee with them where 0.6% of 0.50
+-- moves the rounded fee: the diff names those fields
 SELECT month_same('correct', 'qr_statement_diff shows exactly the three changes',
-                  ARRAY['changed ' || x.fixed || ' amount,extra', 'added ' || x.added, 'removed ' || x.removed],
+                  ARRAY['changed ' || x.fixed || ' amount,extra'
+                        || CASE WHEN (SELECT count(DISTINCT s.fee) FROM month_statement s WHERE s.key = x.fixed AND s.day = :correct_day
+                                         AND s.provider = 'wechatpay') > 1 THEN ',fee' ELSE '' END,
+                        'added ' || x.added, 'removed ' || x.removed],
                   (SELECT array_agg(d.change || ' ' || d.provider_txn
                                     || CASE WHEN d.change = 'changed' THEN ' ' || array_to_string(d.fields, ',') ELSE '' END)
                      FROM month_correction c, qr_statement_diff(c.old_batch, c.new_batch) d))
