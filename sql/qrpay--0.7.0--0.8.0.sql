@@ -381,6 +381,8 @@ DECLARE
     t record;
     errs text[] := '{}';
     v_period tstzrange;
+    sum_amount numeric;
+    sum_refunds numeric;
     clash record;
 BEGIN
     IF provider IS NULL OR file IS NULL THEN
@@ -435,6 +437,8 @@ BEGIN
     SELECT count(*)::int AS lines, count(*) FILTER (WHERE l.error IS NOT NULL)::int AS bad,
            coalesce(sum(l.amount), 0) AS amount, coalesce(sum(l.fee), 0) AS fee,
            coalesce(sum(l.refund_amount), 0) AS refund_amount,
+           coalesce(sum(l.amount) FILTER (WHERE coalesce(l.refund_amount, 0) = 0), 0) AS payment_amount,
+           coalesce(sum(l.amount) FILTER (WHERE l.refund_amount <> 0), 0) AS refund_lines_amount,
            coalesce(array_agg(DISTINCT l.currency ORDER BY l.currency) FILTER (WHERE l.currency IS NOT NULL), '{}') AS currencies,
            min(l.ts) AS first_ts, max(l.ts) AS last_ts
       INTO t FROM @extschema@.qr_statement_lines l WHERE l.batch = batch_id;
@@ -445,13 +449,19 @@ BEGIN
     IF info.error IS NOT NULL THEN
         errs := errs || info.error;
     END IF;
+    -- WeChat Pay's summary sums every line (应结订单总金额, 退款总金额, 手续费总金额);
+    -- Alipay's footer sums the payments' 商家实收 and, apart, the refunds'
+    -- (negative, as their lines print it)
+    sum_amount := CASE WHEN fmt = 'alipay' THEN t.payment_amount ELSE t.amount END;
+    sum_refunds := CASE WHEN fmt = 'alipay' THEN t.refund_lines_amount ELSE t.refund_amount END;
     IF info.summary ? 'amount' AND (info.summary ->> 'amount') ~ '^-?[0-9]+(\.[0-9]+)?$'
-       AND (info.summary ->> 'amount')::numeric <> t.amount THEN
-        errs := errs || pg_catalog.format('amount: the summary says %s, the lines add up to %s', info.summary ->> 'amount', t.amount);
+       AND (info.summary ->> 'amount')::numeric <> sum_amount THEN
+        errs := errs || pg_catalog.format('amount: the summary says %s, the lines add up to %s', info.summary ->> 'amount', sum_amount);
     END IF;
     IF info.summary ? 'refund_amount' AND (info.summary ->> 'refund_amount') ~ '^-?[0-9]+(\.[0-9]+)?$'
-       AND (info.summary ->> 'refund_amount')::numeric <> t.refund_amount THEN
-        errs := errs || pg_catalog.format('refund_amount: the summary says %s, the lines add up to %s', info.summary ->> 'refund_amount', t.refund_amount);
+       AND (info.summary ->> 'refund_amount')::numeric <> sum_refunds THEN
+        errs := errs || pg_catalog.format('refund_amount: the summary says %s, the lines add up to %s',
+                                          info.summary ->> 'refund_amount', sum_refunds);
     END IF;
     IF info.summary ? 'fee' AND (info.summary ->> 'fee') ~ '^-?[0-9]+(\.[0-9]+)?$'
        AND (info.summary ->> 'fee')::numeric <> t.fee THEN

@@ -60,7 +60,8 @@ CREATE FUNCTION bo_alipay_file(day date, skip int[] DEFAULT '{}', bump int DEFAU
                           g, reference, to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), to_char(ts + interval '3 s', 'YYYY-MM-DD HH24:MI:SS'),
                           amount, amount + CASE WHEN g = bump THEN 0.50 ELSE 0 END, round(amount * 0.006, 2)), E'\n' ORDER BY ts) || E'\n', '')
         || E'#-----------------------------------------业务明细列表结束------------------------------------\n#交易合计：'
-        || count(*) || E'笔\n#导出时间：[2025年03月04日 09:00:00]\n', 'GBK')
+        || count(*) || '笔，商家实收共' || coalesce(sum(amount + CASE WHEN g = bump THEN 0.50 ELSE 0 END), 0.00) || E'元，商家优惠共0.00元\n'
+        || E'#退款合计：0笔，商家实收退款共0.00元，商家优惠退款共0.00元\n#导出时间：[2025年03月04日 09:00:00]\n', 'GBK')
       FROM bo_ledger
      WHERE provider = 'alipay' AND (ts AT TIME ZONE 'Asia/Shanghai')::date = day AND g <> ALL (skip)
 $$;

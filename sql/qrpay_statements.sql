@@ -228,3 +228,17 @@ SELECT count(*) AS no_rows FROM qr_statement_info(NULL, 'csv', '{}');
 SELECT count(*) AS rows FROM qr_statement_parse((SELECT file FROM wx_all), NULL, NULL);
 SELECT * FROM qr_statement_read(E'a\n', 'fps', NULL, 'a', NULL, NULL, ',', 'UTC');
 \echo :LAST_ERROR_SQLSTATE
+
+-- Alipay's footer counts and sums the payments (交易合计) and the refunds
+-- (退款合计, negative as their lines print it) apart
+CREATE TABLE ali_footer AS SELECT convert_to(E'#支付宝业务明细查询\n支付宝交易号,商户订单号,业务类型,完成时间,商家实收（元）,服务费（元）,退款批次号/请求号\n'
+    || E'2088a\t,O1\t,交易\t,2025-03-01 10:00:00\t,10.00\t,0.06\t,\t\n'
+    || E'2088a\t,O1\t,退款\t,2025-03-01 11:00:00\t,-4.00\t,0.00\t,RF1\t\n'
+    || E'#-----------------------------------------业务明细列表结束------------------------------------\n'
+    || E'#交易合计：1笔，商家实收共10.00元，商家优惠共0.00元\n#退款合计：1笔，商家实收退款共-4.00元，商家优惠退款共0.00元\n'
+    || E'#导出时间：[2025年03月02日 09:00:00]\n', 'GBK') AS file;
+SELECT summary, records, error FROM qr_statement_info((SELECT file FROM ali_footer));
+SELECT line, provider_txn, amount, status, refund_reference, refund_amount FROM qr_statement_parse((SELECT file FROM ali_footer));
+-- a footer that does not count the lines says so
+SELECT error FROM qr_statement_info(convert_to(replace(convert_from((SELECT file FROM ali_footer), 'GBK'), '#退款合计：1笔', '#退款合计：2笔'), 'GBK'));
+

@@ -963,14 +963,28 @@ summary_datum(bill_call *call)
 	return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
 }
 
-/* the count of the summary (WeChat Pay) or the footer (Alipay), -1 when none */
+/* a total of the summary (WeChat Pay) or the footer (Alipay), NULL when none */
 static const qr_bill_total *
-summary_count(const qr_bill *b)
+summary_total(const qr_bill *b, const char *key)
 {
+	size_t		n = strlen(key);
+
 	for (int i = 0; i < b->ntotals; i++)
-		if (b->totals[i].key_len == 5 && memcmp(b->totals[i].key, "count", 5) == 0)
+		if (b->totals[i].key_len == n && memcmp(b->totals[i].key, key, n) == 0)
 			return &b->totals[i];
 	return NULL;
+}
+
+/* a count of the summary as a number: -1 unless 1 to 9 digits */
+static long
+total_count(const qr_bill_total *t)
+{
+	if (t == NULL || t->value_len == 0 || t->value_len >= 10)
+		return -1;
+	for (size_t i = 0; i < t->value_len; i++)
+		if (t->value[i] < '0' || t->value[i] > '9')
+			return -1;
+	return atol(pnstrdup(t->value, t->value_len));
 }
 
 /*
@@ -981,7 +995,8 @@ summary_count(const qr_bill *b)
 static char *
 file_problem(const qr_bill *b, long rows)
 {
-	const qr_bill_total *count = summary_count(b);
+	const qr_bill_total *count = summary_total(b, "count");
+	const qr_bill_total *refunds = summary_total(b, "refund_count");
 	StringInfoData s;
 	char	   *summary = NULL;
 
@@ -990,15 +1005,18 @@ file_problem(const qr_bill *b, long rows)
 		const char *what = b->format == QR_BILL_WECHATPAY
 			? "summary (\xe6\x80\xbb\xe4\xba\xa4\xe6\x98\x93\xe5\x8d\x95\xe6\x95\xb0)"	/* 总交易单数 */
 			: "footer count (\xe4\xba\xa4\xe6\x98\x93\xe5\x90\x88\xe8\xae\xa1)";	/* 交易合计 */
-		bool		counts = count && count->value_len > 0 && count->value_len < 10;
+		long		n = total_count(count),
+					m = refunds ? total_count(refunds) : 0;
 
-		for (size_t i = 0; counts && i < count->value_len; i++)
-			counts = count->value[i] >= '0' && count->value[i] <= '9';
 		if (!b->has_summary)
 			summary = psprintf("the bill has no %s: it may be cut off", what);
 		else if (count == NULL)
 			summary = psprintf("the bill's %s has no totals line: it may be cut off", what);
-		else if (!counts || atol(pnstrdup(count->value, count->value_len)) != rows)
+		else if (refunds && (n < 0 || m < 0 || n + m != rows))
+			/* Alipay's footer counts payments and refunds apart */
+			summary = psprintf("the footer counts %.*s payments and %.*s refunds; the file holds %ld lines",
+							   (int) count->value_len, count->value, (int) refunds->value_len, refunds->value, rows);
+		else if (!refunds && (n < 0 || n != rows))
 			summary = psprintf("the summary counts %.*s transactions; the bill holds %ld lines",
 							   (int) count->value_len, count->value, rows);
 	}

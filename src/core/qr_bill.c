@@ -72,6 +72,12 @@
 #define ZH_REFUND_BATCH		"\xe9\x80\x80\xe6\xac\xbe\xe6\x89\xb9\xe6\xac\xa1\xe5\x8f\xb7/\xe8\xaf\xb7\xe6\xb1\x82\xe5\x8f\xb7"	/* 退款批次号/请求号 */
 #define ZH_REFUND			"\xe9\x80\x80\xe6\xac\xbe"	/* 退款 */
 #define ZH_TRADE_COUNT		"\xe4\xba\xa4\xe6\x98\x93\xe5\x90\x88\xe8\xae\xa1\xef\xbc\x9a"	/* 交易合计： */
+#define ZH_REFUND_COUNT		"\xe9\x80\x80\xe6\xac\xbe\xe5\x90\x88\xe8\xae\xa1\xef\xbc\x9a"	/* 退款合计： */
+#define ZH_RECEIVED_SUM		"\xe5\x95\x86\xe5\xae\xb6\xe5\xae\x9e\xe6\x94\xb6\xe5\x85\xb1"	/* 商家实收共 */
+#define ZH_RECEIVED_REFUND_SUM	"\xe5\x95\x86\xe5\xae\xb6\xe5\xae\x9e\xe6\x94\xb6\xe9\x80\x80\xe6\xac\xbe\xe5\x85\xb1"	/* 商家实收退款共 */
+#define ZH_DISCOUNT_SUM		"\xe5\x95\x86\xe5\xae\xb6\xe4\xbc\x98\xe6\x83\xa0\xe5\x85\xb1"	/* 商家优惠共 */
+#define ZH_DISCOUNT_REFUND_SUM	"\xe5\x95\x86\xe5\xae\xb6\xe4\xbc\x98\xe6\x83\xa0\xe9\x80\x80\xe6\xac\xbe\xe5\x85\xb1"	/* 商家优惠退款共 */
+#define ZH_YUAN				"\xe5\x85\x83"	/* 元 */
 #define ZH_PERIOD_START		"\xe8\xb5\xb7\xe5\xa7\x8b\xe6\x97\xa5\xe6\x9c\x9f\xef\xbc\x9a["	/* 起始日期：[ */
 #define ZH_PERIOD_END		"\xe7\xbb\x88\xe6\xad\xa2\xe6\x97\xa5\xe6\x9c\x9f\xef\xbc\x9a["	/* 终止日期：[ */
 #define ZH_YEAR				"\xe5\xb9\xb4"	/* 年 */
@@ -933,6 +939,57 @@ add_total(qr_bill *b, const char *key, size_t key_len, const char *v, size_t n)
 	b->ntotals++;
 }
 
+/* the digits (and a leading '-', a '.') at p, up to end: their length */
+static size_t
+number_len(const char *p, const char *end)
+{
+	size_t		n = 0;
+
+	if (p + n < end && p[n] == '-')
+		n++;
+	while (p + n < end && ((p[n] >= '0' && p[n] <= '9') || p[n] == '.'))
+		n++;
+	return n;
+}
+
+/*
+ * A footer line of an Alipay file that opens its text with label (after
+ * the '#'): the count after it becomes total count_key, and the amounts
+ * after sum_label and discount_label (each followed by 元) sum_key and
+ * discount_key.  False when the line is not that one.
+ */
+static int
+alipay_total(qr_bill *b, const qr_record *rec, const char *label, size_t label_len, const char *count_key,
+			 const char *sum_label, size_t sum_len, const char *sum_key,
+			 const char *discount_label, size_t discount_len, const char *discount_key)
+{
+	const char *end = rec->text + rec->len;
+	const char *p = rec->text + 1;
+	const char *q;
+	size_t		n;
+
+	if ((size_t) (end - p) < label_len || memcmp(p, label, label_len) != 0)
+		return 0;
+	p += label_len;
+	n = number_len(p, end);
+	add_total(b, count_key, strlen(count_key), p, n);
+	if ((q = find(p, (size_t) (end - p), sum_label, sum_len)) != NULL)
+	{
+		q += sum_len;
+		n = number_len(q, end);
+		if (n > 0 && (size_t) (end - q) >= n + sizeof(ZH_YUAN) - 1 && memcmp(q + n, LIT(ZH_YUAN)) == 0)
+			add_total(b, sum_key, strlen(sum_key), q, n);
+	}
+	if ((q = find(p, (size_t) (end - p), discount_label, discount_len)) != NULL)
+	{
+		q += discount_len;
+		n = number_len(q, end);
+		if (n > 0 && (size_t) (end - q) >= n + sizeof(ZH_YUAN) - 1 && memcmp(q + n, LIT(ZH_YUAN)) == 0)
+			add_total(b, discount_key, strlen(discount_key), q, n);
+	}
+	return 1;
+}
+
 void
 qr_bill_finish(qr_bill *b)
 {
@@ -990,19 +1047,24 @@ qr_bill_finish(qr_bill *b)
 		alipay_preface(b);
 		while (qr_rec_next(&b->rd, &rec))
 		{
-			const char *p = find(rec.text, rec.len, LIT(ZH_TRADE_COUNT));
-			size_t		i;
-
-			if (rec.len == 0 || rec.text[0] != '#' || p == NULL)
+			if (rec.len == 0 || rec.text[0] != '#')
 				continue;
-			i = (size_t) (p - rec.text) + sizeof(ZH_TRADE_COUNT) - 1;
-			while (i < rec.len && rec.text[i] >= '0' && rec.text[i] <= '9')
-				i++;
-			b->has_summary = 1;
-			b->summary_line = rec.line;
-			add_total(b, "count", 5, p + sizeof(ZH_TRADE_COUNT) - 1,
-					  i - (size_t) (p - rec.text) - (sizeof(ZH_TRADE_COUNT) - 1));
-			break;
+			/*
+			 * The footer's two lines (as the merchant detail file prints
+			 * them): #交易合计：N笔，商家实收共X元，商家优惠共Y元 counts the
+			 * payments (业务类型 交易) and sums their 商家实收;
+			 * #退款合计：M笔，商家实收退款共-Z元，商家优惠退款共W元 does the same
+			 * for the refunds, their sum negative as their lines print it.
+			 */
+			if (alipay_total(b, &rec, LIT(ZH_TRADE_COUNT), "count", LIT(ZH_RECEIVED_SUM), "amount",
+							 LIT(ZH_DISCOUNT_SUM), "discount"))
+			{
+				b->has_summary = 1;
+				b->summary_line = rec.line;
+			}
+			else
+				alipay_total(b, &rec, LIT(ZH_REFUND_COUNT), "refund_count", LIT(ZH_RECEIVED_REFUND_SUM),
+							 "refund_amount", LIT(ZH_DISCOUNT_REFUND_SUM), "refund_discount");
 		}
 	}
 }
