@@ -240,7 +240,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.qr_statement_batches TO @ext
 GRANT USAGE ON SEQUENCE @extschema@.qr_statement_batches_id_seq TO @extowner@ WITH GRANT OPTION;
 
 CREATE TABLE @extschema@.qr_statement_lines (
-    batch bigint NOT NULL REFERENCES @extschema@.qr_statement_batches (id) ON DELETE CASCADE,
+    batch bigint NOT NULL,
     line integer NOT NULL,
     provider_txn text,
     reference text,
@@ -259,7 +259,7 @@ CREATE TABLE @extschema@.qr_statement_lines (
 );
 COMMENT ON TABLE @extschema@.qr_statement_lines IS
     'The data lines of each statement batch as qr_statement_parse reads them, those that could not be read included (error says why, raw holds the text). Written once by qr_statement_load; rows are dumped';
-COMMENT ON COLUMN @extschema@.qr_statement_lines.batch IS 'The batch (qr_statement_batches.id)';
+COMMENT ON COLUMN @extschema@.qr_statement_lines.batch IS 'The batch (qr_statement_batches.id): lines are written only by the transaction that loads their batch, and go with it';
 COMMENT ON COLUMN @extschema@.qr_statement_lines.line IS 'Line number in the file where the record starts';
 COMMENT ON COLUMN @extschema@.qr_statement_lines.provider_txn IS 'The provider''s transaction id';
 COMMENT ON COLUMN @extschema@.qr_statement_lines.reference IS 'The merchant''s order id';
@@ -285,6 +285,44 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.qr_statement_lines', '')
 GRANT SELECT, INSERT, DELETE ON @extschema@.qr_statement_lines TO @extowner@ WITH GRANT OPTION;
 CREATE TRIGGER qr_statement_lines_final BEFORE UPDATE OR TRUNCATE ON @extschema@.qr_statement_lines
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.qr_back_office_guard('immutable');
+
+-- A batch's lines are written by the transaction that loads it: checked
+-- once per statement over the rows it inserted, which is stronger than a
+-- foreign key (no line joins a batch loaded earlier) and costs one pass
+-- instead of a lookup and a row lock per line.  The batch guard deletes
+-- the lines of a batch deleted.
+CREATE FUNCTION @extschema@.qr_statement_lines_check() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    stray bigint;
+BEGIN
+    IF TG_TABLE_SCHEMA <> '@extschema@' OR TG_TABLE_NAME <> 'qr_statement_lines' OR TG_WHEN <> 'AFTER'
+       OR TG_LEVEL <> 'STATEMENT' OR TG_OP <> 'INSERT' THEN
+        RAISE EXCEPTION 'trigger "%" on %.% cannot call qr_statement_lines_check(): it serves qr_statement_lines, AFTER INSERT FOR EACH STATEMENT',
+              TG_NAME, TG_TABLE_SCHEMA, TG_TABLE_NAME
+              USING ERRCODE = 'wrong_object_type',
+                    HINT = 'Drop the trigger; the extension attaches its trigger functions to its tables itself.';
+    END IF;
+    -- rows a superuser inserts are taken as they are (pg_restore)
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+        RETURN NULL;
+    END IF;
+    SELECT n.batch INTO stray FROM (SELECT DISTINCT x.batch FROM new_lines x) n
+     WHERE NOT EXISTS (SELECT FROM @extschema@.qr_statement_batches b
+                        WHERE b.id = n.batch AND b.load_xact = pg_catalog.pg_current_xact_id())
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'lines of batch % refused: a batch''s lines are written by the transaction that loads it', stray
+              USING ERRCODE = 'object_not_in_prerequisite_state',
+                    HINT = 'Lines are written by qr_statement_load.';
+    END IF;
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION @extschema@.qr_statement_lines_check() IS
+    'Trigger: the lines inserted belong to batches the same transaction is loading';
+REVOKE EXECUTE ON FUNCTION @extschema@.qr_statement_lines_check() FROM PUBLIC;
+CREATE TRIGGER qr_statement_lines_written AFTER INSERT ON @extschema@.qr_statement_lines
+    REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.qr_statement_lines_check();
 
 -- A batch's identity and totals are set by the transaction that loads it;
 -- afterwards only its status moves on (superseded, withdrawn) and never
@@ -312,6 +350,7 @@ BEGIN
                   USING ERRCODE = 'foreign_key_violation',
                         HINT = 'Withdraw it instead: SELECT qr_statement_withdraw(batch, note).';
         END IF;
+        DELETE FROM @extschema@.qr_statement_lines l WHERE l.batch = OLD.id;
         RETURN OLD;
     END IF;
     IF OLD.load_xact = pg_catalog.pg_current_xact_id() THEN

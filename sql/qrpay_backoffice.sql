@@ -196,6 +196,8 @@ DELETE FROM qr_recon_runs WHERE id = :run1;
 \echo :LAST_ERROR_SQLSTATE
 UPDATE qr_statement_lines SET amount = 0 WHERE batch = :wx1;
 \echo :LAST_ERROR_SQLSTATE
+INSERT INTO qr_statement_lines (batch, line, provider_txn) VALUES (:wx2, 100000, 'forged');
+\echo :LAST_ERROR_SQLSTATE
 UPDATE qr_statement_batches SET amount = 0 WHERE id = :wx2;
 \echo :LAST_ERROR_SQLSTATE
 UPDATE qr_statement_batches SET status = 'loaded' WHERE id = :wx1;
@@ -327,11 +329,15 @@ CREATE TRIGGER t BEFORE UPDATE ON bo_victim FOR EACH ROW EXECUTE FUNCTION qr_rec
 CREATE TRIGGER u BEFORE DELETE ON bo_victim FOR EACH STATEMENT EXECUTE FUNCTION qr_back_office_guard('immutable');
 CREATE TRIGGER v BEFORE DELETE ON bo_victim FOR EACH ROW EXECUTE FUNCTION qr_statement_batch_guard();
 CREATE TRIGGER w AFTER INSERT ON bo_victim FOR EACH ROW EXECUTE FUNCTION qr_recon_audit();
+CREATE TRIGGER x AFTER INSERT ON bo_victim FOR EACH STATEMENT EXECUTE FUNCTION qr_statement_lines_check();
 INSERT INTO bo_victim VALUES (2);
 \echo :LAST_ERROR_SQLSTATE
 UPDATE bo_victim SET id = 3;
 \echo :LAST_ERROR_SQLSTATE
 DELETE FROM bo_victim;
+\echo :LAST_ERROR_SQLSTATE
+DROP TRIGGER w ON bo_victim;
+INSERT INTO bo_victim VALUES (4);
 \echo :LAST_ERROR_SQLSTATE
 DROP TRIGGER u ON bo_victim;
 DELETE FROM bo_victim;
