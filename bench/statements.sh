@@ -177,7 +177,10 @@ read_ratio=$(ratio "$read_med" "$copy_med")
 		load_med=$(median "${load_ms[@]}")
 		load_rate=$(rate "$lines" "$load_med")
 		load_ratio=$(ratio "$load_med" "$copy_med")
-		echo "| (j) \`$loader\`, the same bill read and stored | $(fmt_int "$load_rate") | $(fmt_int "$copy_rate") | $load_ratio | ≥ 0.5 | $(verdict "$load_ratio" 0.5) |"
+		# the goal is the reader's; the load also types, checks, indexes
+		# and stores every line (a primary key, two indexes, the batch),
+		# which COPY into text columns does not: its ratio is reported
+		echo "| (j) \`$loader\`, the same bill read, typed and stored with its indexes | $(fmt_int "$load_rate") | $(fmt_int "$copy_rate") | $load_ratio | — | — |"
 	else
 		echo "| (j) \`qr_statement_load\` | not in this version | | | | |"
 	fi
