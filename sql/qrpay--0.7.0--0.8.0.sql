@@ -507,8 +507,9 @@ BEGIN
         errs := errs || pg_catalog.format('fee: the summary says %s, the lines add up to %s', info.summary ->> 'fee', t.fee);
     END IF;
 
-    -- the days covered: as the file declares them, else its lines' days
-    IF info.period_start IS NOT NULL AND info.period_end IS NOT NULL THEN
+    -- the days covered: as the file declares them (an end not after its
+    -- start is not a period), else its lines' days
+    IF info.period_start IS NOT NULL AND info.period_end IS NOT NULL AND info.period_start < info.period_end THEN
         v_period := pg_catalog.tstzrange(info.period_start, info.period_end);
     ELSIF t.first_ts IS NOT NULL THEN
         v_period := pg_catalog.tstzrange(pg_catalog.date_trunc('day', t.first_ts, tz),
