@@ -46,20 +46,66 @@ FROM qr_recon_results r
 JOIN month_runs m ON m.run = r.run
 LEFT JOIN month_line_keys k ON k.batch = r.batch AND k.line = r.line;
 
+-- The row an injected break belongs to, and that row's reference (a
+-- refund line's is its refund reference): the ledger row for
+-- missing_in_statement, amount_mismatch, outside_window and
+-- duplicate_in_ledger, the statement line for missing_in_ledger and
+-- duplicate_in_statement.
+CREATE VIEW month_injected_rows AS
+SELECT i.day, i.provider, i.kind, i.ledger_txn, i.statement_key, 'ledger' AS side, i.ledger_txn AS row_key, l.reference
+FROM month_injected i JOIN month_ledger l ON l.txn_id = i.ledger_txn
+WHERE i.kind NOT IN ('missing_in_ledger', 'duplicate_in_statement')
+UNION ALL
+SELECT i.day, i.provider, i.kind, i.ledger_txn, i.statement_key, 'statement', i.statement_key,
+       CASE WHEN s.status = 'REFUND' THEN s.refund_reference ELSE s.reference END
+FROM month_injected i JOIN month_statement s ON s.key = i.statement_key AND s.edition = 1
+WHERE i.kind IN ('missing_in_ledger', 'duplicate_in_statement');
+
+-- The breaks open when a day's run starts, as the month put them in:
+-- every break injected on an earlier day but the midnight ones (LM, SN)
+-- of days before the previous one, which the next day's run closed.  A
+-- break is carried until its row is mended; only the midnight ones are.
+CREATE VIEW month_open_before AS
+SELECT m.day AS run_day, i.*
+FROM month_runs m JOIN month_injected_rows i ON i.day < m.day
+WHERE m.day >= 0
+  AND NOT ((coalesce(i.ledger_txn, '') LIKE 'LM%' OR coalesce(i.statement_key, '') LIKE 'SN%') AND i.day < m.day - 1);
+
 -- What each day's run must report besides matches: the breaks injected
--- that day, and every break of an earlier day still open, read again.  A
--- break stays open until its counterpart arrives; only the midnight ones
--- (LM, SN) get one, in the next day's run.  Read again without the row it
--- doubled, a duplicate is a missing row.
+-- that day, and every break of an earlier day still open, read again with
+-- the rows that share its reference, so found again as it was: a
+-- duplicate with its twin is a duplicate still, a mismatch with its line
+-- a mismatch.  The midnight breaks of the day before are read again too,
+-- but matched: their counterparts are in the day's rows.
 CREATE FUNCTION month_break_text(kind text, ledger_txn text, statement_key text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT kind || '|' || coalesce(ledger_txn, '') || '|' || coalesce(statement_key, '') $$;
-CREATE FUNCTION month_carried_kind(kind text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE kind WHEN 'duplicate_in_ledger' THEN 'missing_in_statement'
-                     WHEN 'duplicate_in_statement' THEN 'missing_in_ledger' ELSE kind END
-$$;
 CREATE VIEW month_expected_results AS
 SELECT i.day, month_break_text(i.kind, i.ledger_txn, i.statement_key) AS t FROM month_injected i
 UNION ALL
-SELECT m.day, month_break_text(month_carried_kind(i.kind), i.ledger_txn, i.statement_key)
-FROM month_injected i JOIN month_runs m ON m.day > i.day
-WHERE coalesce(i.ledger_txn, '') NOT LIKE 'LM%' AND coalesce(i.statement_key, '') NOT LIKE 'SN%';
+SELECT o.run_day, month_break_text(o.kind, o.ledger_txn, o.statement_key) FROM month_open_before o
+WHERE coalesce(o.ledger_txn, '') NOT LIKE 'LM%' AND coalesce(o.statement_key, '') NOT LIKE 'SN%';
+
+-- The rows a day's run must read besides the day's own (the ledger's rows
+-- of the day, the lines of the day's files): the row of each break open
+-- when it starts, and every row of either side that shares the provider
+-- and reference of one: ledger rows of any day, lines of the files loaded
+-- so far (a refund line by its refund reference).  Named 'ledger txn_id'
+-- or 'statement key'.
+CREATE VIEW month_expected_carried_rows AS
+WITH o AS (SELECT run_day, provider, side, row_key, reference FROM month_open_before)
+SELECT o.run_day, 'ledger ' || l.txn_id AS row_name
+FROM o JOIN month_ledger l ON l.txn_id = o.row_key
+WHERE o.side = 'ledger' AND l.day <> o.run_day
+UNION
+SELECT o.run_day, 'ledger ' || l.txn_id
+FROM o JOIN month_ledger l ON l.provider = o.provider AND l.reference = o.reference
+WHERE l.day <> o.run_day
+UNION
+SELECT o.run_day, 'statement ' || s.key
+FROM o JOIN month_statement s ON s.key = o.row_key AND s.edition = 1
+WHERE o.side = 'statement' AND s.day < o.run_day
+UNION
+SELECT o.run_day, 'statement ' || s.key
+FROM o JOIN month_statement s ON s.provider = o.provider AND s.edition = 1
+                             AND CASE WHEN s.status = 'REFUND' THEN s.refund_reference ELSE s.reference END = o.reference
+WHERE s.day < o.run_day;

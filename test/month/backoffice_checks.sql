@@ -2,12 +2,13 @@
 -- The back office's month, checked: run by test/month.sh after month_day
 -- has loaded and reconciled every day.  Sections, in order:
 --   runs      every day's run: the breaks found are those injected or
---             carried, by kind and row, none more; every input row in
---             exactly one result row; every batch balanced
---   breaks    each break opened once; a mismatched pair carried over
---             whole; an Alipay refund's break not confused with its
---             payment; the midnight ones closed by the next day's run,
---             the others still open
+--             carried, by kind and row, none more; the rows read are the
+--             day's, the open breaks' and those sharing their references,
+--             each in exactly one result row; every batch balanced
+--   breaks    each break opened once, keeping its kind; a mismatched
+--             pair carried over whole; an Alipay refund's break not
+--             confused with its payment; the midnight ones closed by the
+--             next day's run, the others still open
 --   reload    every file loaded again: the same batch ids, no row added
 --             anywhere
 --   summary   a bill whose summary disagrees with its lines is unbalanced
@@ -20,27 +21,58 @@
 SELECT month_same('runs', 'each day''s run reports the breaks injected that day and those carried, by kind and row',
                   (SELECT array_agg(day || ':' || t) FROM month_expected_results),
                   (SELECT array_agg(day || ':' || t) FROM month_results WHERE status <> 'matched'));
--- input rows: the day's ledger rows (by its providers' own days) and open
--- breaks' rows; the lines of the day's batches and open breaks' lines
+-- input rows: the day's ledger rows (by its providers' own days) and the
+-- lines of the day's files, counted; the other rows, the rows of the
+-- breaks open before the run and those that share their references, by
+-- name; and as many read in all (qr_recon_runs).  A row is counted
+-- read when it is in exactly one of the run's result rows.
+CREATE TABLE month_carried AS SELECT * FROM month_expected_carried_rows;
+ANALYZE month_carried;
 CREATE TABLE month_inputs AS
-SELECT m.day,
-       (SELECT count(*) FROM month_ledger l WHERE l.day = m.day)
-       + (SELECT count(DISTINCT i.ledger_txn) FROM month_injected i
-           WHERE i.day < m.day AND (i.ledger_txn NOT LIKE 'LM%' OR i.day = m.day - 1)) AS ledger_rows,
-       (SELECT sum(f.lines) FROM month_files f WHERE f.day = m.day AND f.edition = 1)
-       + (SELECT count(DISTINCT i.statement_key) FROM month_injected i
-           WHERE i.day < m.day AND (i.statement_key NOT LIKE 'SN%' OR i.day = m.day - 1)) AS statement_rows
+SELECT m.day, format('%s: %s ledger rows of the day', m.day, (SELECT count(*) FROM month_ledger l WHERE l.day = m.day)) AS t
+FROM month_runs m WHERE m.day >= 0
+UNION ALL
+SELECT m.day, format('%s: %s statement lines of the day', m.day,
+                     (SELECT sum(f.lines) FROM month_files f WHERE f.day = m.day AND f.edition = 1))
+FROM month_runs m WHERE m.day >= 0
+UNION ALL
+SELECT run_day, run_day || ': ' || row_name FROM month_carried;
+INSERT INTO month_inputs
+SELECT m.day, format('%s: read %s ledger rows, %s statement lines', m.day,
+                     (SELECT count(*) FROM month_ledger l WHERE l.day = m.day)
+                     + (SELECT count(*) FROM month_carried c WHERE c.run_day = m.day AND c.row_name LIKE 'ledger %'),
+                     (SELECT sum(f.lines) FROM month_files f WHERE f.day = m.day AND f.edition = 1)
+                     + (SELECT count(*) FROM month_carried c WHERE c.run_day = m.day AND c.row_name LIKE 'statement %'))
 FROM month_runs m WHERE m.day >= 0;
+CREATE TABLE month_inputs_read AS
+WITH r AS (
+    SELECT m.day, x.ledger_txn, x.batch, x.line,
+           count(*) OVER (PARTITION BY x.run, x.ledger_txn) AS count_l,
+           count(*) OVER (PARTITION BY x.run, x.batch, x.line) AS count_s
+      FROM month_runs m JOIN qr_recon_results x ON x.run = m.run
+     WHERE m.day >= 0),
+ledger AS (
+    SELECT r.day, l.day = r.day AS of_day, r.ledger_txn FROM r LEFT JOIN month_ledger l ON l.txn_id = r.ledger_txn
+     WHERE r.ledger_txn IS NOT NULL AND r.count_l = 1),
+statement AS (
+    SELECT r.day, f.day = r.day AS of_day, k.key FROM r
+      LEFT JOIN month_loads ld ON ld.batch = r.batch LEFT JOIN month_files f ON f.id = ld.file
+      LEFT JOIN month_line_keys k ON k.batch = r.batch AND k.line = r.line
+     WHERE r.batch IS NOT NULL AND r.count_s = 1)
+SELECT m.day, format('%s: %s ledger rows of the day', m.day, (SELECT count(*) FROM ledger WHERE ledger.day = m.day AND of_day)) AS t
+FROM month_runs m WHERE m.day >= 0
+UNION ALL
+SELECT m.day, format('%s: %s statement lines of the day', m.day, (SELECT count(*) FROM statement WHERE statement.day = m.day AND of_day))
+FROM month_runs m WHERE m.day >= 0
+UNION ALL
+SELECT day, day || ': ledger ' || coalesce(ledger_txn, '?') FROM ledger WHERE of_day IS NOT TRUE
+UNION ALL
+SELECT day, day || ': statement ' || coalesce(key, '?') FROM statement WHERE of_day IS NOT TRUE
+UNION ALL
+SELECT m.day, format('%s: read %s ledger rows, %s statement lines', m.day, r.ledger_rows, r.statement_rows)
+FROM month_runs m JOIN qr_recon_runs r ON r.id = m.run WHERE m.day >= 0;
 SELECT month_same('runs', 'every input row of both sides in exactly one result row of each run',
-                  (SELECT array_agg(format('%s: %s ledger, %s statement', day, ledger_rows, statement_rows)) FROM month_inputs),
-                  (SELECT array_agg(format('%s: %s ledger, %s statement', day, l, s)) FROM (
-                       SELECT m.day, count(DISTINCT r.ledger_txn) FILTER (WHERE r.count_l = 1) AS l,
-                              count(DISTINCT (r.batch, r.line)) FILTER (WHERE r.count_s = 1) AS s
-                         FROM month_runs m
-                         JOIN LATERAL (SELECT x.*, count(*) OVER (PARTITION BY x.ledger_txn) AS count_l,
-                                              count(*) OVER (PARTITION BY x.batch, x.line) AS count_s
-                                         FROM qr_recon_results x WHERE x.run = m.run) r ON true
-                        WHERE m.day >= 0 GROUP BY m.day) c));
+                  (SELECT array_agg(t) FROM month_inputs), (SELECT array_agg(t) FROM month_inputs_read));
 SELECT month_check('runs', 'no input row in two result rows of one run', count(*) = 0, format('%s rows twice', count(*)))
 FROM (SELECT run, ledger_txn FROM qr_recon_results WHERE ledger_txn IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1
       UNION ALL
@@ -68,13 +100,11 @@ SELECT month_same('runs', 'every line stored is the line rendered',
 CREATE VIEW month_breaks AS
 SELECT b.*, month_break_text(b.kind, b.ledger_txn, k.key) AS t, coalesce(b.ledger_txn, k.key) AS row_key
 FROM qr_recon_breaks b LEFT JOIN month_line_keys k ON k.batch = b.batch AND k.line = b.line;
--- a row has one break whatever its kind becomes: a duplicate read again
--- by a later day's run, without the row it doubled, is a missing row, and
--- its break says so
-SELECT month_same('breaks', 'the breaks opened are the breaks injected, each once (a duplicate carried over says missing)',
-                  (SELECT array_agg(t) FROM (SELECT month_break_text(CASE WHEN day < (:last) THEN month_carried_kind(kind) ELSE kind END,
-                                                                    ledger_txn, statement_key) AS t
-                                               FROM month_injected) i),
+-- a row has one break whatever runs find it again: carried with the rows
+-- that share its reference, it keeps its kind (a duplicate read again
+-- with its twin is a duplicate still)
+SELECT month_same('breaks', 'the breaks opened are the breaks injected, each once (a duplicate carried over stays a duplicate)',
+                  (SELECT array_agg(month_break_text(kind, ledger_txn, statement_key)) FROM month_injected),
                   (SELECT array_agg(t) FROM month_breaks));
 -- A mismatched pair (amount_mismatch, outside_window) is a break of its
 -- ledger row that names the statement line: a later day's run must read
@@ -208,7 +238,8 @@ FROM month_fix x;
 -- the corrected bill reconciled on its own
 INSERT INTO month_runs SELECT -1, qr_recon_run('month_ledger', ARRAY[new_batch], '15 minutes', 0) FROM month_correction;
 -- expected: the day's WeChat Pay breaks but the mended ones; the WeChat
--- Pay breaks of the other days still open, read again
+-- Pay breaks of the other days still open, read again with the rows that
+-- share their references (from the batches in force), so as they were
 SELECT month_same('correct', 'the corrected day''s run reports the day''s breaks less the three mended, and those carried',
                   (SELECT array_agg(t) FROM (
                        SELECT month_break_text(i.kind, i.ledger_txn, i.statement_key) AS t
@@ -216,7 +247,7 @@ SELECT month_same('correct', 'the corrected day''s run reports the day''s breaks
                         WHERE i.day = :correct_day AND i.provider = 'wechatpay'
                           AND coalesce(i.statement_key, '') NOT IN (x.fixed, x.removed) AND i.ledger_txn IS DISTINCT FROM 'L' || substr(x.added, 2)
                        UNION ALL
-                       SELECT month_break_text(month_carried_kind(i.kind), i.ledger_txn, i.statement_key)
+                       SELECT month_break_text(i.kind, i.ledger_txn, i.statement_key)
                          FROM month_injected i
                         WHERE i.day <> :correct_day AND i.provider = 'wechatpay'
                           AND ((coalesce(i.ledger_txn, '') NOT LIKE 'LM%' AND coalesce(i.statement_key, '') NOT LIKE 'SN%')
