@@ -916,6 +916,7 @@ BEGIN
       LEFT JOIN (SELECT DISTINCT ON (x.txn_id) x.txn_id, x.currency, x.reference FROM pg_temp.qr_recon_run$ledger x
                   ORDER BY x.txn_id, x.currency, x.reference) l ON l.txn_id = d.ledger_txn;
 
+    CREATE INDEX ON pg_temp.qr_recon_run$outcome (provider, side, txn);
     ANALYZE pg_temp.qr_recon_run$outcome;
 
     -- breaks this run examined and no longer finds: resolved by this run

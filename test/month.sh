@@ -108,7 +108,7 @@ if [ "$ran" -lt "$expected" ]; then
 	echo "FAIL only $ran checks ran; $expected expected"
 	failed=$((failed + 1))
 fi
-psql -X -q -d postgres -c "DROP DATABASE $db"
+[ -n "${MONTH_KEEP:-}" ] || psql -X -q -d postgres -c "DROP DATABASE $db"
 if [ "$failed" -ne 0 ]; then
 	echo "month: $failed check(s) failed"
 	exit 1
