@@ -488,8 +488,8 @@ BEGIN
     IF info.error IS NOT NULL THEN
         errs := errs || info.error;
     END IF;
-    -- WeChat Pay's summary sums every line (应结订单总金额, 退款总金额, 手续费总金额);
-    -- Alipay's footer sums the payments' 商家实收 and, apart, the refunds'
+    -- WeChat Pay's summary sums every line (settled amount, refunds, fees);
+    -- Alipay's footer sums the payments' merchant receipts and, apart, the refunds'
     -- (negative, as their lines print it)
     sum_amount := CASE WHEN fmt = 'alipay' THEN t.payment_amount ELSE t.amount END;
     sum_refunds := CASE WHEN fmt = 'alipay' THEN t.refund_lines_amount ELSE t.refund_amount END;
