@@ -1197,23 +1197,37 @@ COMMENT ON FUNCTION @extschema@.qr_recon_run(regclass, regclass, interval, numer
 -- Working the breaks
 -- ---------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.qr_break_assign(break bigint, owner text, note text DEFAULT NULL)
+-- The three moves of a break share one UPDATE; qr_recon_guard checks the
+-- move and stamps who closed it and when
+CREATE FUNCTION @extschema@.qr_break_move(break bigint, status text, owner text, note text)
 RETURNS @extschema@.qr_recon_breaks
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     b @extschema@.qr_recon_breaks;
 BEGIN
-    IF break IS NULL OR owner IS NULL OR pg_catalog.btrim(owner) = '' THEN
-        RAISE EXCEPTION 'qr_break_assign needs a break and an owner' USING ERRCODE = 'null_value_not_allowed';
+    IF break IS NULL OR status IS NULL THEN
+        RAISE EXCEPTION 'qr_break_move needs a break and a status' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     UPDATE @extschema@.qr_recon_breaks x
-       SET status = 'assigned', owner = qr_break_assign.owner,
-           note = CASE WHEN qr_break_assign.note IS NULL THEN x.note ELSE coalesce(x.note || E'\n', '') || qr_break_assign.note END
+       SET status = qr_break_move.status, owner = coalesce(qr_break_move.owner, x.owner),
+           note = CASE WHEN qr_break_move.note IS NULL THEN x.note ELSE coalesce(x.note || E'\n', '') || qr_break_move.note END
      WHERE x.id = break RETURNING x.* INTO b;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no break %', break USING ERRCODE = 'invalid_parameter_value';
     END IF;
     RETURN b;
+END $$;
+COMMENT ON FUNCTION @extschema@.qr_break_move(bigint, text, text, text) IS
+    'Moves a break to a status (qr_recon_guard checks the move), setting its owner if given and adding the note; what qr_break_assign, qr_break_resolve and qr_break_write_off do';
+
+CREATE FUNCTION @extschema@.qr_break_assign(break bigint, owner text, note text DEFAULT NULL)
+RETURNS @extschema@.qr_recon_breaks
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF break IS NULL OR owner IS NULL OR pg_catalog.btrim(owner) = '' THEN
+        RAISE EXCEPTION 'qr_break_assign needs a break and an owner' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    RETURN @extschema@.qr_break_move(break, 'assigned', owner, note);
 END $$;
 COMMENT ON FUNCTION @extschema@.qr_break_assign(bigint, text, text) IS
     'Assigns an open break to an owner (or reassigns it), adding the note; returns the break';
@@ -1221,19 +1235,11 @@ COMMENT ON FUNCTION @extschema@.qr_break_assign(bigint, text, text) IS
 CREATE FUNCTION @extschema@.qr_break_resolve(break bigint, note text)
 RETURNS @extschema@.qr_recon_breaks
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    b @extschema@.qr_recon_breaks;
 BEGIN
     IF break IS NULL OR note IS NULL OR pg_catalog.btrim(note) = '' THEN
         RAISE EXCEPTION 'qr_break_resolve needs a break and a note saying how it was resolved' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    UPDATE @extschema@.qr_recon_breaks x
-       SET status = 'resolved', note = coalesce(x.note || E'\n', '') || qr_break_resolve.note
-     WHERE x.id = break RETURNING x.* INTO b;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'no break %', break USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    RETURN b;
+    RETURN @extschema@.qr_break_move(break, 'resolved', NULL, note);
 END $$;
 COMMENT ON FUNCTION @extschema@.qr_break_resolve(bigint, text) IS
     'Closes a break as resolved, with a note saying how; closed_by and closed_at record who and when. Returns the break';
@@ -1241,19 +1247,11 @@ COMMENT ON FUNCTION @extschema@.qr_break_resolve(bigint, text) IS
 CREATE FUNCTION @extschema@.qr_break_write_off(break bigint, note text)
 RETURNS @extschema@.qr_recon_breaks
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    b @extschema@.qr_recon_breaks;
 BEGIN
     IF break IS NULL OR note IS NULL OR pg_catalog.btrim(note) = '' THEN
         RAISE EXCEPTION 'qr_break_write_off needs a break and a note saying why' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    UPDATE @extschema@.qr_recon_breaks x
-       SET status = 'written_off', note = coalesce(x.note || E'\n', '') || qr_break_write_off.note
-     WHERE x.id = break RETURNING x.* INTO b;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'no break %', break USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    RETURN b;
+    RETURN @extschema@.qr_break_move(break, 'written_off', NULL, note);
 END $$;
 COMMENT ON FUNCTION @extschema@.qr_break_write_off(bigint, text) IS
     'Closes a break as written off, with a note saying why: later runs that find the same difference leave it written off. Returns the break';

@@ -10,7 +10,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qrpay;
 
-SELECT plan(412);
+SELECT plan(415);
 
 -- Every member of the extension: catalog, object id, description.
 CREATE TEMP VIEW ext_member AS
@@ -34,11 +34,11 @@ SELECT has_type('payment_qr', 'type payment_qr exists');
 SELECT results_eq(
     $$SELECT catalog::text, count(*) FROM ext_member GROUP BY 1 ORDER BY 1$$,
     $$VALUES ('pg_cast', 1::bigint), ('pg_class', 19), ('pg_opclass', 3), ('pg_operator', 10),
-             ('pg_opfamily', 3), ('pg_proc', 92), ('pg_type', 3)$$,
-    'extension members: 3 types, 13 tables, 5 identity sequences and a view, 92 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
+             ('pg_opfamily', 3), ('pg_proc', 93), ('pg_type', 3)$$,
+    'extension members: 3 types, 13 tables, 5 identity sequences and a view, 93 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
 
 -- ---------------------------------------------------------------------
--- Volatility and parallel safety of every function (1 + 92 + 92 tests),
+-- Volatility and parallel safety of every function (1 + 93 + 93 tests),
 -- from a table that names each function with the label it must carry and
 -- why, so a function added later fails here until it is classified:
 --   payload  IMMUTABLE, PARALLEL SAFE: a function of its arguments alone
@@ -62,7 +62,7 @@ SELECT sig::text, 'payload' FROM ext_proc
                        'qr_reconcile', 'qr_reconcile_detail', 'qr_break_summary', 'qr_clearing', 'qr_settlement',
                        'qr_interop_share',
                        'qr_statement_load', 'qr_statement_withdraw', 'qr_back_office_lock', 'qr_recon_run',
-                       'qr_recon_execute', 'qr_break_assign', 'qr_break_resolve', 'qr_break_write_off',
+                       'qr_recon_execute', 'qr_break_assign', 'qr_break_resolve', 'qr_break_write_off', 'qr_break_move',
                        'qr_statement_diff', 'qr_recon_report', 'qr_recon_require_shape')
    AND prorettype <> 'trigger'::regtype;
 INSERT INTO label VALUES
@@ -95,7 +95,8 @@ INSERT INTO label VALUES
     ('qr_recon_execute(bigint,interval,numeric)', 'writer'),
     ('qr_break_assign(bigint,text,text)', 'writer'),
     ('qr_break_resolve(bigint,text)', 'writer'),
-    ('qr_break_write_off(bigint,text)', 'writer');
+    ('qr_break_write_off(bigint,text)', 'writer'),
+    ('qr_break_move(bigint,text,text,text)', 'writer');
 INSERT INTO label SELECT sig::text, 'trigger' FROM ext_proc WHERE prorettype = 'trigger'::regtype;
 
 SELECT set_eq($$SELECT sig FROM label$$, $$SELECT sig::text FROM ext_proc$$,
@@ -219,7 +220,7 @@ SELECT results_eq(
 
 -- ---------------------------------------------------------------------
 -- COMMENT on every function, the types, tables, operators, opclasses and
--- the cast (92 + 3 + 19 + 10 + 3 + 1 = 128 tests), and on every column of
+-- the cast (93 + 3 + 19 + 10 + 3 + 1 = 129 tests), and on every column of
 -- the catalog tables (1 test).  Operator families are created implicitly
 -- by CREATE OPERATOR CLASS and are not part of the contract.
 -- ---------------------------------------------------------------------
