@@ -267,7 +267,7 @@ qrpay_text_from_utf8(const char *s, size_t len)
 /*
  * The server-encoded form of a message or path that qrpay's core wrote in
  * UTF-8, quoting the payload.  Never fails: a character the database
- * encoding lacks is written as U+XXXX, a stray byte as byte 0xNN.
+ * encoding lacks is written as U+hhhh, a stray byte as byte 0xhh (hex digits).
  */
 static char *
 server_message(const char *s)
