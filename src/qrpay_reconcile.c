@@ -31,6 +31,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -40,7 +41,11 @@
 #include "qrpay.h"
 
 PG_FUNCTION_INFO_V1(qr_reconcile_detail);
+PG_FUNCTION_INFO_V1(qr_match);
 PG_FUNCTION_INFO_V1(qr_pair_by_time);
+
+/* qr_reconcile_detail returns the first 10 columns, qr_match all */
+#define QR_MATCH_COLS	19
 
 #define SIDE_LEDGER		0
 #define SIDE_STATEMENT	1
@@ -365,11 +370,18 @@ typedef struct rec_out
 static void
 emit(rec_state *st, const rec_out *o)
 {
-	Datum		v[10];
-	bool		n[10];
+	Datum		v[QR_MATCH_COLS];
+	bool		n[QR_MATCH_COLS];
 	const rec_row *any = o->l ? o->l : o->s;
 
 	memset(n, 0, sizeof(n));
+	/* qr_match's further columns: currencies of both sides, the rest unset */
+	for (int i = 10; i < QR_MATCH_COLS; i++)
+		n[i] = true;
+	n[10] = o->l == NULL || o->l->cur == NULL;
+	v[10] = n[10] ? (Datum) 0 : PointerGetDatum(o->l->cur);
+	n[11] = o->s == NULL || o->s->cur == NULL;
+	v[11] = n[11] ? (Datum) 0 : PointerGetDatum(o->s->cur);
 	v[0] = o->status;
 	n[1] = o->l == NULL || o->l->id == NULL;
 	v[1] = n[1] ? (Datum) 0 : PointerGetDatum(o->l->id);
@@ -1045,23 +1057,58 @@ window_span(const Interval *w)
 /* qr_reconcile_detail(ledger, statement, time_window, amount_tolerance) */
 /* ------------------------------------------------------------------ */
 
+static Datum reconcile(FunctionCallInfo fcinfo, Interval *w, Numeric tolerance);
+
 Datum
 qr_reconcile_detail(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	rec_state	st;
-	Interval   *w;
-	MemoryContext callcxt = CurrentMemoryContext;
-	int			k,
-				pinned;
-
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("qr_reconcile needs both relations, a time window and an amount tolerance")));
+	return reconcile(fcinfo, PG_GETARG_INTERVAL_P(2), PG_GETARG_NUMERIC(3));
+}
+
+/* qr_match(ledger, statement, settings jsonb): the window and tolerance of the settings */
+Datum
+qr_match(PG_FUNCTION_ARGS)
+{
+	Interval   *w = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum("15 minutes"),
+														  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	Numeric		tol = int64_to_numeric(0);
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("qr_match needs a ledger and a statement relation")));
+	if (!PG_ARGISNULL(2))
+	{
+		Jsonb	   *j = PG_GETARG_JSONB_P(2);
+		JsonbValue *v;
+
+		v = getKeyJsonValueFromContainer(&j->root, "time_window", 11, NULL);
+		if (v != NULL && v->type == jbvString)
+			w = DatumGetIntervalP(DirectFunctionCall3(interval_in,
+													  CStringGetDatum(pnstrdup(v->val.string.val, v->val.string.len)),
+													  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+		v = getKeyJsonValueFromContainer(&j->root, "amount_tolerance", 16, NULL);
+		if (v != NULL && v->type == jbvNumeric)
+			tol = v->val.numeric;
+	}
+	return reconcile(fcinfo, w, tol);
+}
+
+static Datum
+reconcile(FunctionCallInfo fcinfo, Interval *w, Numeric tolerance)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	rec_state	st;
+	MemoryContext callcxt = CurrentMemoryContext;
+	int			k,
+				pinned;
+
 	memset(&st, 0, sizeof(st));
-	w = PG_GETARG_INTERVAL_P(2);
-	st.tolerance = PG_GETARG_NUMERIC(3);
+	st.tolerance = tolerance;
 	st.window_us = window_span(w);
 	if (st.window_us < 0 ||
 		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(st.tolerance),
