@@ -1,0 +1,2216 @@
+/*
+ * qrpay_match.c — qr_match: a ledger against a provider statement, every
+ * row of both sides in exactly one outcome, with groups, refunds, fees,
+ * currencies and settings per provider.
+ *
+ * Both relations are read as ONE stream that the executor sorts (and
+ * spills past work_mem): by provider, then the group key (a row's parent
+ * reference, else its own reference), payments before refunds, own
+ * reference, and for rows without a key their currency and amount rounded
+ * to the currency's minor unit, then time, side and id.  The stream is
+ * consumed a group at a time:
+ *
+ *  - a group with a key is held in a tuplestore (which spills like any
+ *    other) and read twice: once for its totals, once to emit its rows;
+ *  - rows without a key pass through src/core/qr_stream.c, which pairs one
+ *    amount's rows by nearest time holding only the rows still undecided
+ *    within the window; the rows it leaves alone go to a tuplesort by time
+ *    and, when group search is on, are searched for small sets that sum to
+ *    a row of the other side (src/core/qr_subset.c) inside a sliding
+ *    window.
+ *
+ * So memory is work_mem for the sorts and stores plus what one window
+ * holds, whatever the skew, and nothing in the result depends on work_mem.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "common/int128.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/rangetypes.h"
+#include "utils/regproc.h"
+#include "utils/timestamp.h"
+#include "utils/tuplesort.h"
+#include "utils/tuplestore.h"
+
+#include "qrpay.h"
+#include "qrpay_money.h"
+#include "qr_stream.h"
+#include "qr_subset.h"
+
+PG_FUNCTION_INFO_V1(qr_match);
+PG_FUNCTION_INFO_V1(qr_reconcile_detail);
+
+#define SIDE_LEDGER		0
+#define SIDE_STATEMENT	1
+#define NCOLS			19		/* qr_match's result columns */
+#define MAX_CANDIDATES	10		/* candidates listed for an ambiguous row */
+#define SEARCH_BUDGET	20000	/* subset search nodes per row */
+
+/* the stream's columns (see stream_sql) */
+enum
+{
+	C_SIDE, C_TXN, C_PROVIDER, C_REF, C_PARENT, C_REFUND, C_AMOUNT, C_CUR, C_TS, C_FEE, C_CONTEXT,
+	C_GKEY, C_RAMOUNT, C_NCOLS
+};
+
+/* ------------------------------------------------------------------ */
+/* settings                                                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct m_settings
+{
+	bool		use_ref,
+				use_parent,
+				use_amount;
+	Interval	window;
+	Interval	lag;
+	Numeric		tol_abs;
+	Numeric		tol_pct;
+	bool		group_search;
+	int			group_max;
+	bool		net;
+	Numeric		fx_pct;
+	/* derived */
+	int64		before_us;		/* statement may be this much earlier */
+	int64		after_us;		/* ... and this much later (window + lag) */
+	char	   *window_text;
+} m_settings;
+
+/* a row of qr_recon_settings, NULL fields unset */
+typedef struct m_setrow
+{
+	char	   *provider;
+	Datum		v[9];
+	bool		n[9];
+} m_setrow;
+
+/* the settings' names, in the order of m_setrow.v and of the query below */
+static const char *const set_names[9] = {
+	"keys", "time_window", "date_lag", "amount_tolerance", "tolerance_percent",
+	"group_search", "group_max_rows", "statement_amounts", "fx_tolerance_percent"
+};
+
+typedef struct m_feerate
+{
+	char	   *provider;
+	char	   *cur;			/* NULL: any */
+	bool		lo_inf,
+				hi_inf,
+				lo_inc,
+				hi_inc;
+	TimestampTz lo,
+				hi;
+	Numeric		rate,
+				fixed;
+} m_feerate;
+
+/* ------------------------------------------------------------------ */
+/* rows and state                                                      */
+/* ------------------------------------------------------------------ */
+
+/* a row of the stream; its fields point into a tuple or a copy */
+typedef struct m_row
+{
+	int			side;
+	text	   *txn;
+	text	   *provider;
+	text	   *ref;
+	text	   *parent;
+	bool		refund;
+	Numeric		amount;
+	text	   *cur;
+	bool		ts_null;
+	TimestampTz ts;
+	Numeric		fee;
+	bool		context;
+	text	   *gkey;
+	Numeric		ramount;
+} m_row;
+
+/* one result row */
+typedef struct m_out
+{
+	const char *status;
+	const m_row *l;
+	const m_row *s;
+	Numeric		diff;
+	char	   *reason;
+	int64		group;			/* 0: none */
+	Datum		candidates;		/* text[] or 0 */
+	text	   *original;
+	Numeric		net;
+	Numeric		expected_fee;
+	Numeric		fx_rate;
+} m_out;
+
+typedef struct m_state
+{
+	Oid			nsp;			/* the extension's schema */
+	Jsonb	   *override;
+	/* settings */
+	m_setrow   *setrows;
+	int			nsetrows;
+	m_setrow   *star;			/* the '*' row, if any */
+	m_setrow	over;			/* the argument's overrides */
+	m_settings	dflt;			/* effective defaults: built in <- '*' <- overrides */
+	List	   *provider_settings;	/* of m_provset */
+	m_feerate  *fees;
+	int			nfees;
+	SPIPlanPtr	fx_plan;
+	/* output */
+	Tuplestorestate *out;
+	TupleDesc	desc;
+	int64		next_group;
+	Numeric		zero;
+	/* the group being read */
+	MemoryContext cxt;			/* the call's */
+	MemoryContext groupcxt;		/* reset per group */
+	MemoryContext emitcxt;		/* reset every few rows emitted */
+	long		emitted;
+	uint64		generation;		/* emitcxt resets so far */
+	Tuplestorestate *gstore;
+	TupleTableSlot *gslot;
+	TupleDesc	stream_desc;
+	/* rows without a key */
+	MemoryContext streamcxt;	/* the rows qr_stream holds */
+	qr_stream  *stream;
+	Tuplesortstate *left;		/* rows qr_stream left alone */
+	TupleDesc	left_desc;
+	TupleTableSlot *left_slot;
+	TupleTableSlot *left_in;
+	long		nleft;
+} m_state;
+
+typedef struct m_provset
+{
+	char	   *provider;		/* NULL for rows without a provider */
+	m_settings	s;
+} m_provset;
+
+/* ------------------------------------------------------------------ */
+/* settings: built in <- '*' row <- provider's row <- argument         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The window in microseconds as interval comparison reads it (a month is
+ * 30 days, a day 24 hours), capped at the largest int64; -1 when negative.
+ */
+static int64
+span_us(const Interval *w)
+{
+	INT128		span = int64_to_int128(w->time);
+
+	int128_add_int64_mul_int64(&span, w->day, USECS_PER_DAY);
+	int128_add_int64_mul_int64(&span, w->month, 30 * USECS_PER_DAY);
+	if (int128_compare(span, int64_to_int128(0)) < 0)
+		return -1;
+	if (int128_compare(span, int64_to_int128(PG_INT64_MAX)) > 0)
+		return PG_INT64_MAX;
+	return int128_to_int64(span);
+}
+
+static char *
+numeric_text(Numeric a)
+{
+	return a ? DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(a))) : "";
+}
+
+static char *
+interval_text(const Interval *i)
+{
+	return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(i)));
+}
+
+static void
+bad_setting(const char *name, const char *what, const char *from)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("qr_match setting \"%s\" %s (%s)", name, what, from),
+			 errhint("Settings: keys, time_window, date_lag, amount_tolerance, tolerance_percent, group_search, group_max_rows, statement_amounts, fx_tolerance_percent.")));
+}
+
+static bool
+numeric_negative_or_special(Numeric n)
+{
+	if (numeric_is_nan(n) || numeric_is_inf(n))
+		return true;
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
+											 NumericGetDatum(int64_to_numeric(0)))) < 0;
+}
+
+/* one row's (or the argument's) settings over s; NULL fields leave s as it is */
+static void
+apply_settings(m_settings *s, const Datum *v, const bool *n, const char *from)
+{
+	if (!n[0])
+	{
+		Datum	   *e;
+		bool	   *en;
+		int			ne;
+
+		deconstruct_array(DatumGetArrayTypeP(v[0]), TEXTOID, -1, false, TYPALIGN_INT, &e, &en, &ne);
+		if (ne == 0)
+			bad_setting("keys", "must name at least one of reference, parent_reference, amount", from);
+		s->use_ref = s->use_parent = s->use_amount = false;
+		for (int i = 0; i < ne; i++)
+		{
+			char	   *k = en[i] ? "NULL" : TextDatumGetCString(e[i]);
+
+			if (strcmp(k, "reference") == 0)
+				s->use_ref = true;
+			else if (strcmp(k, "parent_reference") == 0)
+				s->use_parent = true;
+			else if (strcmp(k, "amount") == 0)
+				s->use_amount = true;
+			else
+				bad_setting("keys", psprintf("names \"%s\", not reference, parent_reference or amount", k), from);
+		}
+	}
+	if (!n[1])
+	{
+		s->window = *DatumGetIntervalP(v[1]);
+		if (span_us(&s->window) < 0)
+			bad_setting("time_window", psprintf("is %s: it must be zero or more", interval_text(&s->window)), from);
+	}
+	if (!n[2])
+	{
+		s->lag = *DatumGetIntervalP(v[2]);
+		if (span_us(&s->lag) < 0)
+			bad_setting("date_lag", psprintf("is %s: it must be zero or more", interval_text(&s->lag)), from);
+	}
+	if (!n[3])
+	{
+		s->tol_abs = DatumGetNumeric(v[3]);
+		if (numeric_negative_or_special(s->tol_abs))
+			bad_setting("amount_tolerance", psprintf("is %s: it must be a finite number, zero or more", numeric_text(s->tol_abs)), from);
+	}
+	if (!n[4])
+	{
+		s->tol_pct = DatumGetNumeric(v[4]);
+		if (numeric_negative_or_special(s->tol_pct))
+			bad_setting("tolerance_percent", psprintf("is %s: it must be a finite number, zero or more", numeric_text(s->tol_pct)), from);
+	}
+	if (!n[5])
+		s->group_search = DatumGetBool(v[5]);
+	if (!n[6])
+	{
+		s->group_max = DatumGetInt32(v[6]);
+		if (s->group_max < 2 || s->group_max > 64)
+			bad_setting("group_max_rows", psprintf("is %d: it must be between 2 and 64", s->group_max), from);
+	}
+	if (!n[7])
+	{
+		char	   *a = TextDatumGetCString(v[7]);
+
+		if (strcmp(a, "gross") != 0 && strcmp(a, "net") != 0)
+			bad_setting("statement_amounts", psprintf("is \"%s\": it is gross or net", a), from);
+		s->net = a[0] == 'n';
+	}
+	if (!n[8])
+	{
+		s->fx_pct = DatumGetNumeric(v[8]);
+		if (numeric_negative_or_special(s->fx_pct))
+			bad_setting("fx_tolerance_percent", psprintf("is %s: it must be a finite number, zero or more", numeric_text(s->fx_pct)), from);
+	}
+}
+
+static void
+derive_settings(m_settings *s)
+{
+	int64		w = span_us(&s->window);
+	int64		lag = span_us(&s->lag);
+
+	s->before_us = w;
+	if (pg_add_s64_overflow(w, lag, &s->after_us))
+		s->after_us = PG_INT64_MAX;
+	s->window_text = interval_text(&s->window);
+	if (lag > 0)
+		s->window_text = psprintf("%s, date lag %s", s->window_text, interval_text(&s->lag));
+}
+
+static void
+builtin_settings(m_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->use_ref = s->use_parent = s->use_amount = true;
+	s->window.time = 15 * 60 * USECS_PER_SEC;
+	s->tol_abs = int64_to_numeric(0);
+	s->tol_pct = int64_to_numeric(0);
+	s->group_search = true;
+	s->group_max = 5;
+	s->net = false;
+	s->fx_pct = int64_to_numeric(1);
+}
+
+/* error context while a setting of the argument is read */
+static void
+setting_context(void *arg)
+{
+	errcontext("qr_match setting \"%s\"", (const char *) arg);
+}
+
+static Datum
+text_input(Oid typin, const char *s, Oid typioparam, int32 typmod)
+{
+	return OidInputFunctionCall(typin, (char *) s, typioparam, typmod);
+}
+
+/* the argument's settings as a row: each key typed as its column */
+static void
+read_override(m_state *st)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			depth = 0;
+
+	memset(&st->over, 0, sizeof(st->over));
+	for (int i = 0; i < 9; i++)
+		st->over.n[i] = true;
+	if (st->override == NULL)
+		return;
+	if (!JB_ROOT_IS_OBJECT(st->override))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("qr_match settings must be a JSON object, such as {\"time_window\": \"1 hour\"}")));
+	it = JsonbIteratorInit(&st->override->root);
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		char	   *key;
+		int			k;
+		ErrorContextCallback cb;
+		char	   *sv = NULL;
+
+		if (tok == WJB_BEGIN_OBJECT || tok == WJB_BEGIN_ARRAY)
+		{
+			depth++;
+			continue;
+		}
+		if (tok == WJB_END_OBJECT || tok == WJB_END_ARRAY)
+		{
+			depth--;
+			continue;
+		}
+		if (tok != WJB_KEY || depth != 1)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		for (k = 0; k < 9; k++)
+			if (strcmp(key, set_names[k]) == 0)
+				break;
+		if (k == 9)
+			bad_setting(key, "is not a setting", "settings argument");
+		tok = JsonbIteratorNext(&it, &v, true);
+		cb.callback = setting_context;
+		cb.arg = key;
+		cb.previous = error_context_stack;
+		error_context_stack = &cb;
+		if (v.type == jbvNull)
+		{
+			error_context_stack = cb.previous;
+			continue;			/* null: no override */
+		}
+		if (v.type == jbvString)
+			sv = pnstrdup(v.val.string.val, v.val.string.len);
+		switch (k)
+		{
+			case 0:				/* keys: an array of strings */
+				{
+					JsonbIterator *ai;
+					JsonbValue	e;
+					ArrayBuildState *ab = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+
+					if (v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data))
+						bad_setting(key, "must be an array such as [\"reference\", \"amount\"]", "settings argument");
+					ai = JsonbIteratorInit(v.val.binary.data);
+					while ((tok = JsonbIteratorNext(&ai, &e, true)) != WJB_DONE)
+					{
+						if (tok != WJB_ELEM)
+							continue;
+						if (e.type != jbvString)
+							bad_setting(key, "must hold strings", "settings argument");
+						accumArrayResult(ab, PointerGetDatum(cstring_to_text_with_len(e.val.string.val, e.val.string.len)),
+										 false, TEXTOID, CurrentMemoryContext);
+					}
+					st->over.v[k] = makeArrayResult(ab, CurrentMemoryContext);
+					break;
+				}
+			case 1:
+			case 2:				/* intervals, as text */
+				if (sv == NULL)
+					bad_setting(key, "must be an interval as text, such as \"15 minutes\"", "settings argument");
+				st->over.v[k] = text_input(F_INTERVAL_IN, sv, InvalidOid, -1);
+				break;
+			case 3:
+			case 4:
+			case 8:				/* numbers */
+				if (v.type == jbvNumeric)
+					st->over.v[k] = NumericGetDatum(v.val.numeric);
+				else if (sv != NULL)
+					st->over.v[k] = text_input(F_NUMERIC_IN, sv, InvalidOid, -1);
+				else
+					bad_setting(key, "must be a number", "settings argument");
+				break;
+			case 5:
+				if (v.type != jbvBool)
+					bad_setting(key, "must be true or false", "settings argument");
+				st->over.v[k] = BoolGetDatum(v.val.boolean);
+				break;
+			case 6:
+				if (v.type != jbvNumeric)
+					bad_setting(key, "must be a whole number", "settings argument");
+				st->over.v[k] = DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric));
+				break;
+			case 7:
+				if (sv == NULL)
+					bad_setting(key, "must be \"gross\" or \"net\"", "settings argument");
+				st->over.v[k] = CStringGetTextDatum(sv);
+				break;
+		}
+		st->over.n[k] = false;
+		error_context_stack = cb.previous;
+	}
+}
+
+/* qr_recon_settings, the fee rates, and the effective defaults */
+static void
+read_settings(m_state *st)
+{
+	const char *nsp = quote_identifier(get_namespace_name(st->nsp));
+	char	   *sql;
+	uint64		i;
+	m_settings	probe;
+
+	sql = psprintf("SELECT provider, keys, time_window, date_lag, amount_tolerance, tolerance_percent, "
+				   "group_search, group_max_rows, statement_amounts, fx_tolerance_percent "
+				   "FROM %s.qr_recon_settings ORDER BY provider COLLATE \"C\"", nsp);
+	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "qr_match could not read qr_recon_settings");
+	st->nsetrows = (int) SPI_processed;
+	st->setrows = MemoryContextAllocZero(st->cxt, sizeof(m_setrow) * Max(st->nsetrows, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		m_setrow   *r = &st->setrows[i];
+		bool		isnull;
+		Datum		p = SPI_getbinval(t, SPI_tuptable->tupdesc, 1, &isnull);
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		r->provider = isnull ? NULL : TextDatumGetCString(p);
+		for (int k = 0; k < 9; k++)
+		{
+			Form_pg_attribute a = TupleDescAttr(SPI_tuptable->tupdesc, k + 1);
+
+			r->v[k] = SPI_getbinval(t, SPI_tuptable->tupdesc, k + 2, &r->n[k]);
+			if (!r->n[k])
+				r->v[k] = datumCopy(r->v[k], a->attbyval, a->attlen);
+		}
+		MemoryContextSwitchTo(old);
+		if (r->provider != NULL && strcmp(r->provider, "*") == 0)
+			st->star = r;
+		/* a row of the table is checked as it is read: the first bad one is named */
+		builtin_settings(&probe);
+		apply_settings(&probe, r->v, r->n, psprintf("qr_recon_settings row of %s", r->provider ? r->provider : "NULL"));
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	builtin_settings(&st->dflt);
+	if (st->star)
+		apply_settings(&st->dflt, st->star->v, st->star->n, "qr_recon_settings row *");
+	apply_settings(&st->dflt, st->over.v, st->over.n, "settings argument");
+	derive_settings(&st->dflt);
+
+	sql = psprintf("SELECT provider, currency, lower_inf(valid_during), upper_inf(valid_during), "
+				   "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
+				   "rate, fixed FROM %s.qr_recon_fee_rates WHERE NOT isempty(valid_during)", nsp);
+	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "qr_match could not read qr_recon_fee_rates");
+	st->nfees = (int) SPI_processed;
+	st->fees = MemoryContextAllocZero(st->cxt, sizeof(m_feerate) * Max(st->nfees, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		m_feerate  *f = &st->fees[i];
+		bool		isnull;
+		Datum		x;
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		x = SPI_getbinval(t, d, 1, &isnull);
+		f->provider = TextDatumGetCString(x);
+		x = SPI_getbinval(t, d, 2, &isnull);
+		f->cur = isnull ? NULL : TextDatumGetCString(x);
+		f->lo_inf = DatumGetBool(SPI_getbinval(t, d, 3, &isnull));
+		f->hi_inf = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
+		f->lo_inc = DatumGetBool(SPI_getbinval(t, d, 5, &isnull));
+		f->hi_inc = DatumGetBool(SPI_getbinval(t, d, 6, &isnull));
+		x = SPI_getbinval(t, d, 7, &isnull);
+		f->lo = isnull ? 0 : DatumGetTimestampTz(x);
+		x = SPI_getbinval(t, d, 8, &isnull);
+		f->hi = isnull ? 0 : DatumGetTimestampTz(x);
+		f->rate = DatumGetNumericCopy(SPI_getbinval(t, d, 9, &isnull));
+		f->fixed = DatumGetNumericCopy(SPI_getbinval(t, d, 10, &isnull));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	st->fx_plan = SPI_prepare(psprintf("SELECT r.rate, false FROM %1$s.qr_fx_rates r "
+									   "WHERE r.from_currency = $1 AND r.to_currency = $2 AND r.valid_during @> $3 "
+									   "UNION ALL "
+									   "SELECT 1 / r.rate, true FROM %1$s.qr_fx_rates r "
+									   "WHERE r.from_currency = $2 AND r.to_currency = $1 AND r.valid_during @> $3 "
+									   "ORDER BY 2, 1 LIMIT 1", nsp),
+							  3, (Oid[]) {TEXTOID, TEXTOID, TIMESTAMPTZOID});
+	if (st->fx_plan == NULL)
+		elog(ERROR, "qr_match could not prepare the rate lookup");
+}
+
+/* the effective settings of a provider (cached per call) */
+static const m_settings *
+settings_of(m_state *st, const text *provider)
+{
+	ListCell   *lc;
+	m_provset  *ps;
+	char	   *name = provider ? text_to_cstring(provider) : NULL;
+	MemoryContext old;
+
+	foreach(lc, st->provider_settings)
+	{
+		ps = lfirst(lc);
+		if ((ps->provider == NULL && name == NULL) ||
+			(ps->provider != NULL && name != NULL && strcmp(ps->provider, name) == 0))
+			return &ps->s;
+	}
+	old = MemoryContextSwitchTo(st->cxt);
+	ps = palloc0(sizeof(m_provset));
+	ps->provider = name ? pstrdup(name) : NULL;
+	builtin_settings(&ps->s);
+	if (st->star)
+		apply_settings(&ps->s, st->star->v, st->star->n, "qr_recon_settings row *");
+	for (int i = 0; i < st->nsetrows; i++)
+		if (name != NULL && st->setrows[i].provider != NULL && strcmp(st->setrows[i].provider, name) == 0)
+			apply_settings(&ps->s, st->setrows[i].v, st->setrows[i].n, psprintf("qr_recon_settings row of %s", name));
+	apply_settings(&ps->s, st->over.v, st->over.n, "settings argument");
+	derive_settings(&ps->s);
+	st->provider_settings = lappend(st->provider_settings, ps);
+	MemoryContextSwitchTo(old);
+	return &ps->s;
+}
+
+/* ------------------------------------------------------------------ */
+/* rows                                                                */
+/* ------------------------------------------------------------------ */
+
+static inline bool
+text_eq(const text *a, const text *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+static inline bool
+has_time(const m_row *r)
+{
+	return !r->ts_null && !TIMESTAMP_NOT_FINITE(r->ts);
+}
+
+static char *
+text_or_empty(const text *t)
+{
+	return t ? text_to_cstring(t) : "";
+}
+
+static void *
+field(Datum *v, bool *n, int col)
+{
+	return n[col] ? NULL : PG_DETOAST_DATUM_PACKED(v[col]);
+}
+
+/* the row's fields, pointing into the deformed values */
+static void
+row_from(m_row *r, Datum *v, bool *n)
+{
+	r->side = DatumGetInt32(v[C_SIDE]);
+	r->txn = field(v, n, C_TXN);
+	r->provider = field(v, n, C_PROVIDER);
+	r->ref = field(v, n, C_REF);
+	r->parent = field(v, n, C_PARENT);
+	r->refund = !n[C_REFUND] && DatumGetBool(v[C_REFUND]);
+	r->amount = field(v, n, C_AMOUNT);
+	r->cur = field(v, n, C_CUR);
+	r->ts_null = n[C_TS];
+	r->ts = n[C_TS] ? 0 : DatumGetTimestampTz(v[C_TS]);
+	r->fee = field(v, n, C_FEE);
+	r->context = !n[C_CONTEXT] && DatumGetBool(v[C_CONTEXT]);
+	r->gkey = field(v, n, C_GKEY);
+	r->ramount = field(v, n, C_RAMOUNT);
+}
+
+static text *
+copy_text(const text *t)
+{
+	text	   *c;
+
+	if (t == NULL)
+		return NULL;
+	c = (text *) palloc(VARSIZE_ANY_EXHDR(t) + VARHDRSZ);
+	SET_VARSIZE(c, VARSIZE_ANY_EXHDR(t) + VARHDRSZ);
+	memcpy(VARDATA(c), VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	return c;
+}
+
+/* a copy of the row in the current context */
+static m_row *
+row_copy(const m_row *r)
+{
+	m_row	   *c = palloc(sizeof(m_row));
+
+	*c = *r;
+	c->txn = copy_text(r->txn);
+	c->provider = copy_text(r->provider);
+	c->ref = copy_text(r->ref);
+	c->parent = copy_text(r->parent);
+	c->amount = (Numeric) copy_text((text *) r->amount);
+	c->cur = copy_text(r->cur);
+	c->fee = (Numeric) copy_text((text *) r->fee);
+	c->gkey = copy_text(r->gkey);
+	c->ramount = (Numeric) copy_text((text *) r->ramount);
+	return c;
+}
+
+static void
+row_free(m_row *r)
+{
+	void	   *p[] = {r->txn, r->provider, r->ref, r->parent, r->amount, r->cur, r->fee, r->gkey, r->ramount};
+
+	for (int i = 0; i < (int) lengthof(p); i++)
+		if (p[i])
+			pfree(p[i]);
+	pfree(r);
+}
+
+/*
+ * A NaN or infinite amount has no difference to any other: the row is
+ * refused, naming it.  NaN and the infinities are the numerics whose first
+ * header word has both top bits set (NUMERIC_SPECIAL in numeric.c).
+ */
+static void
+require_finite(const m_row *r)
+{
+	uint16		header;
+
+	if (r->amount == NULL)
+		return;
+	memcpy(&header, VARDATA_ANY(r->amount), sizeof(header));
+	if ((header & 0xC000) != 0xC000)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("qr_match: %s row %s has amount %s",
+					r->side == SIDE_LEDGER ? "ledger" : "statement",
+					r->txn ? quote_literal_cstr(text_to_cstring(r->txn)) : "with NULL txn_id",
+					numeric_text(r->amount)),
+			 errhint("Amounts must be finite numbers; correct or leave out the row.")));
+}
+
+/* ------------------------------------------------------------------ */
+/* amounts                                                             */
+/* ------------------------------------------------------------------ */
+
+/* the decimals of a currency: its ISO 4217 minor unit, else 4 */
+static int
+scale_of(const text *cur)
+{
+	int			s = qrpay_minor_unit_text(cur);
+
+	return s < 0 ? 4 : s;
+}
+
+static Numeric
+round_to(Numeric a, int scale)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(a), Int32GetDatum(scale)));
+}
+
+static Numeric
+num_add(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+static Numeric
+num_sub(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+static Numeric
+num_mul(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+static Numeric
+num_abs(Numeric a)
+{
+	return DatumGetNumeric(DirectFunctionCall1(numeric_abs, NumericGetDatum(a)));
+}
+
+static int
+num_cmp(Numeric a, Numeric b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+static bool
+num_is_zero(Numeric a)
+{
+	return num_cmp(a, int64_to_numeric(0)) == 0;
+}
+
+/* the larger of the absolute tolerance and the percentage of base */
+static Numeric
+tolerance_of(const m_settings *s, Numeric base, Numeric pct)
+{
+	Numeric		p;
+
+	if (num_is_zero(pct))
+		return s->tol_abs;
+	p = DatumGetNumeric(DirectFunctionCall2(numeric_div, NumericGetDatum(num_mul(num_abs(base), pct)),
+											NumericGetDatum(int64_to_numeric(100))));
+	return num_cmp(p, s->tol_abs) > 0 ? p : s->tol_abs;
+}
+
+/* ------------------------------------------------------------------ */
+/* output                                                              */
+/* ------------------------------------------------------------------ */
+
+static void
+emit(m_state *st, const m_out *o)
+{
+	Datum		v[NCOLS];
+	bool		n[NCOLS];
+	const m_row *l = o->l;
+	const m_row *s = o->s;
+	const m_row *any = l ? l : s;
+
+	memset(n, 0, sizeof(n));
+	v[0] = CStringGetTextDatum(o->status);
+	n[1] = l == NULL || l->txn == NULL;
+	v[1] = n[1] ? (Datum) 0 : PointerGetDatum(l->txn);
+	n[2] = s == NULL || s->txn == NULL;
+	v[2] = n[2] ? (Datum) 0 : PointerGetDatum(s->txn);
+	n[3] = o->diff == NULL;
+	v[3] = n[3] ? (Datum) 0 : NumericGetDatum(o->diff);
+	n[4] = o->reason == NULL;
+	v[4] = n[4] ? (Datum) 0 : CStringGetTextDatum(o->reason);
+	n[5] = any->provider == NULL;
+	v[5] = n[5] ? (Datum) 0 : PointerGetDatum(any->provider);
+	n[6] = l == NULL || l->ts_null;
+	v[6] = n[6] ? (Datum) 0 : TimestampTzGetDatum(l->ts);
+	n[7] = s == NULL || s->ts_null;
+	v[7] = n[7] ? (Datum) 0 : TimestampTzGetDatum(s->ts);
+	n[8] = l == NULL || l->amount == NULL;
+	v[8] = n[8] ? (Datum) 0 : NumericGetDatum(l->amount);
+	n[9] = s == NULL || s->amount == NULL;
+	v[9] = n[9] ? (Datum) 0 : NumericGetDatum(s->amount);
+	n[10] = l == NULL || l->cur == NULL;
+	v[10] = n[10] ? (Datum) 0 : PointerGetDatum(l->cur);
+	n[11] = s == NULL || s->cur == NULL;
+	v[11] = n[11] ? (Datum) 0 : PointerGetDatum(s->cur);
+	n[12] = o->group == 0;
+	v[12] = Int64GetDatum(o->group);
+	n[13] = o->candidates == (Datum) 0;
+	v[13] = o->candidates;
+	n[14] = o->original == NULL;
+	v[14] = n[14] ? (Datum) 0 : PointerGetDatum(o->original);
+	n[15] = o->net == NULL;
+	v[15] = n[15] ? (Datum) 0 : NumericGetDatum(o->net);
+	n[16] = s == NULL || s->fee == NULL;
+	v[16] = n[16] ? (Datum) 0 : NumericGetDatum(s->fee);
+	n[17] = o->expected_fee == NULL;
+	v[17] = n[17] ? (Datum) 0 : NumericGetDatum(o->expected_fee);
+	n[18] = o->fx_rate == NULL;
+	v[18] = n[18] ? (Datum) 0 : NumericGetDatum(o->fx_rate);
+	/* qr_reconcile_detail returns the first ten columns */
+	tuplestore_putvalues(st->out, st->desc, v, n);
+	st->emitted++;
+}
+
+/* forget what the rows emitted so far needed */
+static void
+emit_reset(m_state *st)
+{
+	MemoryContextReset(st->emitcxt);
+	st->emitted = 0;
+	st->generation++;
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* one row alone: as missing on its side, or with the status given */
+static void
+emit_one(m_state *st, const m_row *r, const char *status, char *reason, int64 group)
+{
+	m_out		o;
+
+	memset(&o, 0, sizeof(o));
+	if (r->side == SIDE_LEDGER)
+		o.l = r;
+	else
+		o.s = r;
+	o.status = status;
+	o.reason = reason;
+	o.group = group;
+	emit(st, &o);
+}
+
+static const char *
+missing_status(const m_row *r)
+{
+	return r->side == SIDE_LEDGER ? "missing_in_statement" : "missing_in_ledger";
+}
+
+static const char *
+duplicate_status(const m_row *r)
+{
+	return r->side == SIDE_LEDGER ? "duplicate_in_ledger" : "duplicate_in_statement";
+}
+
+/* how far apart two times are, as interval text */
+static char *
+apart_text(const m_row *a, const m_row *b)
+{
+	TimestampTz lo = Min(a->ts, b->ts);
+	TimestampTz hi = Max(a->ts, b->ts);
+	int64		d;
+
+	if (pg_sub_s64_overflow(hi, lo, &d))
+		return "too far";
+	return DatumGetCString(DirectFunctionCall1(interval_out,
+											   DirectFunctionCall2(timestamp_mi, TimestampTzGetDatum(hi),
+																   TimestampTzGetDatum(lo))));
+}
+
+/* may a ledger row at lt and a statement row at stt pair under s? */
+static bool
+within(const m_settings *s, TimestampTz lt, TimestampTz stt)
+{
+	int64		d;
+
+	if (pg_sub_s64_overflow(stt, lt, &d))
+		return false;
+	return d >= -s->before_us && d <= s->after_us;
+}
+
+/* ------------------------------------------------------------------ */
+/* groups with a key                                                   */
+/* ------------------------------------------------------------------ */
+
+typedef struct m_group
+{
+	text	   *provider;
+	text	   *gkey;
+	const m_settings *set;
+	/* payments, context rows apart, in minor units of their one currency */
+	long		n[2];
+	int64		sum[2];
+	bool		sum_ok;			/* one currency, every amount set, no overflow */
+	bool		parts;			/* a payment belongs to the key through its parent */
+	text	   *cur;
+	int			scale;
+	/* the original of the refunds: ledger payments, context rows included */
+	bool		has_orig;
+	text	   *orig_txn;
+	text	   *orig_cur;
+	int64		orig;
+	bool		orig_ok;
+	/* refunds: each own reference counts once, its statement row if any */
+	long		nrefunds;
+	int64		refunds;
+	bool		refunds_ok;
+	text	   *rsub;			/* pass 1: the refund reference being read */
+	bool		rsub_has[2];
+	bool		rsub_ok[2];
+	int64		rsub_amt[2];
+	bool		over_refund;
+	Numeric		net;			/* original minus refunds, when known */
+} m_group;
+
+/* a rounded amount as a count of 10^-scale units; false if it does not fit */
+static bool
+units_of(Numeric a, int scale, int64 *u)
+{
+	bool		overflow = false;
+
+	*u = qrpay_amount_units(a, scale, &overflow);
+	return !overflow;
+}
+
+/* units back to a numeric of that scale */
+static Numeric
+units_numeric(int64 u, int scale)
+{
+	char		digits[32];
+	char		buf[40];
+	int			len,
+				neg = u < 0;
+	uint64		m = neg ? (uint64) 0 - (uint64) u : (uint64) u;
+
+	len = snprintf(digits, sizeof(digits), "%llu", (unsigned long long) m);
+	if (scale == 0)
+		snprintf(buf, sizeof(buf), "%s%s", neg ? "-" : "", digits);
+	else if (len > scale)
+		snprintf(buf, sizeof(buf), "%s%.*s.%s", neg ? "-" : "", len - scale, digits, digits + len - scale);
+	else
+		snprintf(buf, sizeof(buf), "%s0.%0*d%s", neg ? "-" : "", scale - len, 0, digits);
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
+											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+
+static void
+refund_sub_close(m_group *g)
+{
+	int			side;
+
+	if (!g->rsub_has[0] && !g->rsub_has[1])
+		return;
+	side = g->rsub_has[SIDE_STATEMENT] ? SIDE_STATEMENT : SIDE_LEDGER;
+	if (!g->rsub_ok[side] ||
+		pg_add_s64_overflow(g->refunds, g->rsub_amt[side] < 0 ? -g->rsub_amt[side] : g->rsub_amt[side], &g->refunds))
+		g->refunds_ok = false;
+	g->rsub = NULL;
+	g->rsub_has[0] = g->rsub_has[1] = false;
+}
+
+/* pass 1: a row of the group, as it streams by (copies in groupcxt) */
+static void
+group_add(m_state *st, m_group *g, const m_row *r)
+{
+	int64		u;
+	if (!r->refund)
+	{
+		if (r->side == SIDE_LEDGER)
+		{
+			if (!g->has_orig)
+			{
+				MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
+
+				g->has_orig = true;
+				g->orig_txn = copy_text(r->txn);
+				g->orig_cur = copy_text(r->cur);
+				MemoryContextSwitchTo(old);
+			}
+			if (r->amount == NULL || !text_eq(r->cur, g->orig_cur) ||
+				!units_of(r->amount, scale_of(r->cur), &u) || pg_add_s64_overflow(g->orig, u, &g->orig))
+				g->orig_ok = false;
+		}
+		if (r->context)
+			return;
+		if (g->n[0] + g->n[1] == 0)
+		{
+			MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
+
+			g->cur = copy_text(r->cur);
+			g->scale = scale_of(r->cur);
+			MemoryContextSwitchTo(old);
+		}
+		g->n[r->side]++;
+		if (r->parent != NULL)
+			g->parts = true;
+		if (r->amount == NULL || !text_eq(r->cur, g->cur) || !units_of(r->amount, g->scale, &u) ||
+			pg_add_s64_overflow(g->sum[r->side], u, &g->sum[r->side]))
+			g->sum_ok = false;
+		return;
+	}
+	if (r->context)
+		return;
+	/* a refund: the first row of each side of its own reference counts */
+	if (!(g->rsub_has[0] || g->rsub_has[1]) || !text_eq(r->ref, g->rsub))
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
+
+		refund_sub_close(g);
+		g->rsub = copy_text(r->ref);
+		MemoryContextSwitchTo(old);
+	}
+	if (!g->rsub_has[r->side])
+	{
+		g->rsub_has[r->side] = true;
+		g->rsub_ok[r->side] = r->amount != NULL && g->has_orig && text_eq(r->cur, g->orig_cur) &&
+			units_of(r->amount, scale_of(r->cur), &g->rsub_amt[r->side]);
+	}
+	g->nrefunds++;
+}
+
+static Numeric
+fx_rate(m_state *st, const text *from, const text *to, TimestampTz at)
+{
+	Datum		args[3];
+	Numeric		rate = NULL;
+
+	args[0] = PointerGetDatum(from);
+	args[1] = PointerGetDatum(to);
+	args[2] = TimestampTzGetDatum(at);
+	if (SPI_execute_plan(st->fx_plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "qr_match could not look up a rate");
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			rate = DatumGetNumericCopy(d);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return rate;
+}
+
+/* the fee the rates table expects on a gross amount, NULL when no rate applies */
+static Numeric
+expected_fee(m_state *st, const m_row *s, Numeric gross)
+{
+	const m_feerate *best = NULL;
+	char	   *prov = s->provider ? text_to_cstring(s->provider) : NULL;
+	char	   *cur = s->cur ? text_to_cstring(s->cur) : NULL;
+
+	if (prov == NULL || !has_time(s))
+		return NULL;
+	for (int i = 0; i < st->nfees; i++)
+	{
+		const m_feerate *f = &st->fees[i];
+
+		if (strcmp(f->provider, prov) != 0)
+			continue;
+		if (f->cur != NULL && (cur == NULL || strcmp(f->cur, cur) != 0))
+			continue;
+		if (!f->lo_inf && (s->ts < f->lo || (s->ts == f->lo && !f->lo_inc)))
+			continue;
+		if (!f->hi_inf && (s->ts > f->hi || (s->ts == f->hi && !f->hi_inc)))
+			continue;
+		/* a currency's own rate before a rate for any; then the period that began last */
+		if (best == NULL ||
+			(f->cur != NULL) > (best->cur != NULL) ||
+			((f->cur != NULL) == (best->cur != NULL) &&
+			 (best->lo_inf ? !f->lo_inf : (!f->lo_inf && f->lo > best->lo))))
+			best = f;
+	}
+	if (best == NULL)
+		return NULL;
+	return round_to(num_add(num_mul(gross, best->rate), best->fixed), scale_of(s->cur));
+}
+
+/* a reference's ledger row against its statement row */
+static void
+emit_reference_pair(m_state *st, m_group *g, const m_row *l, const m_row *s)
+{
+	const m_settings *set = g->set;
+	char	   *ref = text_to_cstring(l->ref ? l->ref : g->gkey);
+	m_out		o;
+
+	memset(&o, 0, sizeof(o));
+	o.l = l;
+	o.s = s;
+	if (g->has_orig && g->nrefunds > 0)
+		o.net = g->net;
+	if (has_time(l) && has_time(s) && !within(set, l->ts, s->ts))
+	{
+		o.status = "outside_window";
+		o.reason = psprintf("same reference %s, %s apart (window %s): a settlement cut-off",
+							ref, apart_text(l, s), set->window_text);
+		if (l->amount && s->amount)
+			o.diff = num_sub(s->amount, l->amount);
+		emit(st, &o);
+		return;
+	}
+	if (l->amount == NULL || s->amount == NULL)
+	{
+		o.status = (l->amount == NULL && s->amount == NULL) ? "matched" : "amount_mismatch";
+		o.reason = (l->amount == NULL && s->amount == NULL) ? "by reference, neither with an amount" :
+			psprintf("reference %s: ledger %s, statement %s", ref,
+					 l->amount ? numeric_text(l->amount) : "without an amount",
+					 s->amount ? numeric_text(s->amount) : "without an amount");
+		emit(st, &o);
+		return;
+	}
+	if (!text_eq(l->cur, s->cur))
+	{
+		Numeric		rate = NULL;
+		Numeric		conv,
+					lr;
+
+		if (l->cur != NULL && s->cur != NULL)
+			rate = fx_rate(st, s->cur, l->cur, has_time(s) ? s->ts : l->ts);
+		if (rate == NULL)
+		{
+			o.status = "amount_mismatch";
+			o.reason = psprintf("reference %s: ledger %s %s, statement %s %s, and no rate from %s to %s",
+								ref, numeric_text(l->amount), text_or_empty(l->cur),
+								numeric_text(s->amount), text_or_empty(s->cur),
+								s->cur ? text_to_cstring(s->cur) : "no currency",
+								l->cur ? text_to_cstring(l->cur) : "no currency");
+			emit(st, &o);
+			return;
+		}
+		conv = round_to(num_mul(s->amount, rate), scale_of(l->cur));
+		lr = round_to(l->amount, scale_of(l->cur));
+		o.fx_rate = rate;
+		o.diff = num_sub(conv, lr);
+		if (num_is_zero(o.diff))
+		{
+			o.status = "matched";
+			o.reason = psprintf("by reference, %s %s at %s", numeric_text(conv), text_to_cstring(l->cur), numeric_text(rate));
+		}
+		else if (num_cmp(num_abs(o.diff), tolerance_of(set, lr, set->fx_pct)) <= 0 &&
+				 !num_is_zero(set->fx_pct))
+		{
+			o.status = "fx_difference";
+			o.reason = psprintf("reference %s: statement %s %s is %s %s at %s, %s from the ledger's %s (within %s%%)",
+								ref, numeric_text(s->amount), text_to_cstring(s->cur), numeric_text(conv),
+								text_to_cstring(l->cur), numeric_text(rate), numeric_text(o.diff),
+								numeric_text(lr), numeric_text(set->fx_pct));
+		}
+		else
+		{
+			o.status = "amount_mismatch";
+			o.reason = psprintf("reference %s: statement %s %s is %s %s at %s, %s from the ledger's %s (beyond %s%%)",
+								ref, numeric_text(s->amount), text_to_cstring(s->cur), numeric_text(conv),
+								text_to_cstring(l->cur), numeric_text(rate), numeric_text(o.diff),
+								numeric_text(lr), numeric_text(set->fx_pct));
+		}
+		emit(st, &o);
+		return;
+	}
+	{
+		int			scale = scale_of(l->cur);
+		Numeric		gross = (set->net && s->fee) ? num_add(s->amount, s->fee) : s->amount;
+		Numeric		lr = round_to(l->amount, scale);
+
+		o.diff = num_sub(round_to(gross, scale), lr);
+		if (num_cmp(num_abs(o.diff), tolerance_of(set, lr, set->tol_pct)) > 0)
+		{
+			o.status = "amount_mismatch";
+			o.reason = psprintf("reference %s: ledger %s, statement %s%s", ref, numeric_text(l->amount),
+								numeric_text(s->amount), (set->net && s->fee) ? psprintf(" + fee %s", numeric_text(s->fee)) : "");
+			emit(st, &o);
+			return;
+		}
+		if (s->fee != NULL)
+			o.expected_fee = expected_fee(st, s, gross);
+		if (o.expected_fee != NULL && num_cmp(round_to(s->fee, scale), o.expected_fee) != 0)
+		{
+			o.status = "fee_mismatch";
+			o.reason = psprintf("reference %s: fee %s, the rate expects %s on %s", ref, numeric_text(s->fee),
+								numeric_text(o.expected_fee), numeric_text(gross));
+			emit(st, &o);
+			return;
+		}
+		o.status = "matched";
+		o.reason = "by reference";
+		emit(st, &o);
+	}
+}
+
+/* a refund (one row per side at most) against its original */
+static void
+emit_refund(m_state *st, m_group *g, const m_row *l, const m_row *s)
+{
+	m_out		o;
+	const m_row *any = s ? s : l;
+	char	   *ref = any->ref ? text_to_cstring(any->ref) : "(none)";
+
+	memset(&o, 0, sizeof(o));
+	o.l = l;
+	o.s = s;
+	o.original = g->has_orig ? g->orig_txn : NULL;
+	if (l && s && l->amount && s->amount)
+		o.diff = num_sub(num_abs(round_to(s->amount, scale_of(s->cur))), num_abs(round_to(l->amount, scale_of(l->cur))));
+	if (!g->has_orig)
+	{
+		o.status = "refund_orphan";
+		o.reason = psprintf("refund %s of %s: the original payment is not in the ledger", ref,
+							text_to_cstring(g->gkey));
+	}
+	else if (s == NULL)
+	{
+		o.status = "missing_in_statement";
+		o.reason = psprintf("refund %s of %s is not in the statement", ref, text_to_cstring(g->gkey));
+	}
+	else if (l != NULL &&
+			 ((l->amount == NULL) != (s->amount == NULL) || !text_eq(l->cur, s->cur) ||
+			  (o.diff && num_cmp(num_abs(o.diff), tolerance_of(g->set, l->amount, g->set->tol_pct)) > 0)))
+	{
+		o.status = "amount_mismatch";
+		o.reason = psprintf("refund %s of %s: ledger %s, statement %s", ref, text_to_cstring(g->gkey),
+							l->amount ? numeric_text(l->amount) : "without an amount",
+							s->amount ? numeric_text(s->amount) : "without an amount");
+	}
+	else if (g->over_refund)
+	{
+		o.status = "amount_mismatch";
+		o.reason = psprintf("refunds of %s total %s, more than the payment's %s", text_to_cstring(g->gkey),
+							numeric_text(units_numeric(g->refunds, scale_of(g->orig_cur))),
+							numeric_text(units_numeric(g->orig, scale_of(g->orig_cur))));
+		o.net = g->net;
+	}
+	else
+	{
+		o.status = "refund_matched";
+		o.reason = psprintf("refund %s of payment %s", ref, text_to_cstring(g->orig_txn));
+		o.net = g->net;
+	}
+	emit(st, &o);
+}
+
+/* pass 2: the group's rows again, each to its outcome */
+static void
+group_end(m_state *st, m_group *g)
+{
+	bool		both = g->n[0] > 0 && g->n[1] > 0;
+	bool		grouped = false;
+	bool		diff_shown = false;
+	int64		group = 0;
+	m_row	   *first[2] = {NULL, NULL};	/* payments: each side's earliest */
+	m_row	   *rfirst[2] = {NULL, NULL};	/* the refund reference being read */
+	text	   *rsub = NULL;
+	Numeric		gdiff = NULL;
+	char	   *greason = NULL;
+	MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
+
+	refund_sub_close(g);
+	if (g->has_orig && g->orig_ok && g->refunds_ok && g->nrefunds > 0)
+	{
+		int64		net;
+
+		if (!pg_sub_s64_overflow(g->orig, g->refunds, &net))
+		{
+			g->net = units_numeric(net, scale_of(g->orig_cur));
+			g->over_refund = g->refunds > g->orig;
+		}
+	}
+	if (both && g->sum_ok && !(g->n[0] == 1 && g->n[1] == 1))
+	{
+		int64		d;
+
+		if (!pg_sub_s64_overflow(g->sum[1], g->sum[0], &d))
+		{
+			gdiff = units_numeric(d, g->scale);
+			grouped = num_cmp(num_abs(gdiff), tolerance_of(g->set, units_numeric(g->sum[0], g->scale), g->set->tol_pct)) <= 0;
+		}
+	}
+	if (grouped || g->parts)
+		group = ++st->next_group;
+	if (grouped)
+		greason = psprintf("group %s: %ld ledger rows sum to %s, %ld statement rows to %s",
+						   text_to_cstring(g->gkey), g->n[0], numeric_text(units_numeric(g->sum[0], g->scale)),
+						   g->n[1], numeric_text(units_numeric(g->sum[1], g->scale)));
+	else if (g->parts && both)
+		greason = psprintf("group %s: %ld ledger rows sum to %s, %ld statement rows to %s",
+						   text_to_cstring(g->gkey), g->n[0], g->sum_ok ? numeric_text(units_numeric(g->sum[0], g->scale)) : "?",
+						   g->n[1], g->sum_ok ? numeric_text(units_numeric(g->sum[1], g->scale)) : "?");
+	else if (g->parts)
+		greason = psprintf("group %s: no %s rows", text_to_cstring(g->gkey), g->n[0] ? "statement" : "ledger");
+
+	MemoryContextSwitchTo(st->emitcxt);
+	tuplestore_rescan(st->gstore);
+	while (tuplestore_gettupleslot(st->gstore, true, false, st->gslot))
+	{
+		m_row		r;
+
+		if (st->emitted >= 1024)
+			emit_reset(st);
+		slot_getallattrs(st->gslot);
+		row_from(&r, st->gslot->tts_values, st->gslot->tts_isnull);
+		if (r.context)
+			continue;
+		if (!r.refund)
+		{
+			m_out		o;
+
+			if (!grouped && !g->parts)
+			{
+				/* one reference: each side's earliest row is reconciled, the others are duplicates */
+				if (first[r.side] == NULL)
+				{
+					MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
+
+					first[r.side] = row_copy(&r);
+					MemoryContextSwitchTo(old);
+				}
+				else
+					emit_one(st, &r, duplicate_status(&r),
+							 psprintf("reference %s occurs %ld times in the %s; its earliest row is reconciled",
+									  text_to_cstring(r.ref), g->n[r.side],
+									  r.side == SIDE_LEDGER ? "ledger" : "statement"), 0);
+				continue;
+			}
+			memset(&o, 0, sizeof(o));
+			if (r.side == SIDE_LEDGER)
+				o.l = &r;
+			else
+				o.s = &r;
+			o.group = group;
+			o.reason = greason;
+			if (r.side == SIDE_LEDGER && g->nrefunds > 0 && g->has_orig)
+				o.net = g->net;
+			if (grouped)
+				o.status = "matched_group";
+			else
+			{
+				o.status = both ? "amount_mismatch" : missing_status(&r);
+				if (both && !diff_shown)
+				{
+					o.diff = gdiff;
+					diff_shown = true;
+				}
+			}
+			emit(st, &o);
+			continue;
+		}
+		/* refunds, one own reference after the other */
+		if ((rfirst[0] || rfirst[1]) && !text_eq(r.ref, rsub))
+		{
+			emit_refund(st, g, rfirst[0], rfirst[1]);
+			rfirst[0] = rfirst[1] = NULL;
+		}
+		if (rfirst[r.side] == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
+
+			rfirst[r.side] = row_copy(&r);
+			rsub = rfirst[r.side]->ref;
+			MemoryContextSwitchTo(old);
+		}
+		else
+			emit_one(st, &r, duplicate_status(&r),
+					 psprintf("refund %s occurs more than once in the %s; its earliest row is reconciled",
+							  r.ref ? text_to_cstring(r.ref) : "(none)", r.side == SIDE_LEDGER ? "ledger" : "statement"), 0);
+	}
+	if (rfirst[0] || rfirst[1])
+		emit_refund(st, g, rfirst[0], rfirst[1]);
+	if (first[0] && first[1])
+		emit_reference_pair(st, g, first[0], first[1]);
+	else if (first[0] || first[1])
+	{
+		m_row	   *r = first[0] ? first[0] : first[1];
+		m_out		o;
+
+		memset(&o, 0, sizeof(o));
+		if (r->side == SIDE_LEDGER)
+			o.l = r;
+		else
+			o.s = r;
+		o.status = missing_status(r);
+		o.reason = psprintf("reference %s not in the %s", text_to_cstring(r->ref),
+							r->side == SIDE_LEDGER ? "statement" : "ledger");
+		if (r->side == SIDE_LEDGER && g->nrefunds > 0)
+			o.net = g->net;
+		emit(st, &o);
+	}
+	tuplestore_clear(st->gstore);
+	MemoryContextSwitchTo(old);
+}
+
+/* ------------------------------------------------------------------ */
+/* rows without a key: one amount at a time, by nearest time           */
+/* ------------------------------------------------------------------ */
+
+static void *
+stream_alloc(void *ctx, size_t n)
+{
+	return MemoryContextAllocExtended((MemoryContext) ctx, n, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+static void
+stream_release(void *ctx, void *p)
+{
+	pfree(p);
+}
+
+static Datum
+candidates_array(m_row *const *rows, const unsigned char *sides, size_t n, int side, long *count)
+{
+	Datum		e[MAX_CANDIDATES];
+	int			k = 0;
+
+	*count = 0;
+	for (size_t i = 0; i < n; i++)
+	{
+		if (sides[i] == side)
+			continue;
+		if (k < MAX_CANDIDATES && rows[i]->txn != NULL)
+			e[k++] = PointerGetDatum(rows[i]->txn);
+		(*count)++;
+	}
+	return PointerGetDatum(construct_array(e, k, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* a row qr_stream left alone: searched for a group later, or missing now */
+static void
+leave_alone(m_state *st, m_row *r, const m_settings *set)
+{
+	Datum		v[7];
+	bool		n[7];
+
+	if (!(set->group_search && set->use_amount && has_time(r) && r->amount != NULL))
+	{
+		emit_one(st, r, missing_status(r),
+				 r->side == SIDE_LEDGER ? "no reference, and no statement row of this amount within the window"
+				 : "no reference, and no ledger row of this amount within the window", 0);
+		return;
+	}
+	memset(n, 0, sizeof(n));
+	v[0] = PointerGetDatum(r->provider);
+	n[0] = r->provider == NULL;
+	v[1] = PointerGetDatum(r->cur);
+	n[1] = r->cur == NULL;
+	v[2] = Int64GetDatum(r->ts);
+	v[3] = Int32GetDatum(r->side);
+	v[4] = PointerGetDatum(r->txn);
+	n[4] = r->txn == NULL;
+	v[5] = NumericGetDatum(r->amount);
+	v[6] = NumericGetDatum(r->ramount ? r->ramount : r->amount);
+	ExecClearTuple(st->left_in);
+	memcpy(st->left_in->tts_values, v, sizeof(v));
+	memcpy(st->left_in->tts_isnull, n, sizeof(n));
+	ExecStoreVirtualTuple(st->left_in);
+	tuplesort_puttupleslot(st->left, st->left_in);
+	st->nleft++;
+}
+
+static void
+drain_stream(m_state *st, const m_settings *set)
+{
+	qr_stream_event ev;
+
+	while (qr_stream_next(st->stream, &ev))
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->emitcxt);
+
+		if (ev.kind == QR_STREAM_PAIR)
+		{
+			m_out		o;
+
+			memset(&o, 0, sizeof(o));
+			o.l = ev.row[0];
+			o.s = ev.row[1];
+			o.status = "matched";
+			o.diff = st->zero;
+			o.reason = psprintf("no reference: same amount, %s apart", apart_text(o.l, o.s));
+			emit(st, &o);
+			row_free(ev.row[0]);
+			row_free(ev.row[1]);
+		}
+		else if (ev.kind == QR_STREAM_ALONE)
+		{
+			leave_alone(st, ev.row[0], set);
+			row_free(ev.row[0]);
+		}
+		else
+		{
+			int64		group = ++st->next_group;
+			m_row	  **rows = (m_row **) ev.rows;
+
+			for (size_t i = 0; i < ev.n; i++)
+			{
+				m_out		o;
+				long		others;
+
+				memset(&o, 0, sizeof(o));
+				if (ev.sides[i] == SIDE_LEDGER)
+					o.l = rows[i];
+				else
+					o.s = rows[i];
+				o.status = "ambiguous";
+				o.group = group;
+				o.candidates = candidates_array(rows, ev.sides, ev.n, ev.sides[i], &others);
+				o.reason = psprintf("no reference: %ld %s rows of this amount are equally close; none is guessed",
+									others, ev.sides[i] == SIDE_LEDGER ? "statement" : "ledger");
+				emit(st, &o);
+			}
+			for (size_t i = 0; i < ev.n; i++)
+				row_free(rows[i]);
+		}
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* rows left alone: small sets that sum to a row of the other side     */
+/* ------------------------------------------------------------------ */
+
+typedef struct m_left
+{
+	m_row		r;
+	int64		units;
+	bool		searchable;		/* units fit int64 */
+	int			state;			/* 0 not yet searched, 1 searched, 2 taken */
+} m_left;
+
+typedef struct m_window
+{
+	m_left	  **q;				/* ring of the rows held, in time order */
+	long		head,
+				len,
+				cap;
+	long		next_target;	/* index (from head) of the next row to search for */
+} m_window;
+
+static m_left *
+win_at(m_window *w, long i)
+{
+	return w->q[(w->head + i) % w->cap];
+}
+
+static void
+win_push(m_window *w, m_left *x)
+{
+	if (w->len == w->cap)
+	{
+		long		ncap = w->cap * 2;
+		m_left	  **nq = palloc(sizeof(m_left *) * ncap);
+
+		for (long i = 0; i < w->len; i++)
+			nq[i] = win_at(w, i);
+		pfree(w->q);
+		w->q = nq;
+		w->head = 0;
+		w->cap = ncap;
+	}
+	w->q[(w->head + w->len) % w->cap] = x;
+	w->len++;
+}
+
+static void
+left_free(m_left *x)
+{
+	void	   *p[] = {x->r.txn, x->r.provider, x->r.cur, x->r.amount};
+
+	for (int i = 0; i < (int) lengthof(p); i++)
+		if (p[i])
+			pfree(p[i]);
+	pfree(x);
+}
+
+/* the oldest row leaves the window: emitted unless a group took it */
+static void
+win_pop(m_state *st, m_window *w)
+{
+	m_left	   *x = win_at(w, 0);
+
+	if (x->state != 2)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->emitcxt);
+
+		emit_one(st, &x->r, missing_status(&x->r),
+				 x->r.side == SIDE_LEDGER ? "no reference, and no statement row of this amount within the window"
+				 : "no reference, and no ledger row of this amount within the window", 0);
+		MemoryContextSwitchTo(old);
+	}
+	left_free(x);
+	w->head = (w->head + 1) % w->cap;
+	w->len--;
+	w->next_target--;
+}
+
+static bool
+near(TimestampTz a, TimestampTz b, int64 span)
+{
+	int64		d;
+
+	if (pg_sub_s64_overflow(a, b, &d))
+		return false;
+	return d <= span && d >= -span;
+}
+
+/* search a group for the row at index t of the window */
+static void
+search_target(m_state *st, m_window *w, long t, const m_settings *set, int64 span)
+{
+	m_left	   *x = win_at(w, t);
+	long		ncand = 0;
+	long	   *idx;
+	int64	   *amt;
+	size_t		pick[128];
+	int			npick = 0;
+	qr_subset_result res;
+	void	   *work;
+
+	x->state = 1;
+	if (!x->searchable || x->units == 0)
+		return;
+	idx = palloc(sizeof(long) * w->len);
+	amt = palloc(sizeof(int64) * w->len);
+	for (long i = 0; i < w->len; i++)
+	{
+		m_left	   *c = win_at(w, i);
+
+		if (c->state == 2 || c->r.side == x->r.side || !c->searchable || c->units == 0 ||
+			!near(c->r.ts, x->r.ts, span))
+			continue;
+		if ((c->units > 0) != (x->units > 0))
+			continue;
+		if (c->units > 0 ? c->units >= x->units : c->units <= x->units)
+			continue;
+		idx[ncand] = i;
+		amt[ncand] = c->units;
+		ncand++;
+	}
+	if (ncand < 2)
+	{
+		pfree(idx);
+		pfree(amt);
+		return;
+	}
+	work = palloc(QR_SUBSET_WORK(ncand, set->group_max));
+	res = qr_subset_find(x->units, amt, ncand, 2, set->group_max, SEARCH_BUDGET, pick, &npick, work);
+	if (res == QR_SUBSET_ONE || res == QR_SUBSET_MANY)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->emitcxt);
+		int64		group = ++st->next_group;
+		m_out		o;
+
+		memset(&o, 0, sizeof(o));
+		if (x->r.side == SIDE_LEDGER)
+			o.l = &x->r;
+		else
+			o.s = &x->r;
+		o.group = group;
+		if (res == QR_SUBSET_ONE)
+		{
+			o.status = "matched_group";
+			o.reason = psprintf("no reference: %d %s rows within the window sum to %s", npick,
+								x->r.side == SIDE_LEDGER ? "statement" : "ledger", numeric_text(x->r.amount));
+			emit(st, &o);
+			for (int k = 0; k < npick; k++)
+			{
+				m_left	   *c = win_at(w, idx[pick[k]]);
+				m_out		oc;
+
+				memset(&oc, 0, sizeof(oc));
+				if (c->r.side == SIDE_LEDGER)
+					oc.l = &c->r;
+				else
+					oc.s = &c->r;
+				oc.status = "matched_group";
+				oc.group = group;
+				oc.reason = psprintf("no reference: with %d other rows, sums to %s %s %s", npick - 1,
+									 x->r.side == SIDE_LEDGER ? "ledger" : "statement",
+									 x->r.txn ? text_to_cstring(x->r.txn) : "row", numeric_text(x->r.amount));
+				emit(st, &oc);
+				c->state = 2;
+			}
+		}
+		else
+		{
+			Datum		e[MAX_CANDIDATES];
+			int			k;
+
+			/* the rows of the first two sets found compete */
+			for (k = 0; k < npick && k < MAX_CANDIDATES; k++)
+			{
+				m_left	   *c = win_at(w, idx[pick[k]]);
+
+				e[k] = c->r.txn ? PointerGetDatum(c->r.txn) : CStringGetTextDatum("");
+			}
+			o.status = "ambiguous";
+			o.candidates = PointerGetDatum(construct_array(e, k, TEXTOID, -1, false, TYPALIGN_INT));
+			o.reason = psprintf("no reference: more than one set of %s rows within the window sums to %s; none is guessed",
+								x->r.side == SIDE_LEDGER ? "statement" : "ledger", numeric_text(x->r.amount));
+			emit(st, &o);
+		}
+		x->state = 2;
+		MemoryContextSwitchTo(old);
+	}
+	pfree(work);
+	pfree(idx);
+	pfree(amt);
+}
+
+/* the rows left alone, by provider, currency and time */
+static void
+search_groups(m_state *st)
+{
+	m_window	w;
+	text	   *bprov = NULL,
+			   *bcur = NULL;
+	bool		inblock = false;
+	const m_settings *set = NULL;
+	int64		span = 0;
+	MemoryContext holdcxt = AllocSetContextCreate(st->cxt, "qr_match window", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old;
+
+	tuplesort_performsort(st->left);
+	old = MemoryContextSwitchTo(holdcxt);
+	memset(&w, 0, sizeof(w));
+	w.cap = 64;
+	w.q = palloc(sizeof(m_left *) * w.cap);
+	for (;;)
+	{
+		m_left	   *x = NULL;
+		bool		more;
+		bool		newblock;
+
+		more = tuplesort_gettupleslot(st->left, true, false, st->left_slot, NULL);
+		if (more)
+		{
+			Datum	   *v;
+			bool	   *n;
+			bool		overflow = false;
+
+			slot_getallattrs(st->left_slot);
+			v = st->left_slot->tts_values;
+			n = st->left_slot->tts_isnull;
+			x = palloc0(sizeof(m_left));
+			x->r.provider = n[0] ? NULL : copy_text(DatumGetTextPP(v[0]));
+			x->r.cur = n[1] ? NULL : copy_text(DatumGetTextPP(v[1]));
+			x->r.ts = DatumGetInt64(v[2]);
+			x->r.side = DatumGetInt32(v[3]);
+			x->r.txn = n[4] ? NULL : copy_text(DatumGetTextPP(v[4]));
+			x->r.amount = (Numeric) copy_text((text *) DatumGetPointer(v[5]));
+			x->units = qrpay_amount_units(DatumGetNumeric(v[6]), scale_of(x->r.cur), &overflow);
+			x->searchable = !overflow;
+		}
+		newblock = !more || !inblock || !text_eq(x->r.provider, bprov) || !text_eq(x->r.cur, bcur);
+		/* search every row whose window the new row has passed, then let go of what no search needs */
+		while (w.next_target < w.len &&
+			   (newblock || !near(win_at(&w, w.next_target)->r.ts, x->r.ts, span)))
+		{
+			if (win_at(&w, w.next_target)->state == 0)
+				search_target(st, &w, w.next_target, set, span);
+			w.next_target++;
+		}
+		/* a searched row no later search can reach leaves the window */
+		while (w.len > 0 && w.next_target > 0)
+		{
+			if (!newblock)
+			{
+				TimestampTz ref = w.next_target < w.len ? win_at(&w, w.next_target)->r.ts : x->r.ts;
+
+				if (near(win_at(&w, 0)->r.ts, ref, span))
+					break;
+			}
+			win_pop(st, &w);
+		}
+		if (st->emitted >= 1024)
+			emit_reset(st);
+		if (!more)
+			break;
+		if (newblock)
+		{
+			Assert(w.len == 0);
+			if (bprov)
+				pfree(bprov);
+			if (bcur)
+				pfree(bcur);
+			bprov = copy_text(x->r.provider);
+			bcur = copy_text(x->r.cur);
+			inblock = true;
+			set = settings_of(st, bprov);
+			span = Max(set->before_us, set->after_us);
+			w.next_target = 0;
+		}
+		win_push(&w, x);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(holdcxt);
+	tuplesort_end(st->left);
+	st->left = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* the stream                                                          */
+/* ------------------------------------------------------------------ */
+
+static bool
+has_column(Oid rel, const char *name)
+{
+	return get_attnum(rel, name) != InvalidAttrNumber;
+}
+
+/* every column the reconciliation reads must be there (42703 names the first missing) */
+static void
+require_columns(Oid rel)
+{
+	static const char *const cols[6] = {"txn_id", "provider", "reference", "amount", "currency", "ts"};
+
+	for (int i = 0; i < 6; i++)
+		if (!has_column(rel, cols[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("%s has no column \"%s\"",
+							DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(rel))), cols[i]),
+					 errhint("It needs the columns txn_id, provider, reference, amount, currency, ts (extra columns are ignored; parent_reference, kind, fee and context are read when present).")));
+}
+
+/*
+ * One side's rows as the stream reads them.  $1 and $2 are the providers
+ * whose use of references and of parent references differs from the
+ * defaults (use_ref and use_parent).
+ */
+static char *
+side_sql(Oid rel, int side, bool use_ref, bool use_parent)
+{
+	char	   *name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(rel)));
+	char	   *ur = psprintf("(coalesce(x.provider::text = ANY ($1), false) <> %s)", use_ref ? "true" : "false");
+	char	   *up = psprintf("(coalesce(x.provider::text = ANY ($2), false) <> %s)", use_parent ? "true" : "false");
+	char	   *parent = has_column(rel, "parent_reference")
+		? psprintf("CASE WHEN %s THEN NULLIF(x.parent_reference::text, '') END", up) : "NULL::text";
+	char	   *refund;
+
+	if (has_column(rel, "kind"))
+		refund = psprintf("coalesce(%s AND (lower(btrim(x.kind::text)) IN ('refund', 'reversal', 'chargeback') OR "
+						  "(x.kind IS NULL AND x.amount::numeric < 0 AND %s IS NOT NULL)), false)", up, parent);
+	else
+		refund = psprintf("coalesce(%s AND x.amount::numeric < 0 AND %s IS NOT NULL, false)", up, parent);
+	return psprintf("SELECT %d AS side, x.txn_id::text AS txn_id, x.provider::text AS provider, "
+					"CASE WHEN %s THEN NULLIF(x.reference::text, '') END AS ref, %s AS parent, %s AS refund, "
+					"x.amount::numeric AS amount, x.currency::text AS currency, x.ts::timestamptz AS ts, "
+					"%s AS fee, %s AS context FROM %s x",
+					side, ur, parent, refund,
+					(side == SIDE_STATEMENT && has_column(rel, "fee")) ? "x.fee::numeric" : "NULL::numeric",
+					(side == SIDE_LEDGER && has_column(rel, "context")) ? "coalesce(x.context::boolean, false)" : "false",
+					name);
+}
+
+static char *
+stream_sql(m_state *st, Oid lrel, Oid srel)
+{
+	const char *nsp = quote_identifier(get_namespace_name(st->nsp));
+
+	return psprintf("SELECT u.side, u.txn_id, u.provider, u.ref, u.parent, u.refund, u.amount, u.currency, u.ts, "
+					"u.fee, u.context, u.gkey, u.ramount FROM ("
+					"SELECT v.*, CASE WHEN v.gkey IS NULL THEN %s.qr_round_amount(v.amount, v.currency) END AS ramount, "
+					"CASE WHEN v.gkey IS NULL THEN v.currency END AS ucur FROM ("
+					"SELECT w.*, COALESCE(w.parent, w.ref) AS gkey FROM (%s UNION ALL %s) w) v) u "
+					"ORDER BY u.provider COLLATE \"C\", u.gkey COLLATE \"C\" NULLS LAST, u.refund, u.ref COLLATE \"C\", "
+					"u.ucur COLLATE \"C\", u.ramount, u.ts, u.side, u.txn_id COLLATE \"C\"",
+					nsp, side_sql(lrel, SIDE_LEDGER, st->dflt.use_ref, st->dflt.use_parent),
+					side_sql(srel, SIDE_STATEMENT, st->dflt.use_ref, st->dflt.use_parent));
+}
+
+/* the providers whose keys differ from the defaults', as two text[] */
+static void
+key_exceptions(m_state *st, Datum *refs, Datum *parents)
+{
+	ArrayBuildState *r = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+	ArrayBuildState *p = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+
+	for (int i = 0; i < st->nsetrows; i++)
+	{
+		const char *name = st->setrows[i].provider;
+		text	   *t;
+		const m_settings *s;
+
+		if (name == NULL || strcmp(name, "*") == 0)
+			continue;
+		t = cstring_to_text(name);
+		s = settings_of(st, t);
+		if (s->use_ref != st->dflt.use_ref)
+			accumArrayResult(r, PointerGetDatum(t), false, TEXTOID, CurrentMemoryContext);
+		if (s->use_parent != st->dflt.use_parent)
+			accumArrayResult(p, PointerGetDatum(t), false, TEXTOID, CurrentMemoryContext);
+	}
+	*refs = makeArrayResult(r, CurrentMemoryContext);
+	*parents = makeArrayResult(p, CurrentMemoryContext);
+}
+
+static void
+group_begin(m_state *st, m_group *g, const m_row *r, const m_settings *set)
+{
+	MemoryContextReset(st->groupcxt);
+	memset(g, 0, sizeof(*g));
+	MemoryContextSwitchTo(st->groupcxt);
+	g->provider = copy_text(r->provider);
+	g->gkey = copy_text(r->gkey);
+	MemoryContextSwitchTo(st->emitcxt);
+	g->set = set;
+	g->sum_ok = true;
+	g->orig_ok = true;
+	g->refunds_ok = true;
+}
+
+/* the stream, a group at a time */
+static void
+run(m_state *st, Oid lrel, Oid srel)
+{
+	Datum		args[2];
+	Portal		portal;
+	m_group		g;
+	bool		in_group = false;
+	bool		in_amount = false;
+	text	   *akey_prov = NULL,
+			   *akey_cur = NULL;
+	Numeric		akey_amt = NULL;
+	const m_settings *aset = NULL;
+	text	   *last_prov = NULL;
+	const m_settings *last_set = NULL;
+	bool		have_last = false;
+	MemoryContext keycxt = AllocSetContextCreate(st->cxt, "qr_match keys", ALLOCSET_SMALL_SIZES);
+
+	key_exceptions(st, &args[0], &args[1]);
+	portal = SPI_cursor_open_with_args(NULL, stream_sql(st, lrel, srel), 2,
+									   (Oid[]) {TEXTARRAYOID, TEXTARRAYOID}, args, NULL, true, 0);
+	st->stream_desc = NULL;
+	for (;;)
+	{
+		SPITupleTable *batch;
+		uint64		nb;
+
+		SPI_cursor_fetch(portal, true, 10000);
+		batch = SPI_tuptable;
+		nb = SPI_processed;
+		if (nb == 0)
+			break;
+		if (st->stream_desc == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+			st->stream_desc = CreateTupleDescCopy(batch->tupdesc);
+			st->gslot = MakeSingleTupleTableSlot(st->stream_desc, &TTSOpsMinimalTuple);
+			MemoryContextSwitchTo(old);
+		}
+		for (uint64 i = 0; i < nb; i++)
+		{
+			Datum		v[C_NCOLS];
+			bool		n[C_NCOLS];
+			m_row		r;
+			const m_settings *set;
+
+			uint64		gen = st->generation;
+
+			MemoryContextSwitchTo(st->emitcxt);
+			heap_deform_tuple(batch->vals[i], batch->tupdesc, v, n);
+			row_from(&r, v, n);
+			require_finite(&r);
+			if (!have_last || !text_eq(r.provider, last_prov))
+			{
+				MemoryContextSwitchTo(keycxt);
+				if (last_prov)
+					pfree(last_prov);
+				last_prov = copy_text(r.provider);
+				last_set = settings_of(st, r.provider);
+				have_last = true;
+				MemoryContextSwitchTo(st->emitcxt);
+			}
+			set = last_set;
+
+			/* the group or amount being read ends where the key changes */
+			if (in_group && (r.gkey == NULL || !text_eq(r.gkey, g.gkey) || !text_eq(r.provider, g.provider)))
+			{
+				group_end(st, &g);
+				in_group = false;
+			}
+			if (in_amount && (r.gkey != NULL || r.refund || !text_eq(r.provider, akey_prov) ||
+							  !text_eq(r.cur, akey_cur) || r.ramount == NULL || akey_amt == NULL ||
+							  num_cmp(r.ramount, akey_amt) != 0))
+			{
+				qr_stream_finish(st->stream);
+				drain_stream(st, aset);
+				in_amount = false;
+			}
+			if (st->emitted >= 1024)
+				emit_reset(st);
+			if (st->generation != gen)
+			{
+				/* the row's own detoasted fields lived there */
+				heap_deform_tuple(batch->vals[i], batch->tupdesc, v, n);
+				row_from(&r, v, n);
+			}
+
+			if (r.gkey != NULL)
+			{
+				if (!in_group)
+				{
+					group_begin(st, &g, &r, set);
+					in_group = true;
+				}
+				MemoryContextSwitchTo(st->groupcxt);
+				tuplestore_puttuple(st->gstore, batch->vals[i]);
+				MemoryContextSwitchTo(st->emitcxt);
+				group_add(st, &g, &r);
+				MemoryContextSwitchTo(st->emitcxt);
+				continue;
+			}
+			if (r.context)
+				continue;
+			if (r.refund)
+			{
+				emit_one(st, &r, "refund_orphan", "a refund without a reference to its original payment", 0);
+				continue;
+			}
+			if (!(set->use_amount && has_time(&r) && r.amount != NULL && r.ramount != NULL))
+			{
+				emit_one(st, &r, missing_status(&r),
+						 r.side == SIDE_LEDGER ? "no reference, and no statement row of this amount within the window"
+						 : "no reference, and no ledger row of this amount within the window", 0);
+				continue;
+			}
+			if (!in_amount)
+			{
+				MemoryContextReset(keycxt);
+				last_prov = NULL;
+				have_last = false;
+				MemoryContextSwitchTo(keycxt);
+				akey_prov = copy_text(r.provider);
+				akey_cur = copy_text(r.cur);
+				akey_amt = (Numeric) copy_text((text *) r.ramount);
+				MemoryContextSwitchTo(st->emitcxt);
+				aset = set;
+				qr_stream_reset(st->stream, set->before_us, set->after_us);
+				in_amount = true;
+			}
+			{
+				MemoryContext old = MemoryContextSwitchTo(st->streamcxt);
+				m_row	   *c = row_copy(&r);
+
+				MemoryContextSwitchTo(old);
+				if (qr_stream_push(st->stream, r.ts, (unsigned char) r.side, c) != 0)
+					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+			}
+			drain_stream(st, aset);
+		}
+		SPI_freetuptable(batch);
+	}
+	if (in_group)
+		group_end(st, &g);
+	if (in_amount)
+	{
+		qr_stream_finish(st->stream);
+		drain_stream(st, aset);
+	}
+	SPI_cursor_close(portal);
+	MemoryContextSwitchTo(st->cxt);
+}
+
+/*
+ * search_path = pg_catalog, pg_temp while the queries run: the query text
+ * built here means what it says whatever the caller's path holds, and a
+ * regclass prints schema-qualified unless it is a temporary table.
+ */
+static int
+pin_search_path(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+/* both entry points: the relations, and the settings as a jsonb or as a window and a tolerance */
+static Datum
+match(FunctionCallInfo fcinfo, bool detail)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	m_state		st;
+	Oid			lrel,
+				srel;
+	int			pinned;
+	qr_stream_mem mem;
+	TupleDesc	ld;
+	AttrNumber	keys[5] = {1, 2, 3, 4, 5};
+	Oid			ops[5] = {TextLessOperator, TextLessOperator, Int8LessOperator, Int4LessOperator, TextLessOperator};
+	Oid			colls[5] = {C_COLLATION_OID, C_COLLATION_OID, InvalidOid, InvalidOid, C_COLLATION_OID};
+	bool		nullsfirst[5] = {false, false, false, false, false};
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("qr_match needs a ledger and a statement relation")));
+	lrel = PG_GETARG_OID(0);
+	srel = PG_GETARG_OID(1);
+	memset(&st, 0, sizeof(st));
+	st.cxt = CurrentMemoryContext;
+	st.nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+	st.override = (detail || PG_ARGISNULL(2)) ? NULL : PG_GETARG_JSONB_P(2);
+	require_columns(lrel);
+	require_columns(srel);
+
+	InitMaterializedSRF(fcinfo, 0);
+	st.out = rsinfo->setResult;
+	st.desc = rsinfo->setDesc;
+	if (st.desc->natts != (detail ? 10 : NCOLS))
+		elog(ERROR, "qr_match returns %d columns, not %d", NCOLS, st.desc->natts);
+	st.zero = int64_to_numeric(0);
+	st.groupcxt = AllocSetContextCreate(st.cxt, "qr_match group", ALLOCSET_DEFAULT_SIZES);
+	st.emitcxt = AllocSetContextCreate(st.cxt, "qr_match rows", ALLOCSET_DEFAULT_SIZES);
+	st.streamcxt = AllocSetContextCreate(st.cxt, "qr_match window", ALLOCSET_DEFAULT_SIZES);
+	st.gstore = tuplestore_begin_heap(false, false, work_mem);
+	mem.alloc = stream_alloc;
+	mem.release = stream_release;
+	mem.ctx = st.streamcxt;
+	st.stream = qr_stream_create(0, 0, &mem);
+	if (st.stream == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+
+	ld = CreateTemplateTupleDesc(7);
+	TupleDescInitEntry(ld, 1, "provider", TEXTOID, -1, 0);
+	TupleDescInitEntry(ld, 2, "currency", TEXTOID, -1, 0);
+	TupleDescInitEntry(ld, 3, "ts", INT8OID, -1, 0);
+	TupleDescInitEntry(ld, 4, "side", INT4OID, -1, 0);
+	TupleDescInitEntry(ld, 5, "txn_id", TEXTOID, -1, 0);
+	TupleDescInitEntry(ld, 6, "amount", NUMERICOID, -1, 0);
+	TupleDescInitEntry(ld, 7, "ramount", NUMERICOID, -1, 0);
+	st.left_desc = ld;
+	st.left_slot = MakeSingleTupleTableSlot(ld, &TTSOpsMinimalTuple);
+	st.left_in = MakeSingleTupleTableSlot(ld, &TTSOpsVirtual);
+	st.left = tuplesort_begin_heap(ld, 5, keys, ops, colls, nullsfirst, work_mem, NULL, TUPLESORT_NONE);
+
+	SPI_connect();
+	pinned = pin_search_path();
+	read_override(&st);
+	if (detail)
+	{
+		/* qr_reconcile_detail's window and tolerance, when given, override */
+		st.over.n[1] = PG_ARGISNULL(2);
+		st.over.v[1] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+		st.over.n[3] = PG_ARGISNULL(3);
+		st.over.v[3] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
+	}
+	read_settings(&st);
+	run(&st, lrel, srel);
+	search_groups(&st);
+	AtEOXact_GUC(true, pinned);
+	SPI_finish();
+
+	MemoryContextSwitchTo(st.cxt);
+	tuplestore_end(st.gstore);
+	qr_stream_destroy(st.stream);
+	MemoryContextDelete(st.streamcxt);
+	MemoryContextDelete(st.groupcxt);
+	MemoryContextDelete(st.emitcxt);
+	return (Datum) 0;
+}
+
+Datum
+qr_match(PG_FUNCTION_ARGS)
+{
+	return match(fcinfo, false);
+}
+
+/* qr_match's first ten columns, with the window and tolerance as arguments */
+Datum
+qr_reconcile_detail(PG_FUNCTION_ARGS)
+{
+	return match(fcinfo, true);
+}
