@@ -35,7 +35,7 @@ $(OBJS): $(wildcard src/core/*.h src/*.h)
 TESTBUILD   = test/build
 CORE_HDRS   = $(wildcard src/core/*.h)
 UNIT_SRCS   = test/unit/test_core.c test/unit/test_formats.c test/unit/test_route.c test/unit/test_pair.c \
-	test/unit/test_bill.c \
+	test/unit/test_bill.c test/unit/test_money.c \
 	test/unit/test_build.c test/unit/vectors.c test/fuzz/common.c
 SAN_FLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 

@@ -166,6 +166,17 @@ extern int	qr_path_parse(const char *path, size_t pathlen, int ids[QR_PATH_DEPTH
 /* ISO 4217 alphabetic code for a 3-digit numeric code, NULL if unknown. */
 extern const char *qr_iso4217_alpha(const char *num, size_t len);
 
+/*
+ * Decimals of the minor unit of an ISO 4217 currency given by its
+ * alphabetic code (ASCII letters in either case) or 3-digit numeric code:
+ * 0 (JPY), 2 (CNY), 3 (BHD), 4 (CLF); -1 when the code is unknown or the
+ * list gives no minor unit (N.A.: XAU, XDR, XXX, ...).
+ */
+extern int	qr_iso4217_minor(const char *code, size_t len);
+
+/* The numeric code of an alphabetic or numeric ISO 4217 code, -1 if unknown. */
+extern int	qr_iso4217_number(const char *code, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Fields of every format (payloads already validated)                 */
 /* ------------------------------------------------------------------ */
