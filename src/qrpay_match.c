@@ -63,12 +63,13 @@ PG_FUNCTION_INFO_V1(qr_reconcile_detail);
 #define NCOLS			19		/* qr_match's result columns */
 #define MAX_CANDIDATES	10		/* candidates listed for an ambiguous row */
 #define SEARCH_BUDGET	20000	/* subset search nodes per row */
+#define GROUP_HELD		8		/* rows of a group held before its tuplestore */
 
 /* the stream's columns (see stream_sql) */
 enum
 {
-	C_SIDE, C_TXN, C_PROVIDER, C_REF, C_PARENT, C_REFUND, C_AMOUNT, C_CUR, C_TS, C_FEE, C_CONTEXT,
-	C_GKEY, C_RAMOUNT, C_NCOLS
+	C_GKEY, C_PROVIDER, C_REFUND, C_REF, C_UCUR, C_RAMOUNT, C_TS, C_SIDE, C_TXN,
+	C_PARENT, C_AMOUNT, C_CUR, C_FEE, C_CONTEXT, C_NCOLS
 };
 
 /* ------------------------------------------------------------------ */
@@ -107,6 +108,19 @@ static const char *const set_names[9] = {
 	"keys", "time_window", "date_lag", "amount_tolerance", "tolerance_percent",
 	"group_search", "group_max_rows", "statement_amounts", "fx_tolerance_percent"
 };
+
+typedef struct m_fxrate
+{
+	char	   *from;
+	char	   *to;
+	bool		lo_inf,
+				hi_inf,
+				lo_inc,
+				hi_inc;
+	TimestampTz lo,
+				hi;
+	Numeric		rate;
+} m_fxrate;
 
 typedef struct m_feerate
 {
@@ -159,7 +173,38 @@ typedef struct m_out
 	Numeric		net;
 	Numeric		expected_fee;
 	Numeric		fx_rate;
+	bool		reason_constant;	/* reason is a string literal */
 } m_out;
+
+typedef struct m_group
+{
+	text	   *provider;
+	text	   *gkey;
+	const m_settings *set;
+	/* payments, context rows apart, in minor units of their one currency */
+	long		n[2];
+	int64		sum[2];
+	bool		sum_ok;			/* one currency, every amount set, no overflow */
+	bool		parts;			/* a payment belongs to the key through its parent */
+	text	   *cur;
+	int			scale;
+	/* the original of the refunds: ledger payments, context rows included */
+	bool		has_orig;
+	text	   *orig_txn;
+	text	   *orig_cur;
+	int64		orig;
+	bool		orig_ok;
+	/* refunds: each own reference counts once, its statement row if any */
+	long		nrefunds;
+	int64		refunds;
+	bool		refunds_ok;
+	text	   *rsub;			/* pass 1: the refund reference being read */
+	bool		rsub_has[2];
+	bool		rsub_ok[2];
+	int64		rsub_amt[2];
+	bool		over_refund;
+	Numeric		net;			/* original minus refunds, when known */
+} m_group;
 
 typedef struct m_state
 {
@@ -174,7 +219,8 @@ typedef struct m_state
 	List	   *provider_settings;	/* of m_provset */
 	m_feerate  *fees;
 	int			nfees;
-	SPIPlanPtr	fx_plan;
+	struct m_fxrate *fx;
+	int			nfx;
 	/* output */
 	Tuplestorestate *out;
 	TupleDesc	desc;
@@ -186,7 +232,14 @@ typedef struct m_state
 	MemoryContext emitcxt;		/* reset every few rows emitted */
 	long		emitted;
 	uint64		generation;		/* emitcxt resets so far */
-	Tuplestorestate *gstore;
+	const char *const_ptr[32];	/* constant_text's strings ... */
+	Datum		const_datum[32];	/* ... and their datums */
+	int			nconst;
+	Tuplestorestate *gstore;	/* the group's rows past GROUP_HELD */
+	MinimalTuple gbuf[GROUP_HELD];	/* the group's first rows */
+	int			gn;
+	int			gpos;
+	bool		gspilled;
 	TupleTableSlot *gslot;
 	TupleDesc	stream_desc;
 	/* rows without a key */
@@ -197,11 +250,22 @@ typedef struct m_state
 	TupleTableSlot *left_slot;
 	TupleTableSlot *left_in;
 	long		nleft;
+	/* the stream's position: the group or amount being read */
+	bool		in_group;
+	m_group		g;
+	bool		in_amount;
+	text	   *akey_prov;
+	text	   *akey_cur;
+	Numeric		akey_amt;
+	const m_settings *aset;
+	text	   *last_prov;
+	const m_settings *last_set;
 } m_state;
 
 typedef struct m_provset
 {
 	char	   *provider;		/* NULL for rows without a provider */
+	text	   *ptext;			/* the same as text */
 	m_settings	s;
 } m_provset;
 
@@ -572,15 +636,36 @@ read_settings(m_state *st)
 	}
 	SPI_freetuptable(SPI_tuptable);
 
-	st->fx_plan = SPI_prepare(psprintf("SELECT r.rate, false FROM %1$s.qr_fx_rates r "
-									   "WHERE r.from_currency = $1 AND r.to_currency = $2 AND r.valid_during @> $3 "
-									   "UNION ALL "
-									   "SELECT 1 / r.rate, true FROM %1$s.qr_fx_rates r "
-									   "WHERE r.from_currency = $2 AND r.to_currency = $1 AND r.valid_during @> $3 "
-									   "ORDER BY 2, 1 LIMIT 1", nsp),
-							  3, (Oid[]) {TEXTOID, TEXTOID, TIMESTAMPTZOID});
-	if (st->fx_plan == NULL)
-		elog(ERROR, "qr_match could not prepare the rate lookup");
+	sql = psprintf("SELECT from_currency, to_currency, lower_inf(valid_during), upper_inf(valid_during), "
+				   "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
+				   "rate FROM %s.qr_fx_rates WHERE NOT isempty(valid_during)", nsp);
+	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "qr_match could not read qr_fx_rates");
+	st->nfx = (int) SPI_processed;
+	st->fx = MemoryContextAllocZero(st->cxt, sizeof(m_fxrate) * Max(st->nfx, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		m_fxrate   *f = &st->fx[i];
+		bool		isnull;
+		Datum		x;
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		f->from = TextDatumGetCString(SPI_getbinval(t, d, 1, &isnull));
+		f->to = TextDatumGetCString(SPI_getbinval(t, d, 2, &isnull));
+		f->lo_inf = DatumGetBool(SPI_getbinval(t, d, 3, &isnull));
+		f->hi_inf = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
+		f->lo_inc = DatumGetBool(SPI_getbinval(t, d, 5, &isnull));
+		f->hi_inc = DatumGetBool(SPI_getbinval(t, d, 6, &isnull));
+		x = SPI_getbinval(t, d, 7, &isnull);
+		f->lo = isnull ? 0 : DatumGetTimestampTz(x);
+		x = SPI_getbinval(t, d, 8, &isnull);
+		f->hi = isnull ? 0 : DatumGetTimestampTz(x);
+		f->rate = DatumGetNumericCopy(SPI_getbinval(t, d, 9, &isnull));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_freetuptable(SPI_tuptable);
 }
 
 /* the effective settings of a provider (cached per call) */
@@ -589,19 +674,22 @@ settings_of(m_state *st, const text *provider)
 {
 	ListCell   *lc;
 	m_provset  *ps;
-	char	   *name = provider ? text_to_cstring(provider) : NULL;
+	char	   *name;
 	MemoryContext old;
 
 	foreach(lc, st->provider_settings)
 	{
 		ps = lfirst(lc);
-		if ((ps->provider == NULL && name == NULL) ||
-			(ps->provider != NULL && name != NULL && strcmp(ps->provider, name) == 0))
+		if (ps->ptext == NULL ? provider == NULL :
+			(provider != NULL && VARSIZE_ANY_EXHDR(provider) == VARSIZE_ANY_EXHDR(ps->ptext) &&
+			 memcmp(VARDATA_ANY(provider), VARDATA_ANY(ps->ptext), VARSIZE_ANY_EXHDR(provider)) == 0))
 			return &ps->s;
 	}
 	old = MemoryContextSwitchTo(st->cxt);
+	name = provider ? text_to_cstring(provider) : NULL;
 	ps = palloc0(sizeof(m_provset));
-	ps->provider = name ? pstrdup(name) : NULL;
+	ps->provider = name;
+	ps->ptext = name ? cstring_to_text(name) : NULL;
 	builtin_settings(&ps->s);
 	if (st->star)
 		apply_settings(&ps->s, st->star->v, st->star->n, "qr_recon_settings row *");
@@ -805,6 +893,31 @@ tolerance_of(const m_settings *s, Numeric base, Numeric pct)
 /* output                                                              */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A text datum for a string that stays the same for the whole call (a
+ * status, a fixed reason), built once: most result rows share a handful.
+ */
+static Datum
+constant_text(m_state *st, const char *s)
+{
+	int			i;
+
+	for (i = 0; i < st->nconst; i++)
+		if (st->const_ptr[i] == s)
+			return st->const_datum[i];
+	if (i == lengthof(st->const_ptr))
+		return CStringGetTextDatum(s);
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		st->const_ptr[i] = s;
+		st->const_datum[i] = PointerGetDatum(cstring_to_text(s));
+		st->nconst++;
+		MemoryContextSwitchTo(old);
+	}
+	return st->const_datum[i];
+}
+
 static void
 emit(m_state *st, const m_out *o)
 {
@@ -815,7 +928,7 @@ emit(m_state *st, const m_out *o)
 	const m_row *any = l ? l : s;
 
 	memset(n, 0, sizeof(n));
-	v[0] = CStringGetTextDatum(o->status);
+	v[0] = constant_text(st, o->status);
 	n[1] = l == NULL || l->txn == NULL;
 	v[1] = n[1] ? (Datum) 0 : PointerGetDatum(l->txn);
 	n[2] = s == NULL || s->txn == NULL;
@@ -823,7 +936,7 @@ emit(m_state *st, const m_out *o)
 	n[3] = o->diff == NULL;
 	v[3] = n[3] ? (Datum) 0 : NumericGetDatum(o->diff);
 	n[4] = o->reason == NULL;
-	v[4] = n[4] ? (Datum) 0 : CStringGetTextDatum(o->reason);
+	v[4] = n[4] ? (Datum) 0 : o->reason_constant ? constant_text(st, o->reason) : CStringGetTextDatum(o->reason);
 	n[5] = any->provider == NULL;
 	v[5] = n[5] ? (Datum) 0 : PointerGetDatum(any->provider);
 	n[6] = l == NULL || l->ts_null;
@@ -926,35 +1039,6 @@ within(const m_settings *s, TimestampTz lt, TimestampTz stt)
 /* groups with a key                                                   */
 /* ------------------------------------------------------------------ */
 
-typedef struct m_group
-{
-	text	   *provider;
-	text	   *gkey;
-	const m_settings *set;
-	/* payments, context rows apart, in minor units of their one currency */
-	long		n[2];
-	int64		sum[2];
-	bool		sum_ok;			/* one currency, every amount set, no overflow */
-	bool		parts;			/* a payment belongs to the key through its parent */
-	text	   *cur;
-	int			scale;
-	/* the original of the refunds: ledger payments, context rows included */
-	bool		has_orig;
-	text	   *orig_txn;
-	text	   *orig_cur;
-	int64		orig;
-	bool		orig_ok;
-	/* refunds: each own reference counts once, its statement row if any */
-	long		nrefunds;
-	int64		refunds;
-	bool		refunds_ok;
-	text	   *rsub;			/* pass 1: the refund reference being read */
-	bool		rsub_has[2];
-	bool		rsub_ok[2];
-	int64		rsub_amt[2];
-	bool		over_refund;
-	Numeric		net;			/* original minus refunds, when known */
-} m_group;
 
 /* a rounded amount as a count of 10^-scale units; false if it does not fit */
 static bool
@@ -1002,41 +1086,59 @@ refund_sub_close(m_group *g)
 	g->rsub_has[0] = g->rsub_has[1] = false;
 }
 
-/* pass 1: a row of the group, as it streams by (copies in groupcxt) */
+/* pass 1: a row of the group as it streams by, counted (copies in groupcxt) */
 static void
-group_add(m_state *st, m_group *g, const m_row *r)
+group_count(m_state *st, m_group *g, const m_row *r)
+{
+	if (r->refund)
+	{
+		if (!r->context)
+			g->nrefunds++;
+		return;
+	}
+	if (r->side == SIDE_LEDGER && !g->has_orig)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
+
+		g->has_orig = true;
+		g->orig_txn = copy_text(r->txn);
+		g->orig_cur = copy_text(r->cur);
+		MemoryContextSwitchTo(old);
+	}
+	if (r->context)
+		return;
+	if (g->n[0] + g->n[1] == 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
+
+		g->cur = copy_text(r->cur);
+		g->scale = scale_of(r->cur);
+		MemoryContextSwitchTo(old);
+	}
+	g->n[r->side]++;
+	if (r->parent != NULL)
+		g->parts = true;
+}
+
+/*
+ * The group's sums in minor units, for a group of more than one row a side
+ * or with refunds: what the payments of each side add up to, what the
+ * original was, and what was refunded of it (each refund reference once,
+ * its statement row where there is one).
+ */
+static void
+group_money(m_state *st, m_group *g, const m_row *r)
 {
 	int64		u;
+
 	if (!r->refund)
 	{
-		if (r->side == SIDE_LEDGER)
-		{
-			if (!g->has_orig)
-			{
-				MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
-
-				g->has_orig = true;
-				g->orig_txn = copy_text(r->txn);
-				g->orig_cur = copy_text(r->cur);
-				MemoryContextSwitchTo(old);
-			}
-			if (r->amount == NULL || !text_eq(r->cur, g->orig_cur) ||
-				!units_of(r->amount, scale_of(r->cur), &u) || pg_add_s64_overflow(g->orig, u, &g->orig))
-				g->orig_ok = false;
-		}
+		if (r->side == SIDE_LEDGER &&
+			(r->amount == NULL || !text_eq(r->cur, g->orig_cur) ||
+			 !units_of(r->amount, scale_of(r->cur), &u) || pg_add_s64_overflow(g->orig, u, &g->orig)))
+			g->orig_ok = false;
 		if (r->context)
 			return;
-		if (g->n[0] + g->n[1] == 0)
-		{
-			MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
-
-			g->cur = copy_text(r->cur);
-			g->scale = scale_of(r->cur);
-			MemoryContextSwitchTo(old);
-		}
-		g->n[r->side]++;
-		if (r->parent != NULL)
-			g->parts = true;
 		if (r->amount == NULL || !text_eq(r->cur, g->cur) || !units_of(r->amount, g->scale, &u) ||
 			pg_add_s64_overflow(g->sum[r->side], u, &g->sum[r->side]))
 			g->sum_ok = false;
@@ -1059,30 +1161,123 @@ group_add(m_state *st, m_group *g, const m_row *r)
 		g->rsub_ok[r->side] = r->amount != NULL && g->has_orig && text_eq(r->cur, g->orig_cur) &&
 			units_of(r->amount, scale_of(r->cur), &g->rsub_amt[r->side]);
 	}
-	g->nrefunds++;
 }
 
+/*
+ * The rows of the group being read: a few held as tuples in groupcxt, more
+ * in a tuplestore (which spills past work_mem).
+ */
+static void
+group_store(m_state *st, TupleTableSlot *slot)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
+
+	if (!st->gspilled && st->gn < GROUP_HELD)
+		st->gbuf[st->gn++] = ExecCopySlotMinimalTuple(slot);
+	else
+	{
+		if (!st->gspilled)
+		{
+			for (int i = 0; i < st->gn; i++)
+			{
+				ExecStoreMinimalTuple(st->gbuf[i], st->gslot, false);
+				tuplestore_puttupleslot(st->gstore, st->gslot);
+			}
+			st->gspilled = true;
+		}
+		tuplestore_puttupleslot(st->gstore, slot);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * A row of the group kept until the group ends (in groupcxt): the tuples
+ * held stay put, a row read back from the tuplestore is copied.
+ */
+static m_row *
+group_keep(m_state *st, const m_row *r)
+{
+	m_row	   *k;
+
+	if (st->gspilled)
+		return row_copy(r);
+	k = palloc(sizeof(m_row));
+	*k = *r;
+	return k;
+}
+
+static void
+group_rewind(m_state *st)
+{
+	st->gpos = 0;
+	if (st->gspilled)
+		tuplestore_rescan(st->gstore);
+}
+
+/* the group's next row into r (fields valid until the next call); false at the end */
+static bool
+group_next(m_state *st, m_row *r)
+{
+	if (st->gspilled)
+	{
+		if (!tuplestore_gettupleslot(st->gstore, true, false, st->gslot))
+			return false;
+	}
+	else
+	{
+		if (st->gpos >= st->gn)
+			return false;
+		ExecStoreMinimalTuple(st->gbuf[st->gpos++], st->gslot, false);
+	}
+	slot_getallattrs(st->gslot);
+	row_from(r, st->gslot->tts_values, st->gslot->tts_isnull);
+	return true;
+}
+
+/* is t inside the period [lo, hi) as the range bounds say? */
+static bool
+in_period(TimestampTz t, bool lo_inf, bool lo_inc, TimestampTz lo, bool hi_inf, bool hi_inc, TimestampTz hi)
+{
+	if (!lo_inf && (t < lo || (t == lo && !lo_inc)))
+		return false;
+	if (!hi_inf && (t > hi || (t == hi && !hi_inc)))
+		return false;
+	return true;
+}
+
+/*
+ * The rate from one currency to another at a time: a rate quoted that way,
+ * else the inverse of one quoted the other way; the period that began last
+ * wins.  NULL when qr_fx_rates has none.
+ */
 static Numeric
 fx_rate(m_state *st, const text *from, const text *to, TimestampTz at)
 {
-	Datum		args[3];
-	Numeric		rate = NULL;
+	char	   *f = text_to_cstring(from);
+	char	   *t = text_to_cstring(to);
+	const m_fxrate *best = NULL;
+	bool		inverse = false;
 
-	args[0] = PointerGetDatum(from);
-	args[1] = PointerGetDatum(to);
-	args[2] = TimestampTzGetDatum(at);
-	if (SPI_execute_plan(st->fx_plan, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "qr_match could not look up a rate");
-	if (SPI_processed == 1)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	for (int pass = 0; pass < 2 && best == NULL; pass++)
+		for (int i = 0; i < st->nfx; i++)
+		{
+			const m_fxrate *x = &st->fx[i];
 
-		if (!isnull)
-			rate = DatumGetNumericCopy(d);
-	}
-	SPI_freetuptable(SPI_tuptable);
-	return rate;
+			if (strcmp(x->from, pass == 0 ? f : t) != 0 || strcmp(x->to, pass == 0 ? t : f) != 0 ||
+				!in_period(at, x->lo_inf, x->lo_inc, x->lo, x->hi_inf, x->hi_inc, x->hi))
+				continue;
+			if (best == NULL || (best->lo_inf ? !x->lo_inf : (!x->lo_inf && x->lo > best->lo)))
+			{
+				best = x;
+				inverse = pass == 1;
+			}
+		}
+	if (best == NULL)
+		return NULL;
+	if (!inverse)
+		return best->rate;
+	return DatumGetNumeric(DirectFunctionCall2(numeric_div, NumericGetDatum(int64_to_numeric(1)),
+											   NumericGetDatum(best->rate)));
 }
 
 /* the fee the rates table expects on a gross amount, NULL when no rate applies */
@@ -1103,9 +1298,7 @@ expected_fee(m_state *st, const m_row *s, Numeric gross)
 			continue;
 		if (f->cur != NULL && (cur == NULL || strcmp(f->cur, cur) != 0))
 			continue;
-		if (!f->lo_inf && (s->ts < f->lo || (s->ts == f->lo && !f->lo_inc)))
-			continue;
-		if (!f->hi_inf && (s->ts > f->hi || (s->ts == f->hi && !f->hi_inc)))
+		if (!in_period(s->ts, f->lo_inf, f->lo_inc, f->lo, f->hi_inf, f->hi_inc, f->hi))
 			continue;
 		/* a currency's own rate before a rate for any; then the period that began last */
 		if (best == NULL ||
@@ -1197,6 +1390,17 @@ emit_reference_pair(m_state *st, m_group *g, const m_row *l, const m_row *s)
 								text_to_cstring(l->cur), numeric_text(rate), numeric_text(o.diff),
 								numeric_text(lr), numeric_text(set->fx_pct));
 		}
+		emit(st, &o);
+		return;
+	}
+	if (s->fee == NULL &&
+		DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(l->amount), NumericGetDatum(s->amount))))
+	{
+		/* the same amount: nothing to round or compare */
+		o.status = "matched";
+		o.reason = "by reference";
+		o.reason_constant = true;
+		o.diff = st->zero;
 		emit(st, &o);
 		return;
 	}
@@ -1296,7 +1500,19 @@ group_end(m_state *st, m_group *g)
 	char	   *greason = NULL;
 	MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
 
-	refund_sub_close(g);
+	if (g->nrefunds > 0 || g->n[0] > 1 || g->n[1] > 1 || g->parts)
+	{
+		m_row		r;
+
+		MemoryContextSwitchTo(st->emitcxt);
+		group_rewind(st);
+		while (group_next(st, &r))
+			group_money(st, g, &r);
+		MemoryContextSwitchTo(st->groupcxt);
+		refund_sub_close(g);
+	}
+	else
+		g->sum_ok = g->orig_ok = false;	/* not needed */
 	if (g->has_orig && g->orig_ok && g->refunds_ok && g->nrefunds > 0)
 	{
 		int64		net;
@@ -1307,7 +1523,7 @@ group_end(m_state *st, m_group *g)
 			g->over_refund = g->refunds > g->orig;
 		}
 	}
-	if (both && g->sum_ok && !(g->n[0] == 1 && g->n[1] == 1))
+	if (both && g->sum_ok && (g->parts || !(g->n[0] == 1 && g->n[1] == 1)))
 	{
 		int64		d;
 
@@ -1331,15 +1547,15 @@ group_end(m_state *st, m_group *g)
 		greason = psprintf("group %s: no %s rows", text_to_cstring(g->gkey), g->n[0] ? "statement" : "ledger");
 
 	MemoryContextSwitchTo(st->emitcxt);
-	tuplestore_rescan(st->gstore);
-	while (tuplestore_gettupleslot(st->gstore, true, false, st->gslot))
+	group_rewind(st);
+	for (;;)
 	{
 		m_row		r;
 
 		if (st->emitted >= 1024)
 			emit_reset(st);
-		slot_getallattrs(st->gslot);
-		row_from(&r, st->gslot->tts_values, st->gslot->tts_isnull);
+		if (!group_next(st, &r))
+			break;
 		if (r.context)
 			continue;
 		if (!r.refund)
@@ -1353,7 +1569,7 @@ group_end(m_state *st, m_group *g)
 				{
 					MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
 
-					first[r.side] = row_copy(&r);
+					first[r.side] = group_keep(st, &r);
 					MemoryContextSwitchTo(old);
 				}
 				else
@@ -1396,7 +1612,7 @@ group_end(m_state *st, m_group *g)
 		{
 			MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
 
-			rfirst[r.side] = row_copy(&r);
+			rfirst[r.side] = group_keep(st, &r);
 			rsub = rfirst[r.side]->ref;
 			MemoryContextSwitchTo(old);
 		}
@@ -1426,7 +1642,10 @@ group_end(m_state *st, m_group *g)
 			o.net = g->net;
 		emit(st, &o);
 	}
-	tuplestore_clear(st->gstore);
+	if (st->gspilled)
+		tuplestore_clear(st->gstore);
+	st->gspilled = false;
+	st->gn = 0;
 	MemoryContextSwitchTo(old);
 }
 
@@ -1863,16 +2082,18 @@ require_columns(Oid rel)
 }
 
 /*
- * One side's rows as the stream reads them.  $1 and $2 are the providers
- * whose use of references and of parent references differs from the
- * defaults (use_ref and use_parent).
+ * One side's rows as the streams read them.  refs and parents list the
+ * providers whose use of references and of parent references differs from
+ * the defaults (use_ref and use_parent); NULL when none does.
  */
 static char *
-side_sql(Oid rel, int side, bool use_ref, bool use_parent)
+side_sql(Oid rel, int side, bool use_ref, bool use_parent, const char *refs, const char *parents)
 {
 	char	   *name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(rel)));
-	char	   *ur = psprintf("(coalesce(x.provider::text = ANY ($1), false) <> %s)", use_ref ? "true" : "false");
-	char	   *up = psprintf("(coalesce(x.provider::text = ANY ($2), false) <> %s)", use_parent ? "true" : "false");
+	const char *ur = refs == NULL ? (use_ref ? "true" : "false")
+		: psprintf("(coalesce(x.provider::text = ANY (%s), false) <> %s)", refs, use_ref ? "true" : "false");
+	const char *up = parents == NULL ? (use_parent ? "true" : "false")
+		: psprintf("(coalesce(x.provider::text = ANY (%s), false) <> %s)", parents, use_parent ? "true" : "false");
 	char	   *parent = has_column(rel, "parent_reference")
 		? psprintf("CASE WHEN %s THEN NULLIF(x.parent_reference::text, '') END", up) : "NULL::text";
 	char	   *refund;
@@ -1892,29 +2113,42 @@ side_sql(Oid rel, int side, bool use_ref, bool use_parent)
 					name);
 }
 
+/*
+ * The two streams: rows with a key by key (a key of high cardinality
+ * first, so the sort compares abbreviated keys and rarely breaks a tie),
+ * then rows without one by rounded amount, currency, provider and time.
+ */
 static char *
-stream_sql(m_state *st, Oid lrel, Oid srel)
+stream_sql(m_state *st, Oid lrel, Oid srel, bool keyed, const char *refs, const char *parents)
 {
 	const char *nsp = quote_identifier(get_namespace_name(st->nsp));
 
-	return psprintf("SELECT u.side, u.txn_id, u.provider, u.ref, u.parent, u.refund, u.amount, u.currency, u.ts, "
-					"u.fee, u.context, u.gkey, u.ramount FROM ("
-					"SELECT v.*, CASE WHEN v.gkey IS NULL THEN %s.qr_round_amount(v.amount, v.currency) END AS ramount, "
-					"CASE WHEN v.gkey IS NULL THEN v.currency END AS ucur FROM ("
-					"SELECT w.*, COALESCE(w.parent, w.ref) AS gkey FROM (%s UNION ALL %s) w) v) u "
-					"ORDER BY u.provider COLLATE \"C\", u.gkey COLLATE \"C\" NULLS LAST, u.refund, u.ref COLLATE \"C\", "
-					"u.ucur COLLATE \"C\", u.ramount, u.ts, u.side, u.txn_id COLLATE \"C\"",
-					nsp, side_sql(lrel, SIDE_LEDGER, st->dflt.use_ref, st->dflt.use_parent),
-					side_sql(srel, SIDE_STATEMENT, st->dflt.use_ref, st->dflt.use_parent));
+	/* the sort keys come first: the sort reads them without walking the other columns */
+	return psprintf("SELECT u.gkey, u.provider, u.refund, u.ref, u.ucur, u.ramount, u.ts, u.side, u.txn_id, "
+					"u.parent, u.amount, u.currency, u.fee, u.context FROM ("
+					"SELECT v.*, %s AS ramount, %s AS ucur FROM ("
+					"SELECT w.*, COALESCE(w.parent, w.ref) AS gkey FROM (%s UNION ALL %s) w) v "
+					"WHERE v.gkey IS %s NULL) u ORDER BY %s",
+					keyed ? "NULL::numeric" : psprintf("%s.qr_round_amount(v.amount, v.currency)", nsp),
+					keyed ? "NULL::text" : "v.currency",
+					side_sql(lrel, SIDE_LEDGER, st->dflt.use_ref, st->dflt.use_parent, refs, parents),
+					side_sql(srel, SIDE_STATEMENT, st->dflt.use_ref, st->dflt.use_parent, refs, parents),
+					keyed ? "NOT" : "",
+					keyed ? "u.gkey COLLATE \"C\", u.provider COLLATE \"C\", u.refund, u.ref COLLATE \"C\", "
+					"u.ts, u.side, u.txn_id COLLATE \"C\""
+					: "u.ramount, u.ucur COLLATE \"C\", u.provider COLLATE \"C\", u.refund, u.ts, u.side, "
+					"u.txn_id COLLATE \"C\"");
 }
 
-/* the providers whose keys differ from the defaults', as two text[] */
+/* the providers whose keys differ from the defaults', as two ARRAY[...] literals (NULL: none) */
 static void
-key_exceptions(m_state *st, Datum *refs, Datum *parents)
+key_exceptions(m_state *st, char **refs, char **parents)
 {
-	ArrayBuildState *r = initArrayResult(TEXTOID, CurrentMemoryContext, false);
-	ArrayBuildState *p = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+	StringInfoData r,
+				p;
 
+	initStringInfo(&r);
+	initStringInfo(&p);
 	for (int i = 0; i < st->nsetrows; i++)
 	{
 		const char *name = st->setrows[i].provider;
@@ -1926,12 +2160,12 @@ key_exceptions(m_state *st, Datum *refs, Datum *parents)
 		t = cstring_to_text(name);
 		s = settings_of(st, t);
 		if (s->use_ref != st->dflt.use_ref)
-			accumArrayResult(r, PointerGetDatum(t), false, TEXTOID, CurrentMemoryContext);
+			appendStringInfo(&r, "%s%s", r.len ? ", " : "", quote_literal_cstr(name));
 		if (s->use_parent != st->dflt.use_parent)
-			accumArrayResult(p, PointerGetDatum(t), false, TEXTOID, CurrentMemoryContext);
+			appendStringInfo(&p, "%s%s", p.len ? ", " : "", quote_literal_cstr(name));
 	}
-	*refs = makeArrayResult(r, CurrentMemoryContext);
-	*parents = makeArrayResult(p, CurrentMemoryContext);
+	*refs = r.len ? psprintf("ARRAY[%s]::text[]", r.data) : NULL;
+	*parents = p.len ? psprintf("ARRAY[%s]::text[]", p.data) : NULL;
 }
 
 static void
@@ -1949,157 +2183,185 @@ group_begin(m_state *st, m_group *g, const m_row *r, const m_settings *set)
 	g->refunds_ok = true;
 }
 
-/* the stream, a group at a time */
+/* the group or amount being read, to its end */
+static void
+flush(m_state *st)
+{
+	if (st->in_group)
+	{
+		group_end(st, &st->g);
+		st->in_group = false;
+	}
+	if (st->in_amount)
+	{
+		qr_stream_finish(st->stream);
+		drain_stream(st, st->aset);
+		st->in_amount = false;
+	}
+}
+
+/* a row of either stream (in emitcxt) */
+static void
+process_row(m_state *st, TupleTableSlot *slot)
+{
+	m_row		r;
+	const m_settings *set;
+	uint64		gen = st->generation;
+
+	row_from(&r, slot->tts_values, slot->tts_isnull);
+	require_finite(&r);
+	if (st->last_set == NULL || !text_eq(r.provider, st->last_prov))
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		if (st->last_prov)
+			pfree(st->last_prov);
+		st->last_prov = copy_text(r.provider);
+		st->last_set = settings_of(st, r.provider);
+		MemoryContextSwitchTo(old);
+	}
+	set = st->last_set;
+
+	/* the group or amount being read ends where the key changes */
+	if (st->in_group && (r.gkey == NULL || !text_eq(r.gkey, st->g.gkey) || !text_eq(r.provider, st->g.provider)))
+	{
+		group_end(st, &st->g);
+		st->in_group = false;
+	}
+	if (st->in_amount && (r.gkey != NULL || r.refund || !text_eq(r.provider, st->akey_prov) ||
+						  !text_eq(r.cur, st->akey_cur) || r.ramount == NULL ||
+						  num_cmp(r.ramount, st->akey_amt) != 0))
+	{
+		qr_stream_finish(st->stream);
+		drain_stream(st, st->aset);
+		st->in_amount = false;
+	}
+	if (st->emitted >= 1024)
+		emit_reset(st);
+	if (st->generation != gen)
+		row_from(&r, slot->tts_values, slot->tts_isnull);	/* its detoasted fields lived there */
+
+	if (r.gkey != NULL)
+	{
+		if (!st->in_group)
+		{
+			group_begin(st, &st->g, &r, set);
+			st->in_group = true;
+		}
+		group_store(st, slot);
+		group_count(st, &st->g, &r);
+		return;
+	}
+	if (r.context)
+		return;
+	if (r.refund)
+	{
+		emit_one(st, &r, "refund_orphan", "a refund without a reference to its original payment", 0);
+		return;
+	}
+	if (!(set->use_amount && has_time(&r) && r.amount != NULL && r.ramount != NULL))
+	{
+		emit_one(st, &r, missing_status(&r),
+				 r.side == SIDE_LEDGER ? "no reference, and no statement row of this amount within the window"
+				 : "no reference, and no ledger row of this amount within the window", 0);
+		return;
+	}
+	if (!st->in_amount)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		if (st->akey_prov)
+			pfree(st->akey_prov);
+		if (st->akey_cur)
+			pfree(st->akey_cur);
+		if (st->akey_amt)
+			pfree(st->akey_amt);
+		st->akey_prov = copy_text(r.provider);
+		st->akey_cur = copy_text(r.cur);
+		st->akey_amt = (Numeric) copy_text((text *) r.ramount);
+		MemoryContextSwitchTo(old);
+		st->aset = set;
+		qr_stream_reset(st->stream, set->before_us, set->after_us);
+		st->in_amount = true;
+	}
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->streamcxt);
+		m_row	   *c = row_copy(&r);
+
+		MemoryContextSwitchTo(old);
+		if (qr_stream_push(st->stream, r.ts, (unsigned char) r.side, c) != 0)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+	drain_stream(st, st->aset);
+}
+
+/* the executor hands each row of a stream straight to process_row */
+typedef struct m_receiver
+{
+	DestReceiver pub;
+	m_state    *st;
+} m_receiver;
+
+static bool
+receive_row(TupleTableSlot *slot, DestReceiver *self)
+{
+	m_state    *st = ((m_receiver *) self)->st;
+	MemoryContext old = MemoryContextSwitchTo(st->emitcxt);
+
+	slot_getallattrs(slot);
+	process_row(st, slot);
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+static void
+receive_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+	m_state    *st = ((m_receiver *) self)->st;
+
+	if (st->gslot == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		st->stream_desc = CreateTupleDescCopy(typeinfo);
+		st->gslot = MakeSingleTupleTableSlot(st->stream_desc, &TTSOpsMinimalTuple);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+static void
+receive_nothing(DestReceiver *self)
+{
+}
+
+/* both streams, a group at a time */
 static void
 run(m_state *st, Oid lrel, Oid srel)
 {
-	Datum		args[2];
-	Portal		portal;
-	m_group		g;
-	bool		in_group = false;
-	bool		in_amount = false;
-	text	   *akey_prov = NULL,
-			   *akey_cur = NULL;
-	Numeric		akey_amt = NULL;
-	const m_settings *aset = NULL;
-	text	   *last_prov = NULL;
-	const m_settings *last_set = NULL;
-	bool		have_last = false;
-	MemoryContext keycxt = AllocSetContextCreate(st->cxt, "qr_match keys", ALLOCSET_SMALL_SIZES);
+	char	   *refs,
+			   *parents;
+	m_receiver rcv;
+	SPIExecuteOptions opts;
 
-	key_exceptions(st, &args[0], &args[1]);
-	portal = SPI_cursor_open_with_args(NULL, stream_sql(st, lrel, srel), 2,
-									   (Oid[]) {TEXTARRAYOID, TEXTARRAYOID}, args, NULL, true, 0);
-	st->stream_desc = NULL;
-	for (;;)
+	key_exceptions(st, &refs, &parents);
+	memset(&rcv, 0, sizeof(rcv));
+	rcv.pub.receiveSlot = receive_row;
+	rcv.pub.rStartup = receive_startup;
+	rcv.pub.rShutdown = receive_nothing;
+	rcv.pub.rDestroy = receive_nothing;
+	rcv.pub.mydest = DestNone;
+	rcv.st = st;
+	memset(&opts, 0, sizeof(opts));
+	opts.read_only = true;
+	opts.dest = (DestReceiver *) &rcv;
+	for (int keyed = 1; keyed >= 0; keyed--)
 	{
-		SPITupleTable *batch;
-		uint64		nb;
-
-		SPI_cursor_fetch(portal, true, 10000);
-		batch = SPI_tuptable;
-		nb = SPI_processed;
-		if (nb == 0)
-			break;
-		if (st->stream_desc == NULL)
-		{
-			MemoryContext old = MemoryContextSwitchTo(st->cxt);
-
-			st->stream_desc = CreateTupleDescCopy(batch->tupdesc);
-			st->gslot = MakeSingleTupleTableSlot(st->stream_desc, &TTSOpsMinimalTuple);
-			MemoryContextSwitchTo(old);
-		}
-		for (uint64 i = 0; i < nb; i++)
-		{
-			Datum		v[C_NCOLS];
-			bool		n[C_NCOLS];
-			m_row		r;
-			const m_settings *set;
-
-			uint64		gen = st->generation;
-
-			MemoryContextSwitchTo(st->emitcxt);
-			heap_deform_tuple(batch->vals[i], batch->tupdesc, v, n);
-			row_from(&r, v, n);
-			require_finite(&r);
-			if (!have_last || !text_eq(r.provider, last_prov))
-			{
-				MemoryContextSwitchTo(keycxt);
-				if (last_prov)
-					pfree(last_prov);
-				last_prov = copy_text(r.provider);
-				last_set = settings_of(st, r.provider);
-				have_last = true;
-				MemoryContextSwitchTo(st->emitcxt);
-			}
-			set = last_set;
-
-			/* the group or amount being read ends where the key changes */
-			if (in_group && (r.gkey == NULL || !text_eq(r.gkey, g.gkey) || !text_eq(r.provider, g.provider)))
-			{
-				group_end(st, &g);
-				in_group = false;
-			}
-			if (in_amount && (r.gkey != NULL || r.refund || !text_eq(r.provider, akey_prov) ||
-							  !text_eq(r.cur, akey_cur) || r.ramount == NULL || akey_amt == NULL ||
-							  num_cmp(r.ramount, akey_amt) != 0))
-			{
-				qr_stream_finish(st->stream);
-				drain_stream(st, aset);
-				in_amount = false;
-			}
-			if (st->emitted >= 1024)
-				emit_reset(st);
-			if (st->generation != gen)
-			{
-				/* the row's own detoasted fields lived there */
-				heap_deform_tuple(batch->vals[i], batch->tupdesc, v, n);
-				row_from(&r, v, n);
-			}
-
-			if (r.gkey != NULL)
-			{
-				if (!in_group)
-				{
-					group_begin(st, &g, &r, set);
-					in_group = true;
-				}
-				MemoryContextSwitchTo(st->groupcxt);
-				tuplestore_puttuple(st->gstore, batch->vals[i]);
-				MemoryContextSwitchTo(st->emitcxt);
-				group_add(st, &g, &r);
-				MemoryContextSwitchTo(st->emitcxt);
-				continue;
-			}
-			if (r.context)
-				continue;
-			if (r.refund)
-			{
-				emit_one(st, &r, "refund_orphan", "a refund without a reference to its original payment", 0);
-				continue;
-			}
-			if (!(set->use_amount && has_time(&r) && r.amount != NULL && r.ramount != NULL))
-			{
-				emit_one(st, &r, missing_status(&r),
-						 r.side == SIDE_LEDGER ? "no reference, and no statement row of this amount within the window"
-						 : "no reference, and no ledger row of this amount within the window", 0);
-				continue;
-			}
-			if (!in_amount)
-			{
-				MemoryContextReset(keycxt);
-				last_prov = NULL;
-				have_last = false;
-				MemoryContextSwitchTo(keycxt);
-				akey_prov = copy_text(r.provider);
-				akey_cur = copy_text(r.cur);
-				akey_amt = (Numeric) copy_text((text *) r.ramount);
-				MemoryContextSwitchTo(st->emitcxt);
-				aset = set;
-				qr_stream_reset(st->stream, set->before_us, set->after_us);
-				in_amount = true;
-			}
-			{
-				MemoryContext old = MemoryContextSwitchTo(st->streamcxt);
-				m_row	   *c = row_copy(&r);
-
-				MemoryContextSwitchTo(old);
-				if (qr_stream_push(st->stream, r.ts, (unsigned char) r.side, c) != 0)
-					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-			}
-			drain_stream(st, aset);
-		}
-		SPI_freetuptable(batch);
+		if (SPI_execute_extended(stream_sql(st, lrel, srel, keyed, refs, parents), &opts) < 0)
+			elog(ERROR, "qr_match could not read the ledger and the statement");
+		MemoryContextSwitchTo(st->emitcxt);
+		flush(st);
+		MemoryContextSwitchTo(st->cxt);
 	}
-	if (in_group)
-		group_end(st, &g);
-	if (in_amount)
-	{
-		qr_stream_finish(st->stream);
-		drain_stream(st, aset);
-	}
-	SPI_cursor_close(portal);
-	MemoryContextSwitchTo(st->cxt);
 }
 
 /*
@@ -2113,6 +2375,9 @@ pin_search_path(void)
 	int			nestlevel = NewGUCNestLevel();
 
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	/* the stream's query is simple: compiling it costs more than it saves */
+	(void) set_config_option("jit", "off",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	return nestlevel;
 }
