@@ -28,6 +28,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "common/int.h"
 #include "common/int128.h"
 #include "executor/spi.h"
@@ -39,6 +40,7 @@
 #include "utils/datetime.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "storage/buffile.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -49,6 +51,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
 
 #include "qrpay.h"
 #include "qrpay_money.h"
@@ -237,10 +240,25 @@ typedef struct m_state
 	int			nconst;
 	Tuplestorestate *gstore;	/* the group's rows past GROUP_HELD */
 	MinimalTuple gbuf[GROUP_HELD];	/* the group's first rows */
-	int			gn;
-	int			gpos;
+	long		gn;
+	long		gpos;
 	bool		gspilled;
+	bool		gmode_blobs;	/* the group's rows are blobs of a set held whole */
+	struct m_blob **gblobs;
+	long		gmax;
+	/* rows with a key before they are sorted */
+	MemoryContext holdcxt;
+	struct m_blob **held;
+	long		nheld,
+				maxheld;
+	Size		held_bytes;
+	Size		budget;
+	BufFile   **parts;
+	int64	   *part_bytes;
+	/* rows without a key, sorted */
+	Tuplesortstate *unkeyed;
 	TupleTableSlot *gslot;
+	TupleTableSlot *uslot;
 	TupleDesc	stream_desc;
 	/* rows without a key */
 	MemoryContext streamcxt;	/* the rows qr_stream holds */
@@ -821,6 +839,47 @@ require_finite(const m_row *r)
 			 errhint("Amounts must be finite numbers; correct or leave out the row.")));
 }
 
+#define PART_BITS		6		/* 64 parts when the rows first spill, and per split */
+#define NBLOBF			8
+
+/* a row with a key as held and spilled: the header, then its fields as varlenas */
+typedef struct m_blob
+{
+	uint32		len;			/* bytes, header included */
+	int32		side;
+	uint64		hash;			/* of (provider, key) */
+	TimestampTz ts;
+	bool		ts_null;
+	bool		refund;
+	bool		context;
+	uint32		off[NBLOBF];	/* of gkey, provider, ref, parent, txn, amount, cur, fee; 0: NULL */
+} m_blob;
+
+static const int blob_col[NBLOBF] = {C_GKEY, C_PROVIDER, C_REF, C_PARENT, C_TXN, C_AMOUNT, C_CUR, C_FEE};
+
+static void
+row_from_blob(m_row *r, m_blob *b)
+{
+	void	   *f[NBLOBF];
+
+	for (int i = 0; i < NBLOBF; i++)
+		f[i] = b->off[i] ? (char *) b + b->off[i] : NULL;
+	memset(r, 0, sizeof(*r));
+	r->gkey = f[0];
+	r->provider = f[1];
+	r->ref = f[2];
+	r->parent = f[3];
+	r->txn = f[4];
+	r->amount = f[5];
+	r->cur = f[6];
+	r->fee = f[7];
+	r->side = b->side;
+	r->ts = b->ts;
+	r->ts_null = b->ts_null;
+	r->refund = b->refund;
+	r->context = b->context;
+}
+
 /* ------------------------------------------------------------------ */
 /* amounts                                                             */
 /* ------------------------------------------------------------------ */
@@ -1168,11 +1227,23 @@ group_money(m_state *st, m_group *g, const m_row *r)
  * in a tuplestore (which spills past work_mem).
  */
 static void
-group_store(m_state *st, TupleTableSlot *slot)
+group_store(m_state *st, TupleTableSlot *slot, m_blob *blob)
 {
 	MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
 
-	if (!st->gspilled && st->gn < GROUP_HELD)
+	if (blob != NULL)
+	{
+		/* its set is held whole: the blob stays put until the group ends */
+		if (st->gn == st->gmax)
+		{
+			st->gmax = st->gmax ? st->gmax * 2 : 64;
+			st->gblobs = st->gblobs ? repalloc_huge(st->gblobs, st->gmax * sizeof(m_blob *))
+				: MemoryContextAllocHuge(st->groupcxt, st->gmax * sizeof(m_blob *));
+		}
+		st->gblobs[st->gn++] = blob;
+		st->gmode_blobs = true;
+	}
+	else if (!st->gspilled && st->gn < GROUP_HELD)
 		st->gbuf[st->gn++] = ExecCopySlotMinimalTuple(slot);
 	else
 	{
@@ -1218,6 +1289,13 @@ group_rewind(m_state *st)
 static bool
 group_next(m_state *st, m_row *r)
 {
+	if (st->gmode_blobs)
+	{
+		if (st->gpos >= st->gn)
+			return false;
+		row_from_blob(r, st->gblobs[st->gpos++]);
+		return true;
+	}
 	if (st->gspilled)
 	{
 		if (!tuplestore_gettupleslot(st->gstore, true, false, st->gslot))
@@ -1645,6 +1723,9 @@ group_end(m_state *st, m_group *g)
 	if (st->gspilled)
 		tuplestore_clear(st->gstore);
 	st->gspilled = false;
+	st->gmode_blobs = false;
+	st->gblobs = NULL;			/* groupcxt is reset when the next group begins */
+	st->gmax = 0;
 	st->gn = 0;
 	MemoryContextSwitchTo(old);
 }
@@ -2114,30 +2195,25 @@ side_sql(Oid rel, int side, bool use_ref, bool use_parent, const char *refs, con
 }
 
 /*
- * The two streams: rows with a key by key (a key of high cardinality
- * first, so the sort compares abbreviated keys and rarely breaks a tie),
- * then rows without one by rounded amount, currency, provider and time.
+ * The stream: both sides' rows, each with its group key (its parent
+ * reference, else its own reference, when the provider's keys use them)
+ * and, for a row without one, its amount rounded to its currency's minor
+ * unit.  The sort keys come first, so that sorts read them without walking
+ * the other columns.
  */
 static char *
-stream_sql(m_state *st, Oid lrel, Oid srel, bool keyed, const char *refs, const char *parents)
+stream_sql(m_state *st, Oid lrel, Oid srel, const char *refs, const char *parents)
 {
 	const char *nsp = quote_identifier(get_namespace_name(st->nsp));
 
-	/* the sort keys come first: the sort reads them without walking the other columns */
-	return psprintf("SELECT u.gkey, u.provider, u.refund, u.ref, u.ucur, u.ramount, u.ts, u.side, u.txn_id, "
-					"u.parent, u.amount, u.currency, u.fee, u.context FROM ("
-					"SELECT v.*, %s AS ramount, %s AS ucur FROM ("
-					"SELECT w.*, COALESCE(w.parent, w.ref) AS gkey FROM (%s UNION ALL %s) w) v "
-					"WHERE v.gkey IS %s NULL) u ORDER BY %s",
-					keyed ? "NULL::numeric" : psprintf("%s.qr_round_amount(v.amount, v.currency)", nsp),
-					keyed ? "NULL::text" : "v.currency",
+	return psprintf("SELECT v.gkey, v.provider, v.refund, v.ref, "
+					"CASE WHEN v.gkey IS NULL THEN v.currency END AS ucur, "
+					"CASE WHEN v.gkey IS NULL THEN %s.qr_round_amount(v.amount, v.currency) END AS ramount, "
+					"v.ts, v.side, v.txn_id, v.parent, v.amount, v.currency, v.fee, v.context FROM ("
+					"SELECT w.*, COALESCE(w.parent, w.ref) AS gkey FROM (%s UNION ALL %s) w) v",
+					nsp,
 					side_sql(lrel, SIDE_LEDGER, st->dflt.use_ref, st->dflt.use_parent, refs, parents),
-					side_sql(srel, SIDE_STATEMENT, st->dflt.use_ref, st->dflt.use_parent, refs, parents),
-					keyed ? "NOT" : "",
-					keyed ? "u.gkey COLLATE \"C\", u.provider COLLATE \"C\", u.refund, u.ref COLLATE \"C\", "
-					"u.ts, u.side, u.txn_id COLLATE \"C\""
-					: "u.ramount, u.ucur COLLATE \"C\", u.provider COLLATE \"C\", u.refund, u.ts, u.side, "
-					"u.txn_id COLLATE \"C\"");
+					side_sql(srel, SIDE_STATEMENT, st->dflt.use_ref, st->dflt.use_parent, refs, parents));
 }
 
 /* the providers whose keys differ from the defaults', as two ARRAY[...] literals (NULL: none) */
@@ -2167,6 +2243,8 @@ key_exceptions(m_state *st, char **refs, char **parents)
 	*refs = r.len ? psprintf("ARRAY[%s]::text[]", r.data) : NULL;
 	*parents = p.len ? psprintf("ARRAY[%s]::text[]", p.data) : NULL;
 }
+
+static void process_slot(m_state *st, TupleTableSlot *slot);
 
 static void
 group_begin(m_state *st, m_group *g, const m_row *r, const m_settings *set)
@@ -2200,15 +2278,18 @@ flush(m_state *st)
 	}
 }
 
-/* a row of either stream (in emitcxt) */
+/*
+ * A row, in order, to its group or amount (in emitcxt): read from a slot
+ * (its fields then live in the slot, or detoasted in emitcxt), or held in
+ * memory as a blob until its set is done.
+ */
 static void
-process_row(m_state *st, TupleTableSlot *slot)
+process(m_state *st, m_row *rp, TupleTableSlot *slot, m_blob *blob)
 {
-	m_row		r;
+	m_row		r = *rp;
 	const m_settings *set;
 	uint64		gen = st->generation;
 
-	row_from(&r, slot->tts_values, slot->tts_isnull);
 	require_finite(&r);
 	if (st->last_set == NULL || !text_eq(r.provider, st->last_prov))
 	{
@@ -2238,7 +2319,7 @@ process_row(m_state *st, TupleTableSlot *slot)
 	}
 	if (st->emitted >= 1024)
 		emit_reset(st);
-	if (st->generation != gen)
+	if (st->generation != gen && slot != NULL)
 		row_from(&r, slot->tts_values, slot->tts_isnull);	/* its detoasted fields lived there */
 
 	if (r.gkey != NULL)
@@ -2248,7 +2329,7 @@ process_row(m_state *st, TupleTableSlot *slot)
 			group_begin(st, &st->g, &r, set);
 			st->in_group = true;
 		}
-		group_store(st, slot);
+		group_store(st, slot, blob);
 		group_count(st, &st->g, &r);
 		return;
 	}
@@ -2295,7 +2376,425 @@ process_row(m_state *st, TupleTableSlot *slot)
 	drain_stream(st, st->aset);
 }
 
-/* the executor hands each row of a stream straight to process_row */
+
+/* ------------------------------------------------------------------ */
+/* rows with a key: held, partitioned by their key's hash when they    */
+/* pass work_mem, and each part sorted in memory                       */
+/* ------------------------------------------------------------------ */
+
+static uint64
+key_hash(const text *provider, const text *gkey)
+{
+	uint64		h = provider ? hash_bytes_extended((const unsigned char *) VARDATA_ANY(provider),
+												   VARSIZE_ANY_EXHDR(provider), 0) : 0x9e3779b97f4a7c15;
+
+	return hash_combine64(h, hash_bytes_extended((const unsigned char *) VARDATA_ANY(gkey),
+												 VARSIZE_ANY_EXHDR(gkey), 1));
+}
+
+/* the row of a slot as one blob in the current context */
+static m_blob *
+blob_from(TupleTableSlot *slot)
+{
+	struct varlena *f[NBLOBF];
+	Size		len = MAXALIGN(sizeof(m_blob));
+	m_blob	   *b;
+	char	   *p;
+
+	for (int i = 0; i < NBLOBF; i++)
+	{
+		f[i] = slot->tts_isnull[blob_col[i]] ? NULL
+			: (struct varlena *) PG_DETOAST_DATUM_PACKED(slot->tts_values[blob_col[i]]);
+		if (f[i])
+			len += INTALIGN(VARSIZE_ANY_EXHDR(f[i]) + VARHDRSZ);
+	}
+	b = palloc(len);
+	b->len = (uint32) len;
+	b->side = DatumGetInt32(slot->tts_values[C_SIDE]);
+	b->ts_null = slot->tts_isnull[C_TS];
+	b->ts = b->ts_null ? 0 : DatumGetTimestampTz(slot->tts_values[C_TS]);
+	b->refund = !slot->tts_isnull[C_REFUND] && DatumGetBool(slot->tts_values[C_REFUND]);
+	b->context = !slot->tts_isnull[C_CONTEXT] && DatumGetBool(slot->tts_values[C_CONTEXT]);
+	p = (char *) b + MAXALIGN(sizeof(m_blob));
+	for (int i = 0; i < NBLOBF; i++)
+	{
+		if (f[i] == NULL)
+		{
+			b->off[i] = 0;
+			continue;
+		}
+		b->off[i] = (uint32) (p - (char *) b);
+		SET_VARSIZE(p, VARSIZE_ANY_EXHDR(f[i]) + VARHDRSZ);
+		memcpy(VARDATA(p), VARDATA_ANY(f[i]), VARSIZE_ANY_EXHDR(f[i]));
+		p += INTALIGN(VARSIZE_ANY_EXHDR(f[i]) + VARHDRSZ);
+	}
+	b->hash = key_hash(b->off[1] ? (text *) ((char *) b + b->off[1]) : NULL, (text *) ((char *) b + b->off[0]));
+	return b;
+}
+
+/* byte order, NULLs last */
+static int
+text_cmp(const text *a, const text *b)
+{
+	int			la,
+				lb,
+				c;
+
+	if (a == NULL || b == NULL)
+		return (a == NULL) - (b == NULL);
+	la = VARSIZE_ANY_EXHDR(a);
+	lb = VARSIZE_ANY_EXHDR(b);
+	c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
+	return c != 0 ? c : (la > lb) - (la < lb);
+}
+
+/*
+ * The order rows with a key are read in: by the hash of their key first
+ * (a group is contiguous whatever order the groups come in), key,
+ * provider, payments before refunds, own reference, time (NULLs last),
+ * side, id; the remaining fields break what ties are left, so that the
+ * order is the same every time.
+ */
+static int
+blob_cmp(const void *pa, const void *pb)
+{
+	const m_blob *x = *(m_blob *const *) pa;
+	const m_blob *y = *(m_blob *const *) pb;
+	m_row		a,
+				b;
+	int			c;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	row_from_blob(&a, (m_blob *) x);
+	row_from_blob(&b, (m_blob *) y);
+	if ((c = text_cmp(a.gkey, b.gkey)) != 0 || (c = text_cmp(a.provider, b.provider)) != 0)
+		return c;
+	if (a.refund != b.refund)
+		return (int) a.refund - (int) b.refund;
+	if ((c = text_cmp(a.ref, b.ref)) != 0)
+		return c;
+	if (a.ts_null != b.ts_null)
+		return (int) a.ts_null - (int) b.ts_null;
+	if (a.ts != b.ts)
+		return a.ts < b.ts ? -1 : 1;
+	if (a.side != b.side)
+		return a.side - b.side;
+	if ((c = text_cmp(a.txn, b.txn)) != 0 || (c = text_cmp(a.parent, b.parent)) != 0 ||
+		(c = text_cmp(a.cur, b.cur)) != 0)
+		return c;
+	if ((a.amount == NULL) != (b.amount == NULL))
+		return (a.amount == NULL) - (b.amount == NULL);
+	if (a.amount && (c = num_cmp(a.amount, b.amount)) != 0)
+		return c;
+	if ((a.fee == NULL) != (b.fee == NULL))
+		return (a.fee == NULL) - (b.fee == NULL);
+	if (a.fee && (c = num_cmp(a.fee, b.fee)) != 0)
+		return c;
+	return (int) a.context - (int) b.context;
+}
+
+static Size
+blob_cost(const m_blob *b)
+{
+	return b->len + sizeof(m_blob *) + 16;	/* the pointer, the chunk header */
+}
+
+static void
+blob_write(BufFile *f, int64 *bytes, const m_blob *b)
+{
+	BufFileWrite(f, (void *) b, b->len);
+	*bytes += b->len;
+}
+
+/* the next blob of a file, in the current context; NULL at its end */
+static m_blob *
+blob_read(BufFile *f)
+{
+	uint32		len;
+	size_t		got = BufFileRead(f, &len, sizeof(len));
+	m_blob	   *b;
+
+	if (got == 0)
+		return NULL;
+	if (got != sizeof(len) || len < sizeof(m_blob))
+		ereport(ERROR, (errcode_for_file_access(), errmsg("qr_match could not read back a temporary file")));
+	b = palloc(len);
+	b->len = len;
+	if (BufFileRead(f, (char *) b + sizeof(len), len - sizeof(len)) != len - sizeof(len))
+		ereport(ERROR, (errcode_for_file_access(), errmsg("qr_match could not read back a temporary file")));
+	return b;
+}
+
+/* the part of a hash among 2^bits, from its bits above shift */
+static int
+part_of(uint64 hash, int shift, int bits)
+{
+	return (int) ((hash >> shift) & ((UINT64CONST(1) << bits) - 1));
+}
+
+/* a held row as it is sorted: its hash beside it, so that most comparisons stay in the array */
+typedef struct m_sortitem
+{
+	uint64		hash;
+	m_blob	   *b;
+} m_sortitem;
+
+static int
+sortitem_cmp(const void *pa, const void *pb)
+{
+	const m_sortitem *a = pa;
+	const m_sortitem *b = pb;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	return blob_cmp(&a->b, &b->b);
+}
+
+/* the rows of one set (a part, or all of them), each group in order */
+static void
+process_set(m_state *st, m_blob **rows, long n)
+{
+	m_sortitem *items = MemoryContextAllocHuge(st->holdcxt, Max(n, 1) * sizeof(m_sortitem));
+
+	for (long i = 0; i < n; i++)
+	{
+		items[i].hash = rows[i]->hash;
+		items[i].b = rows[i];
+	}
+	qsort(items, n, sizeof(m_sortitem), sortitem_cmp);
+	for (long i = 0; i < n; i++)
+	{
+		m_row		r;
+		MemoryContext old = MemoryContextSwitchTo(st->emitcxt);
+
+		row_from_blob(&r, items[i].b);
+		process(st, &r, NULL, items[i].b);
+		MemoryContextSwitchTo(old);
+	}
+	MemoryContextSwitchTo(st->emitcxt);
+	flush(st);
+	MemoryContextSwitchTo(st->cxt);
+	pfree(items);
+}
+
+/* a row with a key from the stream */
+static void
+hold_keyed(m_state *st, TupleTableSlot *slot)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->holdcxt);
+	m_blob	   *b = blob_from(slot);
+
+	if (st->parts != NULL)
+	{
+		blob_write(st->parts[part_of(b->hash, 0, PART_BITS)], &st->part_bytes[part_of(b->hash, 0, PART_BITS)], b);
+		pfree(b);
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	if (st->nheld == st->maxheld)
+	{
+		st->maxheld = st->maxheld ? st->maxheld * 2 : 1024;
+		st->held = st->held ? repalloc_huge(st->held, st->maxheld * sizeof(m_blob *))
+			: MemoryContextAllocHuge(st->holdcxt, st->maxheld * sizeof(m_blob *));
+	}
+	st->held[st->nheld++] = b;
+	st->held_bytes += blob_cost(b);
+	if (st->held_bytes > st->budget)
+	{
+		/* from now on every row with a key goes to the parts */
+		MemoryContextSwitchTo(st->cxt);
+		st->parts = palloc((1 << PART_BITS) * sizeof(BufFile *));
+		st->part_bytes = palloc0((1 << PART_BITS) * sizeof(int64));
+		for (int i = 0; i < (1 << PART_BITS); i++)
+			st->parts[i] = BufFileCreateTemp(false);
+		for (long i = 0; i < st->nheld; i++)
+			blob_write(st->parts[part_of(st->held[i]->hash, 0, PART_BITS)],
+					   &st->part_bytes[part_of(st->held[i]->hash, 0, PART_BITS)], st->held[i]);
+		MemoryContextReset(st->holdcxt);
+		st->held = NULL;
+		st->nheld = st->maxheld = 0;
+		st->held_bytes = 0;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * A part too large for memory whose rows all share one hash (one key, or
+ * keys whose hashes collide): sorted by a tuplesort, which spills.
+ */
+static void
+process_sorted_file(m_state *st, BufFile *f)
+{
+	AttrNumber	keys[7] = {C_GKEY + 1, C_PROVIDER + 1, C_REFUND + 1, C_REF + 1, C_TS + 1, C_SIDE + 1, C_TXN + 1};
+	Oid			ops[7] = {TextLessOperator, TextLessOperator,
+		lookup_type_cache(BOOLOID, TYPECACHE_LT_OPR)->lt_opr, TextLessOperator,
+	Int8LessOperator, Int4LessOperator, TextLessOperator};
+	Oid			colls[7] = {C_COLLATION_OID, C_COLLATION_OID, InvalidOid, C_COLLATION_OID, InvalidOid, InvalidOid,
+	C_COLLATION_OID};
+	bool		nf[7] = {false, false, false, false, false, false, false};
+	Tuplesortstate *ts;
+	TupleTableSlot *in = MakeSingleTupleTableSlot(st->stream_desc, &TTSOpsVirtual);
+	TupleTableSlot *out = MakeSingleTupleTableSlot(st->stream_desc, &TTSOpsMinimalTuple);
+	m_blob	   *b;
+
+	ts = tuplesort_begin_heap(st->stream_desc, 7, keys, ops, colls, nf, work_mem, NULL, TUPLESORT_NONE);
+	while ((b = blob_read(f)) != NULL)
+	{
+		m_row		r;
+
+		row_from_blob(&r, b);
+		ExecClearTuple(in);
+		memset(in->tts_isnull, true, st->stream_desc->natts * sizeof(bool));
+#define PUT(col, val, isnull) do { in->tts_isnull[col] = (isnull); in->tts_values[col] = (isnull) ? (Datum) 0 : (val); } while (0)
+		PUT(C_GKEY, PointerGetDatum(r.gkey), r.gkey == NULL);
+		PUT(C_PROVIDER, PointerGetDatum(r.provider), r.provider == NULL);
+		PUT(C_REFUND, BoolGetDatum(r.refund), false);
+		PUT(C_REF, PointerGetDatum(r.ref), r.ref == NULL);
+		PUT(C_TS, Int64GetDatum(r.ts), r.ts_null);
+		PUT(C_SIDE, Int32GetDatum(r.side), false);
+		PUT(C_TXN, PointerGetDatum(r.txn), r.txn == NULL);
+		PUT(C_PARENT, PointerGetDatum(r.parent), r.parent == NULL);
+		PUT(C_AMOUNT, PointerGetDatum(r.amount), r.amount == NULL);
+		PUT(C_CUR, PointerGetDatum(r.cur), r.cur == NULL);
+		PUT(C_FEE, PointerGetDatum(r.fee), r.fee == NULL);
+		PUT(C_CONTEXT, BoolGetDatum(r.context), false);
+#undef PUT
+		ExecStoreVirtualTuple(in);
+		tuplesort_puttupleslot(ts, in);
+		pfree(b);
+		CHECK_FOR_INTERRUPTS();
+	}
+	BufFileClose(f);
+	tuplesort_performsort(ts);
+	while (tuplesort_gettupleslot(ts, true, false, out, NULL))
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->emitcxt);
+
+		slot_getallattrs(out);
+		process_slot(st, out);
+		MemoryContextSwitchTo(old);
+	}
+	MemoryContextSwitchTo(st->emitcxt);
+	flush(st);
+	MemoryContextSwitchTo(st->cxt);
+	tuplesort_end(ts);
+	ExecDropSingleTupleTableSlot(in);
+	ExecDropSingleTupleTableSlot(out);
+}
+
+/*
+ * A part: in memory when it fits, else split by the hash's next bits into
+ * as many parts as should each fit (at most 2^PART_BITS at a time).
+ */
+static void
+process_file(m_state *st, BufFile *f, int64 bytes, int shift)
+{
+	m_blob	   *b;
+	int			bits = 0;
+
+	if (BufFileSeek(f, 0, 0, SEEK_SET) != 0)
+		ereport(ERROR, (errcode_for_file_access(), errmsg("qr_match could not rewind a temporary file")));
+	/* held, a row costs its pointer and chunk header besides its bytes: about a quarter more */
+	if ((bytes + bytes / 4) > (int64) st->budget && shift >= 64)
+	{
+		process_sorted_file(st, f);
+		return;
+	}
+	while (bits < PART_BITS && shift + bits < 64 && (bytes + bytes / 4) >> bits > (int64) st->budget)
+		bits++;
+	if (bits > 0)
+	{
+		int			nsub = 1 << bits;
+		BufFile   **sub = palloc(nsub * sizeof(BufFile *));
+		int64	   *subbytes = palloc0(nsub * sizeof(int64));
+		uint64		first = 0;
+		bool		one_hash = true,
+					any = false;
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		/* the files outlive holdcxt, which each part held in memory resets */
+		for (int i = 0; i < nsub; i++)
+			sub[i] = BufFileCreateTemp(false);
+		MemoryContextSwitchTo(st->holdcxt);
+		while ((b = blob_read(f)) != NULL)
+		{
+			if (any && b->hash != first)
+				one_hash = false;
+			first = b->hash;
+			any = true;
+			blob_write(sub[part_of(b->hash, shift, bits)], &subbytes[part_of(b->hash, shift, bits)], b);
+			pfree(b);
+			CHECK_FOR_INTERRUPTS();
+		}
+		MemoryContextSwitchTo(old);
+		BufFileClose(f);
+		for (int i = 0; i < nsub; i++)
+		{
+			if (one_hash && subbytes[i] > 0)
+			{
+				if (BufFileSeek(sub[i], 0, 0, SEEK_SET) != 0)
+					ereport(ERROR, (errcode_for_file_access(), errmsg("qr_match could not rewind a temporary file")));
+				process_sorted_file(st, sub[i]);
+			}
+			else
+				process_file(st, sub[i], subbytes[i], shift + bits);
+		}
+		pfree(sub);
+		pfree(subbytes);
+		return;
+	}
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->holdcxt);
+
+		st->nheld = st->maxheld = 0;
+		st->held = NULL;
+		while ((b = blob_read(f)) != NULL)
+		{
+			if (st->nheld == st->maxheld)
+			{
+				st->maxheld = st->maxheld ? st->maxheld * 2 : 1024;
+				st->held = st->held ? repalloc_huge(st->held, st->maxheld * sizeof(m_blob *))
+					: MemoryContextAllocHuge(st->holdcxt, st->maxheld * sizeof(m_blob *));
+			}
+			st->held[st->nheld++] = b;
+		}
+		MemoryContextSwitchTo(old);
+		BufFileClose(f);
+		process_set(st, st->held, st->nheld);
+		MemoryContextReset(st->holdcxt);
+		st->held = NULL;
+		st->nheld = st->maxheld = 0;
+	}
+}
+
+/* every row with a key, after the stream */
+static void
+process_keyed(m_state *st)
+{
+	if (st->parts == NULL)
+	{
+		process_set(st, st->held, st->nheld);
+		MemoryContextReset(st->holdcxt);
+		st->held = NULL;
+		st->nheld = st->maxheld = 0;
+		return;
+	}
+	for (int i = 0; i < (1 << PART_BITS); i++)
+		process_file(st, st->parts[i], st->part_bytes[i], PART_BITS);
+}
+
+/* a row of a sorted stream */
+static void
+process_slot(m_state *st, TupleTableSlot *slot)
+{
+	m_row		r;
+
+	row_from(&r, slot->tts_values, slot->tts_isnull);
+	process(st, &r, slot, NULL);
+}
+
+/* the executor hands each row of the stream straight here */
 typedef struct m_receiver
 {
 	DestReceiver pub;
@@ -2309,7 +2808,10 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
 	MemoryContext old = MemoryContextSwitchTo(st->emitcxt);
 
 	slot_getallattrs(slot);
-	process_row(st, slot);
+	if (slot->tts_isnull[C_GKEY])
+		tuplesort_puttupleslot(st->unkeyed, slot);
+	else
+		hold_keyed(st, slot);
 	MemoryContextSwitchTo(old);
 	return true;
 }
@@ -2318,15 +2820,29 @@ static void
 receive_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
 	m_state    *st = ((m_receiver *) self)->st;
+	MemoryContext old;
+	/* rows without a key: by rounded amount, currency, provider, refund, time, side, id */
+	AttrNumber	keys[7] = {C_RAMOUNT + 1, C_UCUR + 1, C_PROVIDER + 1, C_REFUND + 1, C_TS + 1, C_SIDE + 1, C_TXN + 1};
+	Oid			ops[7];
+	Oid			colls[7] = {InvalidOid, C_COLLATION_OID, C_COLLATION_OID, InvalidOid, InvalidOid, InvalidOid,
+	C_COLLATION_OID};
+	bool		nf[7] = {false, false, false, false, false, false, false};
 
-	if (st->gslot == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(st->cxt);
-
-		st->stream_desc = CreateTupleDescCopy(typeinfo);
-		st->gslot = MakeSingleTupleTableSlot(st->stream_desc, &TTSOpsMinimalTuple);
-		MemoryContextSwitchTo(old);
-	}
+	if (st->gslot != NULL)
+		return;
+	old = MemoryContextSwitchTo(st->cxt);
+	st->stream_desc = CreateTupleDescCopy(typeinfo);
+	st->gslot = MakeSingleTupleTableSlot(st->stream_desc, &TTSOpsMinimalTuple);
+	st->uslot = MakeSingleTupleTableSlot(st->stream_desc, &TTSOpsMinimalTuple);
+	ops[0] = lookup_type_cache(NUMERICOID, TYPECACHE_LT_OPR)->lt_opr;
+	ops[1] = TextLessOperator;
+	ops[2] = TextLessOperator;
+	ops[3] = lookup_type_cache(BOOLOID, TYPECACHE_LT_OPR)->lt_opr;
+	ops[4] = lookup_type_cache(TIMESTAMPTZOID, TYPECACHE_LT_OPR)->lt_opr;
+	ops[5] = Int4LessOperator;
+	ops[6] = TextLessOperator;
+	st->unkeyed = tuplesort_begin_heap(st->stream_desc, 7, keys, ops, colls, nf, work_mem, NULL, TUPLESORT_NONE);
+	MemoryContextSwitchTo(old);
 }
 
 static void
@@ -2334,7 +2850,7 @@ receive_nothing(DestReceiver *self)
 {
 }
 
-/* both streams, a group at a time */
+/* the stream, then its rows with a key a group at a time, then the others */
 static void
 run(m_state *st, Oid lrel, Oid srel)
 {
@@ -2354,14 +2870,25 @@ run(m_state *st, Oid lrel, Oid srel)
 	memset(&opts, 0, sizeof(opts));
 	opts.read_only = true;
 	opts.dest = (DestReceiver *) &rcv;
-	for (int keyed = 1; keyed >= 0; keyed--)
+	if (SPI_execute_extended(stream_sql(st, lrel, srel, refs, parents), &opts) < 0)
+		elog(ERROR, "qr_match could not read the ledger and the statement");
+	if (st->gslot == NULL)
+		return;					/* no rows */
+	process_keyed(st);
+	tuplesort_performsort(st->unkeyed);
+	while (tuplesort_gettupleslot(st->unkeyed, true, false, st->uslot, NULL))
 	{
-		if (SPI_execute_extended(stream_sql(st, lrel, srel, keyed, refs, parents), &opts) < 0)
-			elog(ERROR, "qr_match could not read the ledger and the statement");
-		MemoryContextSwitchTo(st->emitcxt);
-		flush(st);
-		MemoryContextSwitchTo(st->cxt);
+		MemoryContext old = MemoryContextSwitchTo(st->emitcxt);
+
+		slot_getallattrs(st->uslot);
+		process_slot(st, st->uslot);
+		MemoryContextSwitchTo(old);
 	}
+	MemoryContextSwitchTo(st->emitcxt);
+	flush(st);
+	MemoryContextSwitchTo(st->cxt);
+	tuplesort_end(st->unkeyed);
+	st->unkeyed = NULL;
 }
 
 /*
@@ -2420,6 +2947,8 @@ match(FunctionCallInfo fcinfo, bool detail)
 	st.groupcxt = AllocSetContextCreate(st.cxt, "qr_match group", ALLOCSET_DEFAULT_SIZES);
 	st.emitcxt = AllocSetContextCreate(st.cxt, "qr_match rows", ALLOCSET_DEFAULT_SIZES);
 	st.streamcxt = AllocSetContextCreate(st.cxt, "qr_match window", ALLOCSET_DEFAULT_SIZES);
+	st.holdcxt = AllocSetContextCreate(st.cxt, "qr_match keyed rows", ALLOCSET_DEFAULT_SIZES);
+	st.budget = (Size) work_mem * 1024;
 	st.gstore = tuplestore_begin_heap(false, false, work_mem);
 	mem.alloc = stream_alloc;
 	mem.release = stream_release;
