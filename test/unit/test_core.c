@@ -29,6 +29,9 @@ extern void test_route(void);
 /* test_pair.c */
 extern void test_pair(void);
 
+/* test_stream.c */
+extern void test_stream(void);
+
 /* test_build.c */
 extern void test_build(const vector *v, int n);
 extern void test_bill(void);
@@ -446,6 +449,7 @@ main(int argc, char **argv)
 	test_match(v, n);
 	test_route();
 	test_pair();
+	test_stream();
 	test_build(v, n);
 	test_bill();
 
