@@ -31,6 +31,8 @@ extern void test_pair(void);
 
 /* test_money.c */
 extern void test_money(void);
+/* test_stream.c */
+extern void test_stream(void);
 
 /* test_build.c */
 extern void test_build(const vector *v, int n);
@@ -450,6 +452,7 @@ main(int argc, char **argv)
 	test_route();
 	test_pair();
 	test_money();
+	test_stream();
 	test_build(v, n);
 	test_bill();
 
