@@ -229,6 +229,7 @@ typedef struct m_state
 	TupleDesc	desc;
 	int64		next_group;
 	Numeric		zero;
+	Numeric		zeros[8];		/* zero_at's, by scale */
 	/* the group being read */
 	MemoryContext cxt;			/* the call's */
 	MemoryContext groupcxt;		/* reset per group */
@@ -1390,6 +1391,22 @@ expected_fee(m_state *st, const m_row *s, Numeric gross)
 	return round_to(num_add(num_mul(gross, best->rate), best->fixed), scale_of(s->cur));
 }
 
+/* zero with a currency's decimals (0.00 for CNY), built once per scale */
+static Numeric
+zero_at(m_state *st, int scale)
+{
+	if (scale < 0 || scale >= (int) lengthof(st->zeros))
+		return st->zero;
+	if (st->zeros[scale] == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		st->zeros[scale] = units_numeric(0, scale);
+		MemoryContextSwitchTo(old);
+	}
+	return st->zeros[scale];
+}
+
 /* a reference's ledger row against its statement row */
 static void
 emit_reference_pair(m_state *st, m_group *g, const m_row *l, const m_row *s)
@@ -1478,7 +1495,7 @@ emit_reference_pair(m_state *st, m_group *g, const m_row *l, const m_row *s)
 		o.status = "matched";
 		o.reason = "by reference";
 		o.reason_constant = true;
-		o.diff = st->zero;
+		o.diff = zero_at(st, scale_of(l->cur));
 		emit(st, &o);
 		return;
 	}
@@ -1746,20 +1763,41 @@ stream_release(void *ctx, void *p)
 	pfree(p);
 }
 
+/*
+ * The candidates of row i of an ambiguous set (rows in time order): the
+ * rows of the other side next to it on either hand, that is, the nearest
+ * earlier and the nearest later rows of the other side with their twins
+ * (rows of the same side and time), which a plateau puts equally close.
+ */
 static Datum
-candidates_array(m_row *const *rows, const unsigned char *sides, size_t n, int side, long *count)
+candidates_array(m_row *const *rows, const unsigned char *sides, size_t n, size_t i, long *count)
 {
 	Datum		e[MAX_CANDIDATES];
 	int			k = 0;
+	long		j;
 
 	*count = 0;
-	for (size_t i = 0; i < n; i++)
+	for (int dir = -1; dir <= 1; dir += 2)
 	{
-		if (sides[i] == side)
-			continue;
-		if (k < MAX_CANDIDATES && rows[i]->txn != NULL)
-			e[k++] = PointerGetDatum(rows[i]->txn);
-		(*count)++;
+		TimestampTz at = 0;
+		bool		found = false;
+
+		for (j = (long) i + dir; j >= 0 && j < (long) n; j += dir)
+		{
+			if (sides[j] == sides[i])
+			{
+				if (found)
+					break;
+				continue;
+			}
+			if (found && rows[j]->ts != at)
+				break;
+			found = true;
+			at = rows[j]->ts;
+			if (k < MAX_CANDIDATES && rows[j]->txn != NULL)
+				e[k++] = PointerGetDatum(rows[j]->txn);
+			(*count)++;
+		}
 	}
 	return PointerGetDatum(construct_array(e, k, TEXTOID, -1, false, TYPALIGN_INT));
 }
@@ -1842,7 +1880,7 @@ drain_stream(m_state *st, const m_settings *set)
 					o.s = rows[i];
 				o.status = "ambiguous";
 				o.group = group;
-				o.candidates = candidates_array(rows, ev.sides, ev.n, ev.sides[i], &others);
+				o.candidates = candidates_array(rows, ev.sides, ev.n, i, &others);
 				o.reason = psprintf("no reference: %ld %s rows of this amount are equally close; none is guessed",
 									others, ev.sides[i] == SIDE_LEDGER ? "statement" : "ledger");
 				emit(st, &o);
@@ -2370,8 +2408,16 @@ process(m_state *st, m_row *rp, TupleTableSlot *slot, m_blob *blob)
 		m_row	   *c = row_copy(&r);
 
 		MemoryContextSwitchTo(old);
-		if (qr_stream_push(st->stream, r.ts, (unsigned char) r.side, c) != 0)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		switch (qr_stream_push(st->stream, r.ts, (unsigned char) r.side, c))
+		{
+			case 0:
+				break;
+			case -1:
+				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+				break;
+			default:
+				elog(ERROR, "qr_match: rows without a reference reached the pairing out of order");
+		}
 	}
 	drain_stream(st, st->aset);
 }
