@@ -455,24 +455,37 @@ DROP FUNCTION @extschema@.qr_recon_run(regclass, regclass, interval, numeric);
 -- reference, parent_reference, kind, context, amount, currency, ts) and
 -- pg_temp.qr_recon_run$statement (txn_id, provider, reference,
 -- parent_reference, kind, amount, fee, currency, ts, and the line's batch,
--- line and provider id as stxn) that qr_recon_run filled: qr_match's
--- outcomes under the run's settings, breaks carried over, opened and
--- closed, the results written.
-CREATE FUNCTION @extschema@.qr_recon_execute(run bigint) RETURNS void
+-- line and provider id as stxn) that qr_recon_run filled: refunds of a
+-- ledger without parent references linked, qr_match's outcomes under the
+-- run's settings, breaks carried over, opened and closed, the results
+-- written.
+CREATE FUNCTION @extschema@.qr_recon_execute(run bigint, ledger_parents boolean) RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     override jsonb;
     nl bigint;
     ns bigint;
 BEGIN
-    IF run IS NULL THEN
-        RAISE EXCEPTION 'qr_recon_execute needs a run' USING ERRCODE = 'null_value_not_allowed';
+    IF run IS NULL OR ledger_parents IS NULL THEN
+        RAISE EXCEPTION 'qr_recon_execute needs a run and whether its ledger has parent references'
+              USING ERRCODE = 'null_value_not_allowed';
     END IF;
     SELECT r.settings -> 'override' INTO override FROM @extschema@.qr_recon_runs r
      WHERE r.id = run AND r.status = 'running' AND r.xact = pg_catalog.pg_current_xact_id();
     IF NOT FOUND OR pg_catalog.to_regclass('pg_temp.qr_recon_run$ledger') IS NULL
        OR pg_catalog.to_regclass('pg_temp.qr_recon_run$statement') IS NULL THEN
         RAISE EXCEPTION 'qr_recon_execute is called by qr_recon_run' USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    -- a ledger without parent references: its row under a statement
+    -- refund's own reference is that refund, of the order the statement names
+    IF NOT ledger_parents THEN
+        UPDATE pg_temp.qr_recon_run$ledger x SET parent_reference = s.parent_reference, kind = coalesce(x.kind, 'refund')
+          FROM (SELECT DISTINCT ON (y.provider, y.reference) y.provider, y.reference, y.parent_reference
+                  FROM pg_temp.qr_recon_run$statement y
+                 WHERE y.reference IS NOT NULL AND y.parent_reference IS NOT NULL
+                   AND (y.kind IN ('refund', 'reversal', 'chargeback') OR (y.kind IS NULL AND y.amount < 0))
+                 ORDER BY y.provider, y.reference, y.txn_id) s
+         WHERE s.provider = x.provider AND s.reference = x.reference AND NOT x.context;
     END IF;
     -- planned on their real sizes: temporary tables have no statistics
     -- until analyzed, and the joins below would nest loops over them
@@ -579,8 +592,8 @@ BEGIN
     DROP TABLE pg_temp.qr_recon_run$ledger;
     DROP TABLE pg_temp.qr_recon_run$statement;
 END $$;
-COMMENT ON FUNCTION @extschema@.qr_recon_execute(bigint) IS
-    'Internal to qr_recon_run: reconciles the rows it gathered with qr_match under the run''s settings, carries breaks over, opens and closes them, and writes the run''s results';
+COMMENT ON FUNCTION @extschema@.qr_recon_execute(bigint, boolean) IS
+    'Internal to qr_recon_run: reconciles the rows it gathered with qr_match under the run''s settings (a ledger without parent references, ledger_parents false, has its row under a statement refund''s own reference taken as that refund), carries breaks over, opens and closes them, and writes the run''s results';
 
 -- What a run was told and what it applies to each provider, as recorded in
 -- qr_recon_runs.settings; raises 22023 on a setting it cannot apply
@@ -731,17 +744,6 @@ BEGIN
         columns, ledger)
     USING provs, ids, span_from, span_to;
 
-    -- a ledger without parent references: a row under a refund line's
-    -- refund reference is that refund, of the order the line names
-    IF parent_expr LIKE 'NULL::%' THEN
-        UPDATE pg_temp.qr_recon_run$ledger x SET parent_reference = s.parent_reference, kind = coalesce(x.kind, 'refund')
-          FROM (SELECT DISTINCT ON (y.provider, y.reference) y.provider, y.reference, y.parent_reference
-                  FROM pg_temp.qr_recon_run$statement y
-                 WHERE y.kind = 'refund' AND y.reference IS NOT NULL AND y.parent_reference IS NOT NULL
-                 ORDER BY y.provider, y.reference, y.batch, y.line) s
-         WHERE s.provider = x.provider AND s.reference = x.reference;
-    END IF;
-
     -- the originals of the refunds read (those of other days included),
     -- read as context: they get no result row, and are never paired.  A day
     -- without refunds does not scan the ledger again.
@@ -767,7 +769,7 @@ BEGIN
         USING provs;
     END IF;
 
-    PERFORM @extschema@.qr_recon_execute(run);
+    PERFORM @extschema@.qr_recon_execute(run, parent_expr NOT LIKE 'NULL::%');
     RETURN run;
 END $$;
 COMMENT ON FUNCTION @extschema@.qr_recon_run(regclass, bigint[], interval, numeric, jsonb) IS
@@ -820,17 +822,6 @@ BEGIN
           FROM %s x$q$,
         parent_expr, @extschema@.qr_recon_optional_column(ledger, 'kind', 'text'),
         @extschema@.qr_recon_optional_column(ledger, 'context', 'boolean'), ledger);
-    -- a ledger without parent references: a row under a statement refund's
-    -- own reference is that refund, of the order the statement names
-    IF parent_expr LIKE 'NULL::%' THEN
-        UPDATE pg_temp.qr_recon_run$ledger x SET parent_reference = s.parent_reference, kind = coalesce(x.kind, 'refund')
-          FROM (SELECT DISTINCT ON (y.provider, y.reference) y.provider, y.reference, y.parent_reference
-                  FROM pg_temp.qr_recon_run$statement y
-                 WHERE y.reference IS NOT NULL AND y.parent_reference IS NOT NULL
-                   AND (y.kind IN ('refund', 'reversal', 'chargeback') OR (y.kind IS NULL AND y.amount < 0))
-                 ORDER BY y.provider, y.reference, y.txn_id) s
-         WHERE s.provider = x.provider AND s.reference = x.reference;
-    END IF;
     SELECT array_agg(DISTINCT p ORDER BY p) INTO provs
       FROM (SELECT x.provider AS p FROM pg_temp.qr_recon_run$ledger x
             UNION SELECT y.provider FROM pg_temp.qr_recon_run$statement y) u;
@@ -838,7 +829,7 @@ BEGIN
     VALUES (ledger::text, statement::text,
             @extschema@.qr_recon_run_settings(ARRAY['*'] || provs, time_window, amount_tolerance, settings))
     RETURNING id INTO run;
-    PERFORM @extschema@.qr_recon_execute(run);
+    PERFORM @extschema@.qr_recon_execute(run, parent_expr NOT LIKE 'NULL::%');
     RETURN run;
 END $$;
 COMMENT ON FUNCTION @extschema@.qr_recon_run(regclass, regclass, interval, numeric, jsonb) IS

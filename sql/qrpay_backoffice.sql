@@ -352,7 +352,7 @@ SELECT qr_recon_report(NULL);
 SELECT qr_recon_report(999999);
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM qr_statement_diff(NULL, :wx1);
-SELECT qr_recon_execute(:run1);
+SELECT qr_recon_execute(:run1, false);
 \echo :LAST_ERROR_SQLSTATE
 INSERT INTO qr_statement_formats (name, mapping) VALUES ('csv', '{"columns": {}}');
 \echo :LAST_ERROR_SQLSTATE

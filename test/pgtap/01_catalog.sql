@@ -97,7 +97,7 @@ INSERT INTO label VALUES
     ('qr_back_office_lock(text[])', 'writer'),
     ('qr_recon_run(regclass,bigint[],interval,numeric,jsonb)', 'writer'),
     ('qr_recon_run(regclass,regclass,interval,numeric,jsonb)', 'writer'),
-    ('qr_recon_execute(bigint)', 'writer'),
+    ('qr_recon_execute(bigint,boolean)', 'writer'),
     ('qr_break_assign(bigint,text,text)', 'writer'),
     ('qr_break_resolve(bigint,text)', 'writer'),
     ('qr_break_write_off(bigint,text)', 'writer'),
