@@ -343,3 +343,47 @@ SELECT qr_recon_report(:run2);
 \pset tuples_only off
 \echo 'The report of run' :run2 'is written to' :report '- open it in a browser.'
 RESET TimeZone;
+
+\echo '== 17. Matching as back offices need it: payouts, refunds, fees, currencies, ties never guessed'
+SET TimeZone = 'Asia/Shanghai';
+-- the rates the back office agreed and the settings of a provider, as data
+INSERT INTO qr_recon_fee_rates (provider, currency, rate, source) VALUES ('wechatpay', 'CNY', 0.006, 'merchant agreement');
+INSERT INTO qr_fx_rates (from_currency, to_currency, rate, source) VALUES ('HKD', 'CNY', 0.92, 'settlement rate of the day');
+INSERT INTO qr_recon_settings (provider, date_lag, note) VALUES ('alipay', '1 day', 'payouts are settled the next day');
+SELECT qr_recon_settings_for('alipay') ->> 'date_lag' AS alipay_date_lag,
+       qr_recon_settings_for('wechatpay', '{"amount_tolerance": 0.05}') ->> 'amount_tolerance' AS tolerance_for_one_call;
+SELECT c AS currency, qr_minor_unit(c) AS minor_unit, qr_round_amount(1234.5678, c) AS rounded
+  FROM unnest(ARRAY['CNY', 'JPY', 'BHD', 'XAU']) c;
+-- the ledger names a refund's original order, and the payout a payment was settled in
+CREATE TABLE match_ledger (txn_id text, provider text, reference text, parent_reference text, kind text,
+                           amount numeric, currency text, ts timestamptz);
+INSERT INTO match_ledger VALUES
+    ('B1', 'alipay', 'ORD-B1', 'PAYOUT-7', NULL, 120.00, 'CNY', '2025-03-01 10:00'),
+    ('B2', 'alipay', 'ORD-B2', 'PAYOUT-7', NULL, 80.00, 'CNY', '2025-03-01 10:01'),
+    ('B3', 'alipay', 'ORD-B3', 'PAYOUT-7', NULL, 50.00, 'CNY', '2025-03-01 10:02'),
+    ('P1', 'wechatpay', 'ORD-P1', NULL, NULL, 200.00, 'CNY', '2025-03-01 11:00'),
+    ('P1r', 'wechatpay', 'RF-P1', 'ORD-P1', 'refund', -50.00, 'CNY', '2025-03-01 15:00'),
+    ('F1', 'wechatpay', 'ORD-F1', NULL, NULL, 100.00, 'CNY', '2025-03-01 11:30'),
+    ('X1', 'wechatpay', 'ORD-X1', NULL, NULL, 92.50, 'CNY', '2025-03-01 12:00'),
+    ('T1', 'wechatpay', NULL, NULL, NULL, 18.00, 'CNY', '2025-03-01 12:30:10');
+-- the provider's side: one line for the payout, a partial refund, a refund of an order
+-- the ledger never had, a fee one cent above the agreed rate, a line in Hong Kong dollars,
+-- and two equal unreferenced lines 10 seconds either side of one payment
+CREATE TABLE match_statement (txn_id text, provider text, reference text, parent_reference text, kind text,
+                              amount numeric, fee numeric, currency text, ts timestamptz);
+INSERT INTO match_statement VALUES
+    ('A-PAYOUT-7', 'alipay', 'PAYOUT-7', NULL, NULL, 250.00, NULL, 'CNY', '2025-03-02 06:00'),
+    ('W-P1', 'wechatpay', 'ORD-P1', NULL, NULL, 200.00, 1.20, 'CNY', '2025-03-01 11:00:04'),
+    ('W-P1r', 'wechatpay', 'RF-P1', 'ORD-P1', 'refund', -50.00, NULL, 'CNY', '2025-03-01 15:00:05'),
+    ('W-Q9r', 'wechatpay', 'RF-Q9', 'ORD-Q9', 'refund', -30.00, NULL, 'CNY', '2025-03-01 16:00'),
+    ('W-F1', 'wechatpay', 'ORD-F1', NULL, NULL, 100.00, 0.61, 'CNY', '2025-03-01 11:30:03'),
+    ('W-X1', 'wechatpay', 'ORD-X1', NULL, NULL, 100.00, NULL, 'HKD', '2025-03-01 12:00:06'),
+    ('W-T1a', 'wechatpay', NULL, NULL, NULL, 18.00, NULL, 'CNY', '2025-03-01 12:30:00'),
+    ('W-T1b', 'wechatpay', NULL, NULL, NULL, 18.00, NULL, 'CNY', '2025-03-01 12:30:20');
+SELECT status, ledger_txn, statement_txn, amount_diff, group_id, candidates, original_txn, net_amount,
+       fee, expected_fee, fx_rate
+  FROM qr_match('match_ledger', 'match_statement')
+ ORDER BY coalesce(ledger_ts, statement_ts), ledger_txn, statement_txn;
+SELECT status, reason FROM qr_match('match_ledger', 'match_statement')
+ WHERE status NOT IN ('matched', 'matched_group') ORDER BY status, coalesce(ledger_txn, statement_txn);
+RESET TimeZone;

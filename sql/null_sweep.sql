@@ -51,6 +51,8 @@ CREATE FUNCTION sweep.sample(t regtype, name text) RETURNS text LANGUAGE sql IMM
         WHEN name = 'bill' THEN $q$E'id,time,amount\nA1,2025-03-01 10:00:00,1.00\n'$q$
         WHEN name = 'file' THEN $q$convert_to(E'id,time,amount\nA1,2025-03-01 10:00:00,1.00\n', 'UTF8')$q$
         WHEN name = 'format' THEN $q$'csv'$q$
+        WHEN name = 'settings' THEN $q$'{"time_window": "5 minutes", "amount_tolerance": 0.01}'::jsonb$q$
+        WHEN name = 'currency' THEN $q$'JPY'$q$
         WHEN name = 'mapping' THEN $q$'{"columns": {"provider_txn": "id", "ts": "time", "amount": "amount"}}'::jsonb$q$
         WHEN t = 'payment_qr'::regtype THEN $q$'00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320'::payment_qr$q$
         WHEN t = 'payment_qr[]'::regtype THEN $q$ARRAY['00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320', '00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320']::payment_qr[]$q$
@@ -69,6 +71,7 @@ CREATE FUNCTION sweep.sample(t regtype, name text) RETURNS text LANGUAGE sql IMM
         WHEN t = 'timestamptz'::regtype THEN $q$'2025-03-01 10:00+08'::timestamptz$q$
         WHEN t = 'timestamptz[]'::regtype THEN $q$ARRAY['2025-03-01 10:00+08', '2025-03-01 10:01+08']::timestamptz[]$q$
         WHEN t = 'regclass'::regtype THEN $q$'sweep.rel'::regclass$q$
+        WHEN t = 'regtype'::regtype THEN $q$'text'::regtype$q$
     END
 $$;
 

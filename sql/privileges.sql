@@ -111,6 +111,13 @@ CREATE TABLE public.qr_fee_rates (LIKE qrpay_ext.qr_fee_rates INCLUDING DEFAULTS
 INSERT INTO public.qr_providers (code, name, kind) VALUES ('evil', 'Evil', 'wallet');
 INSERT INTO public.qr_provider_patterns (provider, kind, pattern) VALUES ('evil', 'url', '*'), ('evil', 'format', '*');
 INSERT INTO public.qr_fee_rates (payer, payee, via, rate) VALUES ('ccb', 'wechatpay', 'netsunion', 0.99);
+-- and like the reconciliation settings and rates: no window, any amount
+CREATE TABLE public.qr_recon_settings (LIKE qrpay_ext.qr_recon_settings INCLUDING DEFAULTS);
+CREATE TABLE public.qr_recon_fee_rates (LIKE qrpay_ext.qr_recon_fee_rates INCLUDING DEFAULTS);
+CREATE TABLE public.qr_fx_rates (LIKE qrpay_ext.qr_fx_rates INCLUDING DEFAULTS);
+INSERT INTO public.qr_recon_settings (provider, time_window, amount_tolerance, group_search) VALUES ('*', '0', 1000000, false);
+INSERT INTO public.qr_recon_fee_rates (provider, rate) VALUES ('wechatpay', 0.5);
+INSERT INTO public.qr_fx_rates (from_currency, to_currency, rate) VALUES ('USD', 'CNY', 1000);
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO PUBLIC;
 RESET search_path;
 RESET ROLE;
@@ -139,6 +146,13 @@ CREATE TEMP TABLE stmt AS SELECT concat('S', substr(txn_id, 2)) AS txn_id, provi
                                  ts OPERATOR(pg_catalog.+) interval '3 s' AS ts FROM ledger;
 SELECT status, ledger_txn, statement_txn FROM qrpay_ext.qr_reconcile('ledger', 'stmt') ORDER BY 2;
 SELECT provider, status, rows FROM qrpay_ext.qr_break_summary('ledger', 'stmt') ORDER BY 1, 2;
+-- the matching engine and its settings read the extension's tables, not the look-alikes
+SELECT status, ledger_txn, statement_txn, amount_diff, ledger_currency, statement_currency
+  FROM qrpay_ext.qr_match('ledger', 'stmt', '{"time_window": "1 minute"}') ORDER BY 2;
+SELECT qrpay_ext.qr_recon_settings_for('wechatpay') OPERATOR(pg_catalog.->>) 'amount_tolerance' AS tolerance,
+       qrpay_ext.qr_recon_settings_for('wechatpay', '{"group_max_rows": 9}') OPERATOR(pg_catalog.->>) 'group_max_rows' AS group_max_rows;
+SELECT qrpay_ext.qr_minor_unit('JPY') AS jpy, qrpay_ext.qr_minor_unit('bhd') AS bhd, qrpay_ext.qr_minor_unit('156') AS cny,
+       qrpay_ext.qr_round_amount(2.345, 'CNY') AS cny_amount, qrpay_ext.qr_round_amount(1234.5, 'JPY') AS jpy_amount;
 SELECT participant, net FROM qrpay_ext.qr_clearing('ledger') ORDER BY 1;
 SELECT debtor, creditor, amount FROM qrpay_ext.qr_settlement('ledger') ORDER BY 1;
 SELECT payer, codes_total, payable FROM qrpay_ext.qr_interop_share('ledger', '2025-06-01') ORDER BY 1 LIMIT 3;
@@ -181,6 +195,7 @@ SELECT p.oid::regprocedure::text AS signature,
                 WHEN n = 'time_zone' THEN $q$'UTC'$q$
                 WHEN n = 'scenario' THEN $q$'offline'$q$
                 WHEN n = 'ecc' THEN $q$'M'$q$
+                WHEN n = 'settings' THEN $q$'{"time_window": "1 hour"}'::jsonb$q$
                 WHEN n = 'columns' THEN $q$'{"provider_txn": "a", "ts": "b", "amount": "c"}'::jsonb$q$
                 WHEN n = 'bill' AND t = 'text'::regtype THEN $q$E'a,b,c\n1,2025-03-01 10:00:00,3\n'$q$
                 WHEN t = 'text'::regtype THEN $q$'a'::text$q$

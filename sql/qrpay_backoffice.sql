@@ -110,9 +110,12 @@ SELECT provider_txn, reference, ts, amount, currency, extra FROM qr_statement_li
 -- Runs: every input row in exactly one result row; breaks opened
 -- ---------------------------------------------------------------------
 SELECT qr_recon_run('bo_ledger', ARRAY[:wx1, :ali1]::bigint[]) AS run1 \gset
-SELECT id, status, ledger, statement, batches, providers, settings, ledger_rows, statement_rows, outcomes,
-       started_by = current_user AS by_me, finished_at >= started_at AS ended
+SELECT id, status, ledger, statement, batches, providers, settings -> 'override' AS override, ledger_rows, statement_rows,
+       outcomes, started_by = current_user AS by_me, finished_at >= started_at AS ended
 FROM qr_recon_runs WHERE id = :run1;
+-- the settings it applied, per provider: here the built-in defaults
+SELECT p.key AS provider, p.value = qr_recon_settings_for(p.key) AS as_qr_recon_settings_for, p.value ->> 'time_window' AS time_window
+FROM qr_recon_runs r, jsonb_each(r.settings -> 'providers') p WHERE r.id = :run1 ORDER BY 1;
 SELECT status, count(*), sum(ledger_amount) AS ledger_amount, sum(statement_amount) AS statement_amount
 FROM qr_recon_results WHERE run = :run1 GROUP BY 1 ORDER BY 1;
 -- the ledger side: the providers' rows of 2025-03-01 (Shanghai) and nothing else, each once
@@ -126,9 +129,10 @@ SELECT (SELECT count(*) FROM qr_recon_results WHERE run = :run1 AND ledger_txn I
      = (SELECT count(*) FROM qr_recon_results WHERE run = :run1 AND line IS NOT NULL) AS once_each_too;
 SELECT r.status, r.ledger_txn, r.statement_txn, r.amount_diff, b.kind, b.side, b.txn, b.amount, b.status AS break_status
 FROM qr_recon_results r JOIN qr_recon_breaks b ON b.id = r.break WHERE r.run = :run1 ORDER BY r.ledger_txn;
--- the refund line counts as minus the refund against the ledger's refund row
-SELECT status, ledger_txn, statement_txn, ledger_amount, statement_amount FROM qr_recon_results
-WHERE run = :run1 AND ledger_txn = 'L10r';
+-- the refund line counts as minus the refund against the ledger's refund row, which is
+-- the refund of the order the line names (ORD10): L10, less the refund
+SELECT status, ledger_txn, statement_txn, ledger_amount, statement_amount, original_txn, net_amount FROM qr_recon_results
+WHERE run = :run1 AND ledger_txn IN ('L10', 'L10r') ORDER BY ledger_txn;
 
 -- ---------------------------------------------------------------------
 -- Corrected file: it supersedes, its difference is queryable
@@ -251,6 +255,34 @@ SELECT qr_recon_run('bo_ledger', 'bo_statement'::regclass, '1 minute', 0) AS run
 SELECT ledger_rows, statement_rows, outcomes FROM qr_recon_runs WHERE id = :run3;
 SELECT count(*) FILTER (WHERE statement_txn IS NOT NULL) AS statement_side, count(DISTINCT statement_txn) AS distinct_ids
 FROM qr_recon_results WHERE run = :run3;
+-- with settings: the time_window argument overrides the same key of settings; the run
+-- records what it was told and what each provider of the rows (and * for any other) got
+SELECT qr_recon_run('bo_ledger', 'bo_statement'::regclass, '1 minute',
+                    settings => '{"time_window": "1 hour", "amount_tolerance": 0.5}') AS run4 \gset
+SELECT settings -> 'override' AS override, ARRAY(SELECT jsonb_object_keys(settings -> 'providers') ORDER BY 1) AS providers,
+       settings #>> '{providers,alipay,time_window}' AS alipay_window, settings #>> '{providers,*,amount_tolerance}' AS tolerance
+FROM qr_recon_runs WHERE id = :run4;
+
+-- ---------------------------------------------------------------------
+-- Refunds of other days: the original payment is read as context, and
+-- a refund whose order the ledger does not have is an orphan
+-- ---------------------------------------------------------------------
+CREATE TABLE bo_refund_ledger (txn_id text, provider text, reference text, amount numeric, currency text, ts timestamptz);
+INSERT INTO bo_refund_ledger VALUES
+    ('U7', 'unionpay', 'ORDU7', 100.00, 'CNY', '2025-03-04 09:00+08'),
+    ('U7r', 'unionpay', 'RFU7', -30.00, 'CNY', '2025-03-05 10:00+08');
+INSERT INTO qr_statement_formats (name, provider, mapping, note) VALUES
+    ('unionpay_refunds', 'unionpay', '{"columns": {"provider_txn": "Txn", "ts": "Time", "amount": "Amount", "currency": "Ccy",
+      "reference": "Order", "refund_txn": "RefundTxn", "refund_reference": "RefundRef", "refund_amount": "Refund"},
+      "time_zone": "Asia/Shanghai"}', 'acquirer''s refund file');
+SELECT qr_statement_load('unionpay', convert_to(E'Txn,Time,Amount,Ccy,Order,RefundTxn,RefundRef,Refund\n'
+                         'U7,2025-03-05 10:00:03,0.00,CNY,ORDU7,UR7,RFU7,30.00\n'
+                         'U8,2025-03-05 11:00:03,0.00,CNY,ORDU8,UR8,RFU8,5.00\n', 'UTF8'), 'unionpay_refunds') AS upr \gset
+SELECT qr_recon_run('bo_refund_ledger', ARRAY[:upr]::bigint[]) AS run5 \gset
+SELECT ledger_rows, statement_rows, outcomes FROM qr_recon_runs WHERE id = :run5;
+SELECT r.status, r.ledger_txn, r.statement_txn, r.ledger_amount, r.statement_amount, r.original_txn, r.net_amount,
+       b.kind, b.side, b.amount
+FROM qr_recon_results r LEFT JOIN qr_recon_breaks b ON b.id = r.break WHERE r.run = :run5 ORDER BY r.seq;
 
 -- ---------------------------------------------------------------------
 -- Errors
@@ -289,7 +321,11 @@ SELECT qr_recon_run('bo_ledger', ARRAY[:wx2]::bigint[], '-1 minute');
 \echo :LAST_ERROR_SQLSTATE
 SELECT qr_recon_run('bo_ledger', ARRAY[:wx2]::bigint[], '15 minutes', 'NaN');
 \echo :LAST_ERROR_SQLSTATE
-SELECT qr_recon_run('bo_ledger', ARRAY[:wx2]::bigint[], NULL);
+SELECT qr_recon_run('bo_ledger', ARRAY[:wx2]::bigint[], settings => '{"group_max_rows": 1}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT qr_recon_run('bo_ledger', ARRAY[:wx2]::bigint[], settings => '"15 minutes"');
+\echo :LAST_ERROR_SQLSTATE
+SELECT qr_recon_run('bo_ledger', 'bo_statement'::regclass, settings => '{"time_window": "1 minute", "tolerance": 1}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT qr_recon_run('qr_providers', ARRAY[:wx2]::bigint[]);
 \echo :LAST_ERROR_SQLSTATE
@@ -316,7 +352,7 @@ SELECT qr_recon_report(NULL);
 SELECT qr_recon_report(999999);
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM qr_statement_diff(NULL, :wx1);
-SELECT qr_recon_execute(:run1, '1 minute', 0);
+SELECT qr_recon_execute(:run1, false);
 \echo :LAST_ERROR_SQLSTATE
 INSERT INTO qr_statement_formats (name, mapping) VALUES ('csv', '{"columns": {}}');
 \echo :LAST_ERROR_SQLSTATE

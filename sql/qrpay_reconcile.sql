@@ -266,7 +266,6 @@ FROM qr_interop_share('route_takings', '2024-07-01 12:00+08', 'Shenzhen') ORDER 
 CREATE TABLE bad_ledger (txn_id text, provider text, amount numeric, currency text, ts timestamptz);
 SELECT * FROM qr_reconcile('bad_ledger', 'statement_in');
 \echo :LAST_ERROR_SQLSTATE
-SELECT * FROM qr_reconcile('day_ledger', 'statement_in', NULL);
 SELECT * FROM qr_reconcile('day_ledger', 'statement_in', '15 minutes', -0.01);
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM qr_reconcile('no_such_table', 'statement_in');
@@ -299,3 +298,95 @@ SELECT count(*) AS no_rows FROM qr_clearing(NULL);
 SELECT count(*) AS no_rows FROM qr_settlement('routed', NULL);
 SELECT count(*) AS no_rows FROM qr_break_summary('day_ledger', NULL);
 DELETE FROM qr_fee_rates;
+
+-- ---------------------------------------------------------------------
+-- Settings as data: the built-in defaults, the '*' row, a provider's row,
+-- then the argument; the 0.6.0 entry points pass their window and
+-- tolerance as that argument, and NULL leaves the settings' own
+-- ---------------------------------------------------------------------
+\set SHOW_CONTEXT never
+SELECT qr_recon_settings_for('alipay');
+INSERT INTO qr_recon_settings (provider, time_window, note) VALUES ('*', '30 s', 'every provider: a tight window');
+INSERT INTO qr_recon_settings (provider, keys, time_window, date_lag, amount_tolerance, tolerance_percent, group_search,
+                               group_max_rows, statement_amounts, fx_tolerance_percent)
+VALUES ('alipay', '{reference,amount}', '10 minutes', '1 day', 0.01, 0.5, false, 8, 'net', 2);
+SELECT coalesce(p.provider, '(none)') AS provider, s ->> 'keys' AS keys, s ->> 'time_window' AS time_window,
+       s ->> 'date_lag' AS date_lag, s ->> 'amount_tolerance' AS tolerance, s ->> 'tolerance_percent' AS percent,
+       s ->> 'group_search' AS group_search, s ->> 'group_max_rows' AS max_rows, s ->> 'statement_amounts' AS amounts,
+       s ->> 'fx_tolerance_percent' AS fx_percent
+  FROM (VALUES ('alipay'), ('wechatpay'), ('*'), (NULL)) p(provider), LATERAL qr_recon_settings_for(p.provider) s;
+-- the argument overrides key by key; a key set to null, or {}, overrides nothing
+SELECT qr_recon_settings_for('alipay', '{"time_window": "5 minutes", "group_search": true, "keys": ["reference"],
+                                         "amount_tolerance": null, "group_max_rows": 64, "date_lag": "PT2H"}');
+SELECT qr_recon_settings_for('alipay', '{}') = qr_recon_settings_for('alipay') AS empty_overrides_nothing,
+       qr_recon_settings_for('alipay', '{"amount_tolerance": "0.25"}') ->> 'amount_tolerance' AS tolerance_from_a_string;
+-- a NULL window is the settings' (the '*' row's 30 s), a window given overrides them
+SELECT status, count(*) FROM qr_reconcile('cafe_ledger', 'cafe_statement') GROUP BY 1 ORDER BY 1;
+SELECT status, count(*) FROM qr_reconcile('cafe_ledger', 'cafe_statement', '5 minutes') GROUP BY 1 ORDER BY 1;
+SELECT status, count(*) FROM qr_reconcile_detail('cafe_ledger', 'cafe_statement', NULL, NULL) GROUP BY 1 ORDER BY 1;
+SELECT status, rows FROM qr_break_summary('cafe_ledger', 'cafe_statement', time_zone => 'UTC') ORDER BY 1;
+-- every setting checked, 22023 naming it
+SELECT qr_recon_settings_for('alipay', '{"window": "5 minutes"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT qr_recon_settings_for('alipay', '["time_window"]');
+\echo :LAST_ERROR_SQLSTATE
+SELECT qr_recon_settings_for('alipay', '{"keys": []}');
+SELECT qr_recon_settings_for('alipay', '{"keys": ["reference", "iban"]}');
+SELECT qr_recon_settings_for('alipay', '{"keys": "reference"}');
+SELECT qr_recon_settings_for('alipay', '{"time_window": 15}');
+SELECT qr_recon_settings_for('alipay', '{"time_window": "soon"}');
+SELECT qr_recon_settings_for('alipay', '{"time_window": "-5 minutes"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT qr_recon_settings_for('alipay', '{"date_lag": "1 fortnight"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT qr_recon_settings_for('alipay', '{"amount_tolerance": -0.01}');
+SELECT qr_recon_settings_for('alipay', '{"amount_tolerance": "NaN"}');
+SELECT qr_recon_settings_for('alipay', '{"tolerance_percent": "Infinity"}');
+SELECT qr_recon_settings_for('alipay', '{"fx_tolerance_percent": true}');
+SELECT qr_recon_settings_for('alipay', '{"group_search": "yes"}');
+SELECT qr_recon_settings_for('alipay', '{"group_max_rows": 1}');
+SELECT qr_recon_settings_for('alipay', '{"group_max_rows": 2.5}');
+SELECT qr_recon_settings_for('alipay', '{"group_max_rows": "5"}');
+SELECT qr_recon_settings_for('alipay', '{"statement_amounts": "after fees"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM qr_reconcile('cafe_ledger', 'cafe_statement', '-1 minute');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM qr_match('cafe_ledger', 'cafe_statement', '{"time_window": "5 minutes", "tolerance": 1}');
+\echo :LAST_ERROR_SQLSTATE
+-- the tables refuse what qr_match could not apply
+INSERT INTO qr_recon_settings (provider, keys) VALUES ('wechatpay', '{}');
+INSERT INTO qr_recon_settings (provider, keys) VALUES ('wechatpay', '{reference,iban}');
+INSERT INTO qr_recon_settings (provider, time_window) VALUES ('wechatpay', '-1 minute');
+INSERT INTO qr_recon_settings (provider, date_lag) VALUES ('wechatpay', '-1 day');
+INSERT INTO qr_recon_settings (provider, amount_tolerance) VALUES ('wechatpay', 'NaN');
+INSERT INTO qr_recon_settings (provider, tolerance_percent) VALUES ('wechatpay', -1);
+INSERT INTO qr_recon_settings (provider, fx_tolerance_percent) VALUES ('wechatpay', 'Infinity');
+INSERT INTO qr_recon_settings (provider, group_max_rows) VALUES ('wechatpay', 65);
+INSERT INTO qr_recon_settings (provider, statement_amounts) VALUES ('wechatpay', 'after fees');
+INSERT INTO qr_recon_settings (provider) VALUES ('');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO qr_recon_settings (provider) VALUES ('alipay');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO qr_recon_fee_rates (provider, currency, rate, source) VALUES ('wechatpay', 'CNY', 0.006, 'merchant agreement');
+INSERT INTO qr_recon_fee_rates (provider, currency, rate) VALUES ('wechatpay', 'CNY', 0.002);
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO qr_recon_fee_rates (provider, rate) VALUES ('wechatpay', 0.002);
+INSERT INTO qr_recon_fee_rates (provider, currency, rate) VALUES ('wechatpay', 'cny', 0.006);
+INSERT INTO qr_recon_fee_rates (provider, rate) VALUES ('alipay', 1);
+INSERT INTO qr_recon_fee_rates (provider, rate) VALUES ('alipay', 'NaN');
+INSERT INTO qr_recon_fee_rates (provider, fixed) VALUES ('alipay', 'Infinity');
+INSERT INTO qr_recon_fee_rates (provider, valid_during) VALUES ('alipay', 'empty');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO qr_fx_rates (from_currency, to_currency, rate, source) VALUES ('USD', 'CNY', 7.1, 'daily fixing');
+INSERT INTO qr_fx_rates (from_currency, to_currency, rate) VALUES ('USD', 'CNY', 7.2);
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO qr_fx_rates (from_currency, to_currency, rate) VALUES ('USD', 'JPY', 0);
+INSERT INTO qr_fx_rates (from_currency, to_currency, rate) VALUES ('USD', 'JPY', 'NaN');
+INSERT INTO qr_fx_rates (from_currency, to_currency, rate) VALUES ('USD', 'JPY', 'Infinity');
+INSERT INTO qr_fx_rates (from_currency, to_currency, rate) VALUES ('USD', 'USD', 1);
+INSERT INTO qr_fx_rates (from_currency, to_currency, rate) VALUES ('US', 'JPY', 150);
+INSERT INTO qr_fx_rates (from_currency, to_currency) VALUES ('USD', 'JPY');
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM qr_recon_settings;
+DELETE FROM qr_recon_fee_rates;
+DELETE FROM qr_fx_rates;

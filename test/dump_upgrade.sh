@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # dump_upgrade.sh — the extension's life cycle against a running cluster
 # (PGHOST/PGPORT/PGUSER set, as test/run does):
-#   1. a 0.1.0 installation holding indexed codes upgrades in place: the
-#      codes stay readable, their btree index passes amcheck, a GIN index
-#      builds and answers, and it ends
-#      with exactly the objects, comments, constraints, triggers and shipped
-#      rows of a fresh installation;
+#   1. a 0.1.0 installation holding indexed codes, updated to 0.8.0 and
+#      given a back-office day, upgrades in place: the codes stay readable,
+#      their btree index passes amcheck, a GIN index builds and answers, the
+#      next run carries the day's breaks, and it ends with exactly the
+#      objects, comments, constraints, triggers and shipped rows of a fresh
+#      installation;
 #   2. pg_dump / pg_restore carries the user's catalog rows and their
-#      effect on qr_networks and qr_route, not the shipped rows twice, and a
-#      GIN index with its value_bits parameter;
+#      effect on qr_networks and qr_route, not the shipped rows twice, a
+#      GIN index with its value_bits parameter, the back office's rows and
+#      the reconciliation settings and rates;
 #   3. so does a directory dump restored by parallel jobs, the catalog
 #      tables' data in one serial pass first: pg_restore -j loads those
 #      tables at once, and rules naming user cities would race their
@@ -24,6 +26,26 @@ for d in $fresh $upgraded $src $dst $pdst; do
 done
 trap 'rm -rf "${TMPDIR:-/tmp}/qrpay_dumpdir.$$"*; for d in $fresh $upgraded $src $dst $pdst; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d"; done' EXIT
 
+# the back office's day: a statement batch and its lines, a run, its
+# results and breaks, one of them worked
+day=$(cat <<'SQL'
+SET TimeZone = 'Asia/Shanghai';
+CREATE TABLE day_ledger AS
+SELECT 'L' || g AS txn_id, 'wechatpay'::text AS provider, 'ORD' || g AS reference, 10.00 + g AS amount, 'CNY'::text AS currency,
+       timestamptz '2025-03-01 09:00+08' + g * interval '1 min' AS ts FROM generate_series(1, 50) g;
+CREATE TABLE day_file AS
+SELECT convert_to('交易时间,微信订单号,商户订单号,交易状态,货币种类,应结订单金额,手续费' || E'\n'
+       || string_agg(format('`%s,`W%s,`%s,`SUCCESS,`CNY,`%s,`0.06', to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), substr(txn_id, 2),
+                            reference, amount), E'\n' ORDER BY ts)
+       || E'\n总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n`'
+       || count(*) || ',`' || sum(amount) || ',`0.00,`0.00,`' || 0.06 * count(*) || ',`' || sum(amount) || ',`0.00', 'UTF8') AS file
+  FROM day_ledger WHERE txn_id NOT IN ('L7', 'L8');
+SELECT qr_statement_load('wechatpay', file) FROM day_file;
+SELECT qr_recon_run('day_ledger', ARRAY[1]::bigint[]);
+SELECT status FROM qr_break_assign((SELECT min(id) FROM qr_recon_breaks), 'li.wei', 'asked the provider');
+SQL
+)
+
 db $fresh -c "CREATE EXTENSION qrpay"
 db $upgraded <<'SQL'
 CREATE EXTENSION qrpay VERSION '0.1.0';
@@ -32,6 +54,10 @@ CREATE TABLE ledger (id int PRIMARY KEY, code payment_qr);
 INSERT INTO ledger SELECT g, '00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320'
   FROM generate_series(1, 1000) g;
 CREATE INDEX ledger_code ON ledger (code);
+ALTER EXTENSION qrpay UPDATE TO '0.8.0';
+SQL
+db $upgraded -o /dev/null <<<"$day"
+db $upgraded <<'SQL'
 ALTER EXTENSION qrpay UPDATE;
 DO $$ BEGIN PERFORM bt_index_parent_check('ledger_code', true, true); END $$;
 CREATE INDEX ledger_fields ON ledger USING gin (code);
@@ -40,6 +66,10 @@ SQL
 [ "$(db $upgraded -At -c "SELECT count(*) FROM ledger WHERE qr_merchant_name(code) = 'SHOP'")" = 1000 ]
 [ "$(db $upgraded -At -c "SELECT extversion FROM pg_extension WHERE extname = 'qrpay'")" = "$(sed -n "s/^default_version = '\(.*\)'/\1/p" qrpay.control)" ]
 db $upgraded -q -c "DROP EXTENSION amcheck"
+# the day of 0.8.0 goes on after the upgrade: the next run carries its breaks
+[ "$(db $upgraded -At -c "SELECT qr_recon_run('day_ledger', ARRAY[1]::bigint[])")" = 2 ]
+[ "$(db $upgraded -At -c "SELECT string_agg(txn || ' ' || status || ' ' || (last_run = 2), ',' ORDER BY txn) FROM qr_recon_breaks")" = 'L7 assigned true,L8 open true' ]
+[ "$(db $upgraded -At -c "SELECT count(*) FILTER (WHERE settings ? 'override') || ' ' || count(*) FROM qr_recon_runs")" = '1 2' ]
 
 # everything the extension defines, as text
 describe='
@@ -84,29 +114,21 @@ CREATE TABLE payments (id int PRIMARY KEY, code payment_qr);
 INSERT INTO payments VALUES (1, 'https://pay.mybank.example/q/1'), (2, '881234567890123456'),
                             (3, 'wxp://f2f0abc');
 CREATE INDEX payments_fields ON payments USING gin (code payment_qr_gin_ops (value_bits = 20));
--- the back office's day: a statement batch and its lines, a run, its
--- results and breaks, one of them worked
-SET TimeZone = 'Asia/Shanghai';
-CREATE TABLE day_ledger AS
-SELECT 'L' || g AS txn_id, 'wechatpay'::text AS provider, 'ORD' || g AS reference, 10.00 + g AS amount, 'CNY'::text AS currency,
-       timestamptz '2025-03-01 09:00+08' + g * interval '1 min' AS ts FROM generate_series(1, 50) g;
-CREATE TABLE day_file AS
-SELECT convert_to('交易时间,微信订单号,商户订单号,交易状态,货币种类,应结订单金额,手续费' || E'\n'
-       || string_agg(format('`%s,`W%s,`%s,`SUCCESS,`CNY,`%s,`0.06', to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), substr(txn_id, 2),
-                            reference, amount), E'\n' ORDER BY ts)
-       || E'\n总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n`'
-       || count(*) || ',`' || sum(amount) || ',`0.00,`0.00,`' || 0.06 * count(*) || ',`' || sum(amount) || ',`0.00', 'UTF8') AS file
-  FROM day_ledger WHERE txn_id NOT IN ('L7', 'L8');
-SELECT qr_statement_load('wechatpay', file) FROM day_file;
-SELECT qr_recon_run('day_ledger', ARRAY[1]::bigint[]);
-SELECT status FROM qr_break_assign((SELECT min(id) FROM qr_recon_breaks), 'li.wei', 'asked the provider');
+-- the reconciliation settings and rates are the user's rows too
+INSERT INTO qr_recon_settings (provider, date_lag, note) VALUES ('alipay', '1 day', 'next-day payouts');
+INSERT INTO qr_recon_fee_rates (provider, currency, rate, source) VALUES ('wechatpay', 'CNY', 0.006, 'agreement');
+INSERT INTO qr_fx_rates (from_currency, to_currency, rate) VALUES ('HKD', 'CNY', 0.92);
 SQL
+db $src -o /dev/null <<<"$day"
 query="SELECT id, qr_networks(code), (qr_route(code, 'mybank', now(), 'wuxi')).rule FROM payments ORDER BY id"
 backoffice="SELECT 'batches ' || md5(string_agg(b::text, ',' ORDER BY id)) FROM qr_statement_batches b
   UNION ALL SELECT 'lines ' || count(*) || ' ' || md5(string_agg(l::text, ',' ORDER BY batch, line)) FROM qr_statement_lines l
   UNION ALL SELECT 'runs ' || md5(string_agg(r::text, ',' ORDER BY id)) FROM qr_recon_runs r
   UNION ALL SELECT 'results ' || count(*) || ' ' || md5(string_agg(r::text, ',' ORDER BY run, seq)) FROM qr_recon_results r
-  UNION ALL SELECT 'breaks ' || md5(string_agg(b::text, ',' ORDER BY id)) FROM qr_recon_breaks b"
+  UNION ALL SELECT 'breaks ' || md5(string_agg(b::text, ',' ORDER BY id)) FROM qr_recon_breaks b
+  UNION ALL SELECT 'settings ' || md5(string_agg(s::text, ',' ORDER BY provider)) FROM qr_recon_settings s
+  UNION ALL SELECT 'fee rates ' || md5(string_agg(f::text, ',' ORDER BY provider, currency)) FROM qr_recon_fee_rates f
+  UNION ALL SELECT 'fx rates ' || md5(string_agg(x::text, ',' ORDER BY from_currency, to_currency)) FROM qr_fx_rates x"
 counts='SELECT count(*) FILTER (WHERE shipped), count(*) FILTER (WHERE NOT shipped) FROM qr_provider_patterns
         UNION ALL SELECT count(*) FILTER (WHERE shipped), count(*) FILTER (WHERE NOT shipped) FROM qr_interop_rules'
 pg_dump -Fc -d $src -f "${TMPDIR:-/tmp}/qrpay_dump.$$"
@@ -140,4 +162,4 @@ pg_restore --exit-on-error -j 4 -L "$dir.rest" --section=data --section=post-dat
 rm -rf "$dir" "$dir.config" "$dir.rest"
 diff <(db $src -At -c "$query" -c "$counts") <(db $pdst -At -c "$query" -c "$counts")
 diff <(db $src -At -c "$backoffice") <(db $pdst -At -c "$backoffice")
-echo "pg_dump/pg_restore (also -j 4, catalog data first) keeps the user's catalog rows ($(db $dst -At -F/ -c "$counts" | tr '\n' ' ')shipped/user patterns and rules) and the back office's batches, runs, results and breaks"
+echo "pg_dump/pg_restore (also -j 4, catalog data first) keeps the user's catalog rows ($(db $dst -At -F/ -c "$counts" | tr '\n' ' ')shipped/user patterns and rules), the back office's batches, runs, results and breaks, and the reconciliation settings and rates"

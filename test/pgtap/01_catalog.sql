@@ -10,7 +10,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qrpay;
 
-SELECT plan(415);
+SELECT plan(437);
 
 -- Every member of the extension: catalog, object id, description.
 CREATE TEMP VIEW ext_member AS
@@ -33,12 +33,12 @@ SELECT has_type('payment_qr', 'type payment_qr exists');
 
 SELECT results_eq(
     $$SELECT catalog::text, count(*) FROM ext_member GROUP BY 1 ORDER BY 1$$,
-    $$VALUES ('pg_cast', 1::bigint), ('pg_class', 19), ('pg_opclass', 3), ('pg_operator', 10),
-             ('pg_opfamily', 3), ('pg_proc', 93), ('pg_type', 3)$$,
-    'extension members: 3 types, 13 tables, 5 identity sequences and a view, 93 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
+    $$VALUES ('pg_cast', 1::bigint), ('pg_class', 22), ('pg_opclass', 3), ('pg_operator', 10),
+             ('pg_opfamily', 3), ('pg_proc', 98), ('pg_type', 3)$$,
+    'extension members: 3 types, 16 tables, 5 identity sequences and a view, 98 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
 
 -- ---------------------------------------------------------------------
--- Volatility and parallel safety of every function (1 + 93 + 93 tests),
+-- Volatility and parallel safety of every function (1 + 98 + 98 tests),
 -- from a table that names each function with the label it must carry and
 -- why, so a function added later fails here until it is classified:
 --   payload  IMMUTABLE, PARALLEL SAFE: a function of its arguments alone
@@ -63,7 +63,8 @@ SELECT sig::text, 'payload' FROM ext_proc
                        'qr_interop_share',
                        'qr_statement_load', 'qr_statement_withdraw', 'qr_back_office_lock', 'qr_recon_run',
                        'qr_recon_execute', 'qr_break_assign', 'qr_break_resolve', 'qr_break_write_off', 'qr_break_move',
-                       'qr_statement_diff', 'qr_recon_report', 'qr_recon_require_shape')
+                       'qr_statement_diff', 'qr_recon_report', 'qr_recon_require_shape', 'qr_match',
+                       'qr_recon_settings_for', 'qr_recon_run_settings', 'qr_recon_optional_column')
    AND prorettype <> 'trigger'::regtype;
 INSERT INTO label VALUES
     ('qr_networks(payment_qr)', 'catalog'),
@@ -78,6 +79,7 @@ INSERT INTO label VALUES
     ('qr_statement_csv(text,text,jsonb,text,text)', 'clock'),
     ('qr_statement_parse(bytea,text,jsonb)', 'clock'),
     ('qr_statement_info(bytea,text,jsonb)', 'clock'),
+    ('qr_match(regclass,regclass,jsonb)', 'relation'),
     ('qr_reconcile(regclass,regclass,interval,numeric)', 'relation'),
     ('qr_reconcile_detail(regclass,regclass,interval,numeric)', 'relation'),
     ('qr_break_summary(regclass,regclass,interval,numeric,text)', 'relation'),
@@ -87,12 +89,15 @@ INSERT INTO label VALUES
     ('qr_statement_diff(bigint,bigint)', 'catalog'),
     ('qr_recon_report(bigint)', 'catalog'),
     ('qr_recon_require_shape(regclass)', 'catalog'),
+    ('qr_recon_settings_for(text,jsonb)', 'catalog'),
+    ('qr_recon_run_settings(text[],interval,numeric,jsonb)', 'catalog'),
+    ('qr_recon_optional_column(regclass,text,regtype)', 'catalog'),
     ('qr_statement_load(text,bytea,text)', 'writer'),
     ('qr_statement_withdraw(bigint,text)', 'writer'),
     ('qr_back_office_lock(text[])', 'writer'),
-    ('qr_recon_run(regclass,bigint[],interval,numeric)', 'writer'),
-    ('qr_recon_run(regclass,regclass,interval,numeric)', 'writer'),
-    ('qr_recon_execute(bigint,interval,numeric)', 'writer'),
+    ('qr_recon_run(regclass,bigint[],interval,numeric,jsonb)', 'writer'),
+    ('qr_recon_run(regclass,regclass,interval,numeric,jsonb)', 'writer'),
+    ('qr_recon_execute(bigint,boolean)', 'writer'),
     ('qr_break_assign(bigint,text,text)', 'writer'),
     ('qr_break_resolve(bigint,text)', 'writer'),
     ('qr_break_write_off(bigint,text)', 'writer'),
@@ -136,10 +141,14 @@ SELECT is_empty($$SELECT sig FROM ext_proc
                 'PUBLIC cannot execute (so cannot attach) the trigger functions');
 
 -- ---------------------------------------------------------------------
--- STRICT (54 tests): NULL in, NULL out, the function body never sees NULL;
+-- STRICT (58 tests): NULL in, NULL out, the function body never sees NULL;
 -- the routing functions (3 tests) are not, because a NULL region means
 -- the code's own merchant city; nor are reconciliation's entry points and
--- qr_interop_share (4 tests), which raise 22004 on the NULLs they cannot take;
+-- qr_interop_share (6 tests), which raise 22004 on the NULLs they cannot take
+-- (a NULL window, tolerance or settings means the settings' own); nor are
+-- qr_break_summary, for the same reason, and qr_recon_settings_for (2 tests),
+-- for which a NULL provider means any provider without settings of its own;
+-- nor is qr_round_amount, which rounds to 4 places for a NULL currency;
 -- nor are qr_statement_parse and qr_statement_info (2 tests), for which a
 -- NULL format means "tell it from the header" and a NULL file gives no rows
 -- ---------------------------------------------------------------------
@@ -185,11 +194,15 @@ SELECT is_strict('qr_text', ARRAY['payment_qr'], 'qr_text is STRICT');
 SELECT isnt_strict('qr_route', ARRAY['payment_qr', 'text', 'timestamp with time zone', 'text', 'text'], 'qr_route is not STRICT');
 SELECT isnt_strict('qr_accepts', ARRAY['payment_qr', 'text', 'timestamp with time zone', 'text', 'text'], 'qr_accepts is not STRICT');
 SELECT isnt_strict('qr_routes', ARRAY['payment_qr', 'timestamp with time zone', 'text', 'text'], 'qr_routes is not STRICT');
-SELECT is_strict('qr_break_summary', ARRAY['regclass', 'regclass', 'interval', 'numeric', 'text'], 'qr_break_summary is STRICT');
+SELECT isnt_strict('qr_break_summary', ARRAY['regclass', 'regclass', 'interval', 'numeric', 'text'], 'qr_break_summary is not STRICT (a NULL window or tolerance is the settings'')');
 SELECT is_strict('qr_clearing', ARRAY['regclass', 'text'], 'qr_clearing is STRICT');
 SELECT is_strict('qr_settlement', ARRAY['regclass', 'text'], 'qr_settlement is STRICT');
 SELECT isnt_strict('qr_reconcile', ARRAY['regclass', 'regclass', 'interval', 'numeric'], 'qr_reconcile is not STRICT');
 SELECT isnt_strict('qr_reconcile_detail', ARRAY['regclass', 'regclass', 'interval', 'numeric'], 'qr_reconcile_detail is not STRICT');
+SELECT isnt_strict('qr_match', ARRAY['regclass', 'regclass', 'jsonb'], 'qr_match is not STRICT (NULL settings are the settings'' own)');
+SELECT isnt_strict('qr_recon_settings_for', ARRAY['text', 'jsonb'], 'qr_recon_settings_for is not STRICT (a NULL provider has a meaning)');
+SELECT is_strict('qr_minor_unit', ARRAY['text'], 'qr_minor_unit is STRICT');
+SELECT isnt_strict('qr_round_amount', ARRAY['numeric', 'text'], 'qr_round_amount is not STRICT (a NULL currency rounds to 4 places)');
 SELECT isnt_strict('qr_pair_by_time', ARRAY['text[]', 'text[]', 'timestamp with time zone[]', 'interval'], 'qr_pair_by_time is not STRICT');
 SELECT isnt_strict('qr_interop_share', ARRAY['regclass', 'timestamp with time zone', 'text', 'text'], 'qr_interop_share is not STRICT');
 SELECT isnt_strict('qr_statement_parse', ARRAY['bytea', 'text', 'jsonb'], 'qr_statement_parse is not STRICT (a NULL format or mapping has a meaning)');
@@ -220,7 +233,7 @@ SELECT results_eq(
 
 -- ---------------------------------------------------------------------
 -- COMMENT on every function, the types, tables, operators, opclasses and
--- the cast (93 + 3 + 19 + 10 + 3 + 1 = 129 tests), and on every column of
+-- the cast (98 + 3 + 22 + 10 + 3 + 1 = 137 tests), and on every column of
 -- the catalog tables (1 test).  Operator families are created implicitly
 -- by CREATE OPERATOR CLASS and are not part of the contract.
 -- ---------------------------------------------------------------------
@@ -248,12 +261,13 @@ SELECT results_eq(
         FROM pg_extension x, unnest(x.extconfig, x.extcondition) AS e(oid, cond)
         JOIN pg_class c ON c.oid = e.oid
        WHERE x.extname = 'qrpay' ORDER BY 1$$,
-    $$VALUES ('qr_cities', 'WHERE NOT shipped'), ('qr_fee_rates', ''), ('qr_interop_rules', 'WHERE NOT shipped'),
-             ('qr_provider_patterns', 'WHERE NOT shipped'), ('qr_providers', 'WHERE NOT shipped'),
-             ('qr_recon_breaks', ''), ('qr_recon_breaks_id_seq', ''), ('qr_recon_results', ''), ('qr_recon_runs', ''),
-             ('qr_recon_runs_id_seq', ''), ('qr_statement_batches', ''), ('qr_statement_batches_id_seq', ''),
+    $$VALUES ('qr_cities', 'WHERE NOT shipped'), ('qr_fee_rates', ''), ('qr_fx_rates', ''),
+             ('qr_interop_rules', 'WHERE NOT shipped'), ('qr_provider_patterns', 'WHERE NOT shipped'),
+             ('qr_providers', 'WHERE NOT shipped'), ('qr_recon_breaks', ''), ('qr_recon_breaks_id_seq', ''),
+             ('qr_recon_fee_rates', ''), ('qr_recon_results', ''), ('qr_recon_runs', ''), ('qr_recon_runs_id_seq', ''),
+             ('qr_recon_settings', ''), ('qr_statement_batches', ''), ('qr_statement_batches_id_seq', ''),
              ('qr_statement_formats', ''), ('qr_statement_lines', '')$$,
-    'pg_extension_config_dump keeps user rows of every catalog table and all of the back office''s');
+    'pg_extension_config_dump keeps user rows of every catalog table, the reconciliation settings and rates, and all of the back office''s');
 
 SELECT results_eq(
     $$SELECT tgrelid::regclass::text COLLATE "default", tgname::text COLLATE "default", tgfoid::regproc::text
