@@ -675,9 +675,9 @@ DELETE FROM qr_recon_settings;
 SELECT * FROM km_show('settings');
 
 -- ---------------------------------------------------------------------
--- keys: without 'reference' rows pair by amount and time and group by
--- parent; without 'amount' rows without a key stay unpaired; without
--- 'parent_reference' a payout's payments are keyed by their own references
+-- keys: a row's key is its parent_reference (when 'parent_reference' is a
+-- key), else its reference (when 'reference' is); rows without a key pair
+-- by amount and time, and add up, only when 'amount' is a key
 -- ---------------------------------------------------------------------
 INSERT INTO km_l (c, txn_id, reference, parent_reference, amount, ts) VALUES
     ('keys', 'LN1', 'N1', NULL, 10.00, km_t('10:00')),
@@ -695,11 +695,15 @@ INSERT INTO km_s (c, txn_id, reference, amount, ts) VALUES
 --   missing_in_ledger - SN1
 --   matched_group - SN3 g=LN3a
 SELECT * FROM km_show('keys');
+-- without 'reference' no row is keyed by its own reference: N1's rows
+-- pair by amount; the payout's payments are keyed by their parent, but
+-- its line (a reference, no parent) has no key and no payment is left
+-- over to add up to it
 --   matched LN1 SN1 d=0
 --   matched LN2 SN2 d=0
---   matched_group LN3a - g=LN3a
---   matched_group LN3b - g=LN3a
---   matched_group - SN3 g=LN3a
+--   missing_in_statement LN3a - g=LN3a
+--   missing_in_statement LN3b - g=LN3a
+--   missing_in_ledger - SN3
 SELECT * FROM km_show('keys', '{"keys": ["parent_reference", "amount"]}');
 --   missing_in_statement LN1 -
 --   missing_in_statement LN2 -
