@@ -3,7 +3,9 @@
 # running test cluster (test/run starts it; run alone, this script starts
 # a throwaway one): MONTH_DAYS days (default 30) of MONTH_TXNS payments a
 # day (default 10000) over WeChat Pay, Alipay and UnionPay (a generic CSV
-# through a column mapping), with breaks of every kind injected.  Each
+# through a column mapping), with breaks and outcomes of every kind
+# injected (payouts, partial and orphan refunds, fees, other currencies
+# and ties among them).  Each
 # day's files are rendered in SQL in every supported format and variant
 # (test/month/generate.sql); every check is an SQL assertion
 # (test/month/checks.sql) that prints "ok" or "FAIL"; the script fails
@@ -95,7 +97,7 @@ else
 	                    (SELECT count(*) FROM qr_recon_runs), (SELECT count(*) FROM qr_recon_results),
 	                    (SELECT count(*) FROM qr_recon_breaks), (SELECT count(*) FROM qr_recon_breaks WHERE status = 'open'))"
 	phase "checks, reload, correction" q -f test/month/backoffice_checks.sql
-	expected=21
+	expected=23
 fi
 ran=$(q -c "SELECT count(*) FROM month_checks")
 failed=$(q -c "SELECT count(*) FROM month_checks WHERE NOT ok")

@@ -7,6 +7,12 @@
 INSERT INTO qr_statement_formats (name, provider, mapping, note)
 SELECT 'unionpay_csv', 'unionpay', mapping, 'UnionPay daily CSV, as the month renders it' FROM month_unionpay_mapping;
 
+-- The fees the providers agreed to (0.6% of every CNY payment), and the
+-- rate of the UnionPay lines in dollars.
+INSERT INTO qr_recon_fee_rates (provider, currency, rate, source)
+SELECT provider, 'CNY', 0.006, 'the month''s agreement' FROM month_providers;
+INSERT INTO qr_fx_rates (from_currency, to_currency, rate, source) VALUES ('USD', 'CNY', 7.1, 'the month''s rate');
+
 CREATE TABLE month_loads (file int PRIMARY KEY REFERENCES month_files, batch bigint NOT NULL);
 CREATE TABLE month_runs (day int PRIMARY KEY, run bigint NOT NULL UNIQUE);
 
@@ -39,27 +45,29 @@ CREATE VIEW month_line_keys AS
 SELECT l.batch, l.line, l.provider_txn || coalesce('/' || nullif(l.refund_reference, '0'), '') AS key
 FROM qr_statement_lines l;
 
--- A result row as the checks compare it: status|ledger txn|statement key.
+-- A result row as the checks compare it: status|ledger txn|statement key;
+-- break tells whether it is one (not matched, matched_group, refund_matched).
 CREATE VIEW month_results AS
-SELECT m.day, r.run, r.status, r.status || '|' || coalesce(r.ledger_txn, '') || '|' || coalesce(k.key, '') AS t
+SELECT m.day, r.run, r.status, r.status || '|' || coalesce(r.ledger_txn, '') || '|' || coalesce(k.key, '') AS t,
+       r.status NOT IN ('matched', 'matched_group', 'refund_matched') AS break
 FROM qr_recon_results r
 JOIN month_runs m ON m.run = r.run
 LEFT JOIN month_line_keys k ON k.batch = r.batch AND k.line = r.line;
 
 -- The row an injected break belongs to, and that row's reference (a
--- refund line's is its refund reference): the ledger row for
--- missing_in_statement, amount_mismatch, outside_window and
--- duplicate_in_ledger, the statement line for missing_in_ledger and
--- duplicate_in_statement.
+-- refund line's is its refund reference): the ledger row when the break
+-- names one (missing_in_statement, amount_mismatch, outside_window,
+-- duplicate_in_ledger, fee_mismatch, fx_difference, an ambiguous ledger
+-- row), else the statement line (missing_in_ledger,
+-- duplicate_in_statement, refund_orphan, an ambiguous line).
 CREATE VIEW month_injected_rows AS
 SELECT i.day, i.provider, i.kind, i.ledger_txn, i.statement_key, 'ledger' AS side, i.ledger_txn AS row_key, l.reference
 FROM month_injected i JOIN month_ledger l ON l.txn_id = i.ledger_txn
-WHERE i.kind NOT IN ('missing_in_ledger', 'duplicate_in_statement')
 UNION ALL
 SELECT i.day, i.provider, i.kind, i.ledger_txn, i.statement_key, 'statement', i.statement_key,
        CASE WHEN s.status = 'REFUND' THEN s.refund_reference ELSE s.reference END
 FROM month_injected i JOIN month_statement s ON s.key = i.statement_key AND s.edition = 1
-WHERE i.kind IN ('missing_in_ledger', 'duplicate_in_statement');
+WHERE i.ledger_txn IS NULL;
 
 -- The breaks open when a day's run starts, as the month put them in:
 -- every break injected on an earlier day but the midnight ones (LM, SN)

@@ -2,7 +2,9 @@
 -- The back office's month, checked: run by test/month.sh after month_day
 -- has loaded and reconciled every day.  Sections, in order:
 --   runs      every day's run: the breaks found are those injected or
---             carried, by kind and row, none more; the rows read are the
+--             carried, by kind and row, none more; each outcome new in
+--             0.9.0 (payouts, refunds, orphan refunds, fees, currencies,
+--             ties) as often as put in and on its rows; the rows read are the
 --             day's, the open breaks' and those sharing their references,
 --             each in exactly one result row; every batch balanced
 --   breaks    each break opened once, keeping its kind; a mismatched
@@ -20,7 +22,23 @@
 -- ------------------------------------------------------------------ runs
 SELECT month_same('runs', 'each day''s run reports the breaks injected that day and those carried, by kind and row',
                   (SELECT array_agg(day || ':' || t) FROM month_expected_results),
-                  (SELECT array_agg(day || ':' || t) FROM month_results WHERE status <> 'matched'));
+                  (SELECT array_agg(day || ':' || t) FROM month_results WHERE break));
+-- the statuses of 0.9.0, each where it was put in: payouts matched_group,
+-- refunds with their payments refund_matched, the orphan refund lines,
+-- the fees one cent over, the lines in dollars, the ties; counted by
+-- kind, then row by row (a break carried to later runs counted once)
+SELECT month_same('runs', 'each new kind of outcome appears as often as it was put in',
+                  (SELECT array_agg(kind || ' ' || n) FROM (SELECT kind, count(*) AS n FROM month_kinds GROUP BY 1) k),
+                  (SELECT array_agg(status || ' ' || n)
+                     FROM (SELECT status, count(DISTINCT t) AS n FROM month_results
+                            WHERE day >= 0 AND status IN ('matched_group', 'refund_matched', 'refund_orphan',
+                                                          'fee_mismatch', 'fx_difference', 'ambiguous')
+                            GROUP BY 1) r));
+SELECT month_same('runs', 'each new kind of outcome is found on the rows it was put in',
+                  (SELECT array_agg(DISTINCT month_break_text(kind, ledger_txn, statement_key)) FROM month_kinds),
+                  (SELECT array_agg(DISTINCT t) FROM month_results
+                    WHERE day >= 0 AND status IN ('matched_group', 'refund_matched', 'refund_orphan',
+                                                  'fee_mismatch', 'fx_difference', 'ambiguous')));
 -- input rows: the day's ledger rows (by its providers' own days) and the
 -- lines of the day's files, counted; the other rows, the rows of the
 -- breaks open before the run and those that share their references, by
@@ -112,9 +130,10 @@ SELECT month_same('breaks', 'the breaks opened are the breaks injected, each onc
 -- lists it, and no corrected ledger row could ever close the break.
 SELECT month_same('breaks', 'a mismatched pair carried over is read again whole: its break keeps its kind and statement line',
                   (SELECT array_agg(month_break_text(i.kind, i.ledger_txn, i.statement_key))
-                     FROM month_injected i WHERE i.kind IN ('amount_mismatch', 'outside_window') AND i.day < (:last)),
+                     FROM month_injected i
+                    WHERE i.kind IN ('amount_mismatch', 'outside_window', 'fee_mismatch', 'fx_difference') AND i.day < (:last)),
                   (SELECT array_agg(b.t) FROM month_breaks b JOIN month_injected i ON i.ledger_txn = b.ledger_txn
-                    WHERE i.kind IN ('amount_mismatch', 'outside_window') AND i.day < (:last)));
+                    WHERE i.kind IN ('amount_mismatch', 'outside_window', 'fee_mismatch', 'fx_difference') AND i.day < (:last)));
 -- An Alipay refund line has no refund id of its own (the payment's 支付宝
 -- 交易号, the request number 退款批次号/请求号): a later run that reads
 -- the refund again for its open break must not read its payment's line.
@@ -204,12 +223,12 @@ SELECT (SELECT min(i.statement_key) FROM month_injected i
 INSERT INTO month_statement
 SELECT s.day, s.provider, s.key, s.provider_txn, s.reference, s.ts,
        s.amount - CASE WHEN s.key = x.fixed THEN 0.50 ELSE 0 END, s.status, s.refund_txn, s.refund_reference,
-       s.refund_amount, s.memo, s.g, 2
+       s.refund_amount, s.memo, s.g, 2, s.currency, s.fee_over
 FROM month_statement s, month_fix x
 WHERE s.day = :correct_day AND s.provider = 'wechatpay' AND s.edition = 1 AND s.key <> x.removed
 UNION ALL
 SELECT l.day, l.provider, 'S' || l.g, 'S' || l.g, l.reference, date_trunc('second', l.ts + interval '5 s'),
-       l.amount, 'SUCCESS', NULL, NULL, NULL, 'Tea', l.g, 2
+       l.amount, 'SUCCESS', NULL, NULL, NULL, 'Tea', l.g, 2, 'CNY', 0
 FROM month_ledger l, month_fix x WHERE 'S' || l.g = x.added AND l.txn_id = 'L' || l.g;
 SELECT month_render_files(2, :correct_day % 2) AS corrected_files \gset
 SELECT month_check('correct', 'the corrected bill is one file', :corrected_files = 1, :corrected_files || ' files');
@@ -252,7 +271,7 @@ SELECT month_same('correct', 'the corrected day''s run reports the day''s breaks
                         WHERE i.day <> :correct_day AND i.provider = 'wechatpay'
                           AND ((coalesce(i.ledger_txn, '') NOT LIKE 'LM%' AND coalesce(i.statement_key, '') NOT LIKE 'SN%')
                                OR i.day = (:last))) e),
-                  (SELECT array_agg(t) FROM month_results WHERE day = -1 AND status <> 'matched'));
+                  (SELECT array_agg(t) FROM month_results WHERE day = -1 AND break));
 SELECT month_same('correct', 'the mended breaks close in the corrected day''s run; the removed line''s break is no longer open',
                   ARRAY[format('amount_mismatch %s resolved by -1', 'L' || substr(x.fixed, 2)),
                         format('missing_in_statement %s resolved by -1', 'L' || substr(x.added, 2)),

@@ -10,8 +10,13 @@
 -- Tables made:
 --   month_providers    provider, the time zone its bills speak, its format
 --   month_ledger       our side: txn_id, provider, reference, amount,
---                      currency, ts (the shape qr_reconcile and qr_recon_run read)
+--                      currency, ts (the shape qr_match and qr_recon_run read),
+--                      and parent_reference (a refund's payment, a
+--                      payment's payout)
 --   month_injected     every break put in, by day, provider, kind and row
+--   month_kinds        every row given one of the statuses of 0.9.0
+--                      (matched_group, refund_matched, refund_orphan,
+--                      fee_mismatch, fx_difference, ambiguous)
 --   month_statement    every line the providers' files hold, with the day
 --                      (file) it lands in and the file it belongs to
 --   month_files        the files: day, provider, format, bill type, variant,
@@ -64,21 +69,43 @@ JOIN month_providers p ON p.provider = (ARRAY['wechatpay', 'wechatpay', 'wechatp
 --   7 refund, missing_in_statement   our refund, not in the file
 --   8 refund, missing_in_ledger      the file's refund, not booked by us
 --   9 refund, amount_mismatch        the file refunds 0.30 more
+--  10 two partial refunds           30% and 20%, an hour and two later, on both sides (no break)
+--  11 fee_mismatch                  the provider's fee one cent over the rate's (0.6%)
+--  12 fx_difference                 UnionPay only, 20.00 or more: the line in USD, rounded
+--                                   to the cent and one cent over (1 USD = 7.1 CNY)
 -- and payments without a reference whose g % 977 = 0: missing_in_statement.
+-- Besides, each day and provider: a batch payout of five payments in one
+-- line (matched_group), a refund line of an order we never had
+-- (refund_orphan); and each day, for WeChat Pay, two equal payments
+-- without a reference at the same instant and one line for them
+-- (ambiguous, all three).
 CREATE TABLE month_rule AS
 SELECT g, CASE WHEN reference IS NULL THEN CASE WHEN g % 977 = 0 THEN 'noref_missing' END
                WHEN g % 997 IN (1, 2, 4, 5) THEN (ARRAY['missing', 'mismatch', NULL, 'dup_statement', 'dup_ledger'])[g % 997]
                WHEN g % 997 = 3 AND i <= :txns * 0.8 THEN 'outside'
                WHEN g % 997 BETWEEN 6 AND 9 AND i <= :txns * 0.8
-               THEN (ARRAY['refund', 'refund_missing', 'refund_extra', 'refund_mismatch'])[g % 997 - 5] END AS rule
+               THEN (ARRAY['refund', 'refund_missing', 'refund_extra', 'refund_mismatch'])[g % 997 - 5]
+               WHEN g % 997 = 10 AND i <= :txns * 0.8 THEN 'refund2'
+               WHEN g % 997 = 11 THEN 'fee'
+               WHEN g % 997 = 12 AND provider = 'unionpay' AND amount >= 20 THEN 'fx' END AS rule
 FROM month_ledger;
 DELETE FROM month_rule WHERE rule IS NULL;
 CREATE UNIQUE INDEX ON month_rule (g);
 
--- refunds: half the payment, an hour later
+-- a refund names its payment's reference as its parent
+ALTER TABLE month_ledger ADD COLUMN parent_reference text;
+-- refunds: half the payment, an hour later; or 30% an hour later and 20%
+-- two hours later
 INSERT INTO month_ledger
-SELECT 'R' || l.g, l.provider, 'RF' || l.g, -round(l.amount / 2, 2), l.currency, l.ts + interval '1 hour', l.g, l.day, l.i
-FROM month_ledger l JOIN month_rule r USING (g) WHERE r.rule IN ('refund', 'refund_missing', 'refund_mismatch');
+SELECT 'R' || l.g, l.provider, 'RF' || l.g, -round(l.amount / 2, 2), l.currency, l.ts + interval '1 hour', l.g, l.day, l.i,
+       l.reference
+FROM month_ledger l JOIN month_rule r USING (g) WHERE r.rule IN ('refund', 'refund_missing', 'refund_mismatch')
+UNION ALL
+SELECT 'R' || l.g || p.part, l.provider, 'RF' || l.g || p.part, -round(l.amount * p.share, 2), l.currency,
+       l.ts + p.later, l.g, l.day, l.i, l.reference
+FROM month_ledger l JOIN month_rule r USING (g)
+CROSS JOIN (VALUES ('a', 0.3, interval '1 hour'), ('b', 0.2, interval '2 hours')) p (part, share, later)
+WHERE r.rule = 'refund2';
 -- our double booking
 INSERT INTO month_ledger
 SELECT l.txn_id || 'b', l.provider, l.reference, l.amount, l.currency, l.ts + interval '1 s', l.g, l.day, l.i
@@ -96,8 +123,9 @@ CREATE TABLE month_statement (
     day int, provider text, key text, provider_txn text, reference text, ts timestamptz,
     amount numeric, status text, refund_txn text, refund_reference text,
     refund_amount numeric, memo text, g bigint, edition int NOT NULL DEFAULT 1,
+    currency text NOT NULL DEFAULT 'CNY', fee_over numeric NOT NULL DEFAULT 0,
     fee numeric GENERATED ALWAYS AS (CASE WHEN status = 'REFUND' THEN -round(refund_amount * 0.006, 2)
-                                          ELSE round(amount * 0.006, 2) END) STORED,
+                                          ELSE round(amount * 0.006, 2) + fee_over END) STORED,
     bill_type text GENERATED ALWAYS AS (CASE WHEN provider <> 'wechatpay' THEN NULL WHEN day % 5 <> 2 THEN 'ALL'
                                              WHEN status = 'REFUND' THEN 'REFUND' ELSE 'SUCCESS' END) STORED
 );
@@ -121,7 +149,19 @@ SELECT l.day, l.provider, 'S' || l.g || '/RF' || l.g, 'S' || l.g, l.reference, d
        l.amount, 'REFUND', 'SR' || l.g, 'RF' || l.g,
        round(l.amount / 2, 2) + CASE WHEN r.rule = 'refund_mismatch' THEN 0.30 ELSE 0 END, 'Tea', l.g
 FROM month_ledger l JOIN month_rule r USING (g)
-WHERE l.txn_id = 'L' || l.g AND r.rule IN ('refund', 'refund_extra', 'refund_mismatch');
+WHERE l.txn_id = 'L' || l.g AND r.rule IN ('refund', 'refund_extra', 'refund_mismatch')
+UNION ALL
+SELECT l.day, l.provider, 'S' || l.g || '/RF' || l.g || p.part, 'S' || l.g, l.reference,
+       date_trunc('second', l.ts + p.later + interval '5 s'), l.amount, 'REFUND', 'SR' || l.g || p.part, 'RF' || l.g || p.part,
+       round(l.amount * p.share, 2), 'Tea', l.g
+FROM month_ledger l JOIN month_rule r USING (g)
+CROSS JOIN (VALUES ('a', 0.3, interval '1 hour'), ('b', 0.2, interval '2 hours')) p (part, share, later)
+WHERE l.txn_id = 'L' || l.g AND r.rule = 'refund2';
+-- the fee one cent over; the line in dollars
+UPDATE month_statement s SET fee_over = 0.01 FROM month_rule r
+WHERE r.g = s.g AND r.rule = 'fee' AND s.status = 'SUCCESS';
+UPDATE month_statement s SET currency = 'USD', amount = round(s.amount / 7.1, 2) + 0.01 FROM month_rule r
+WHERE r.g = s.g AND r.rule = 'fx' AND s.status = 'SUCCESS';
 -- three lines a day and provider that we never booked
 INSERT INTO month_statement
 SELECT d, p.provider, format('X%s-%s-%s', d, p.provider, k), format('X%s-%s-%s', d, p.provider, k),
@@ -159,6 +199,37 @@ SELECT d, p.provider, format('SN%s-%s', d, p.provider), format('SN%s-%s', d, p.p
        month_day_start(d + 1, p.time_zone) - interval '1 s', 77.77, 'SUCCESS', NULL, NULL, NULL, 'Tea', NULL
 FROM month_midnight p;
 
+-- Each day and provider, at 12:30 and after: five payments of 11.00 to
+-- 15.00 paid out together in one line of 65.00 under the payout's
+-- reference (P); at 13:30 a refund line of an order we never had (O).
+-- Each day at 13:00, for WeChat Pay: two payments of 0.37 without a
+-- reference at the same instant, and one line of 0.37 five seconds later
+-- (A).  No payment of the month is under 1.00, so nothing else pairs or
+-- adds up with them.
+INSERT INTO month_ledger
+SELECT format('LP%s-%s-%s', d, p.provider, k), p.provider, format('PORD%s-%s-%s', d, p.provider, k), 10.00 + k, 'CNY',
+       month_day_start(d, p.time_zone) + interval '12 hours 30 minutes' + k * interval '1 minute', NULL::bigint, d, NULL::bigint,
+       format('PO%s-%s', d, p.provider)
+FROM generate_series(0, :days - 1) d, month_providers p, generate_series(1, 5) k
+UNION ALL
+SELECT format('LA%s%s', d, part), 'wechatpay', NULL, 0.37, 'CNY', month_day_start(d, 'Asia/Shanghai') + interval '13 hours',
+       NULL, d, NULL, NULL
+FROM generate_series(0, :days - 1) d, (VALUES ('a'), ('b')) x (part);
+INSERT INTO month_statement (day, provider, key, provider_txn, reference, ts, amount, status, refund_txn, refund_reference,
+                             refund_amount, memo, g)
+SELECT d, p.provider, format('SP%s-%s', d, p.provider), format('SP%s-%s', d, p.provider), format('PO%s-%s', d, p.provider),
+       month_day_start(d, p.time_zone) + interval '12 hours 40 minutes', 65.00, 'SUCCESS', NULL, NULL, NULL::numeric, 'Tea', NULL::bigint
+FROM generate_series(0, :days - 1) d, month_providers p
+UNION ALL
+SELECT d, p.provider, format('SO%s-%s/RFO%s-%s', d, p.provider, d, p.provider), format('SO%s-%s', d, p.provider),
+       format('ORPHAN%s-%s', d, p.provider), month_day_start(d, p.time_zone) + interval '13 hours 30 minutes', 30.00, 'REFUND',
+       format('SRO%s-%s', d, p.provider), format('RFO%s-%s', d, p.provider), 12.00, 'Tea', NULL
+FROM generate_series(0, :days - 1) d, month_providers p
+UNION ALL
+SELECT d, 'wechatpay', format('SA%s', d), format('SA%s', d), NULL, month_day_start(d, 'Asia/Shanghai') + interval '13 hours 5 s',
+       0.37, 'SUCCESS', NULL, NULL, NULL, 'Tea', NULL
+FROM generate_series(0, :days - 1) d;
+
 -- ------------------------------------------------------------- injected
 -- What the month's runs must find, day by day: the kind qr_reconcile gives
 -- the row in the run of the day it belongs to, and the row (ledger txn_id
@@ -173,6 +244,15 @@ FROM month_ledger l JOIN month_rule r USING (g)
 WHERE (l.txn_id = 'L' || l.g AND r.rule IN ('missing', 'noref_missing', 'mismatch', 'outside'))
    OR (l.txn_id = 'R' || l.g AND r.rule IN ('refund_missing', 'refund_mismatch'))
 UNION ALL
+SELECT l.day, l.provider, CASE r.rule WHEN 'fee' THEN 'fee_mismatch' ELSE 'fx_difference' END, l.txn_id, 'S' || l.g
+FROM month_ledger l JOIN month_rule r USING (g) WHERE l.txn_id = 'L' || l.g AND r.rule IN ('fee', 'fx')
+UNION ALL
+SELECT s.day, s.provider, 'refund_orphan', NULL, s.key FROM month_statement s WHERE s.key LIKE 'SO%'
+UNION ALL
+SELECT l.day, l.provider, 'ambiguous', l.txn_id, NULL FROM month_ledger l WHERE l.txn_id LIKE 'LA%'
+UNION ALL
+SELECT s.day, s.provider, 'ambiguous', NULL, s.key FROM month_statement s WHERE s.key LIKE 'SA%'
+UNION ALL
 SELECT l.day, l.provider, 'duplicate_in_ledger', l.txn_id, NULL
 FROM month_ledger l JOIN month_rule r USING (g) WHERE r.rule = 'dup_ledger' AND l.txn_id LIKE '%b'
 UNION ALL
@@ -186,6 +266,22 @@ UNION ALL
 SELECT l.day, l.provider, 'missing_in_statement', l.txn_id, NULL FROM month_ledger l WHERE l.txn_id LIKE 'LM%'
 UNION ALL
 SELECT s.day, s.provider, 'missing_in_ledger', NULL, s.key FROM month_statement s WHERE s.key LIKE 'SN%';
+
+-- Every row that gets one of the statuses of 0.9.0 in the run of its day:
+-- the breaks among them (month_injected), the payouts' rows
+-- (matched_group) and the refunds found with their payments
+-- (refund_matched: the ledger refund with the provider's line).
+CREATE TABLE month_kinds AS
+SELECT day, provider, kind, ledger_txn, statement_key FROM month_injected
+WHERE kind IN ('refund_orphan', 'fee_mismatch', 'fx_difference', 'ambiguous')
+UNION ALL
+SELECT day, provider, 'matched_group', txn_id, NULL FROM month_ledger WHERE txn_id LIKE 'LP%'
+UNION ALL
+SELECT day, provider, 'matched_group', NULL, key FROM month_statement WHERE key LIKE 'SP%'
+UNION ALL
+SELECT l.day, l.provider, 'refund_matched', l.txn_id, 'S' || l.g || '/' || l.reference
+FROM month_ledger l JOIN month_rule r USING (g)
+WHERE r.rule IN ('refund', 'refund2') AND l.txn_id LIKE 'R%';
 
 -- ---------------------------------------------------------------- files
 -- WeChat Pay: a BOM on days d % 6 = 1, CRLF line ends
@@ -241,7 +337,7 @@ CREATE FUNCTION month_csv_field(v text) RETURNS text LANGUAGE sql IMMUTABLE AS $
 $$;
 CREATE FUNCTION month_unionpay_line(s month_statement) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT array_to_string(ARRAY[to_char(s.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), s.provider_txn, s.reference,
-                                 s.amount::text, 'CNY', s.fee::text, s.status, s.refund_txn, s.refund_reference,
+                                 s.amount::text, s.currency, s.fee::text, s.status, s.refund_txn, s.refund_reference,
                                  s.refund_amount::text, month_csv_field(s.memo)], ',', '')
 $$;
 
