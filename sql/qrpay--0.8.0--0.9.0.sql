@@ -11,7 +11,7 @@
 CREATE FUNCTION @extschema@.qr_minor_unit(currency text) RETURNS integer
 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.qr_minor_unit(text) IS
-    'Decimals of the minor unit of a currency by ISO 4217 (list one), given by its alphabetic code in either case or its 3-digit numeric code: 0 for JPY, 2 for CNY, 3 for BHD, 4 for CLF; NULL for an unknown code and where the list gives none (N.A.: XAU, XDR, XXX, ...)';
+    'Decimals of the minor unit of a currency by ISO 4217 (list one), given by its alphabetic code in either case or its 3-digit numeric code: 0 for JPY, 2 for CNY, 3 for BHD, 4 for CLF; NULL for an unknown code and where the list gives none (N.A.: XAU, XDR, XTS, ...)';
 
 CREATE FUNCTION @extschema@.qr_round_amount(amount numeric, currency text) RETURNS numeric
 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
