@@ -1911,7 +1911,15 @@ typedef struct m_window
 				len,
 				cap;
 	long		next_target;	/* index (from head) of the next row to search for */
+	uint64		min_abs;		/* the smallest magnitude of a row held ... */
+	long		at_min;			/* ... and how many rows have it; 0: recount */
 } m_window;
+
+static uint64
+mag(int64 u)
+{
+	return u < 0 ? (uint64) 0 - (uint64) u : (uint64) u;
+}
 
 static m_left *
 win_at(m_window *w, long i)
@@ -1936,6 +1944,52 @@ win_push(m_window *w, m_left *x)
 	}
 	w->q[(w->head + w->len) % w->cap] = x;
 	w->len++;
+	if (x->searchable && x->units != 0 && w->at_min < 0)
+	{
+		w->min_abs = mag(x->units);	/* the first row that counts */
+		w->at_min = 1;
+	}
+	else if (x->searchable && x->units != 0 && w->at_min > 0)
+	{
+		if (mag(x->units) < w->min_abs)
+		{
+			w->min_abs = mag(x->units);
+			w->at_min = 1;
+		}
+		else if (mag(x->units) == w->min_abs)
+			w->at_min++;
+	}
+}
+
+/*
+ * The smallest magnitude among the rows held: no two rows can add up to a
+ * row smaller than twice it, which spares the search of most rows in a
+ * window of one amount (metro fares).
+ */
+static uint64
+win_min(m_window *w)
+{
+	if (w->at_min == 0)
+	{
+		w->min_abs = PG_UINT64_MAX;
+		for (long i = 0; i < w->len; i++)
+		{
+			m_left	   *c = win_at(w, i);
+
+			if (!c->searchable || c->units == 0)
+				continue;
+			if (mag(c->units) < w->min_abs)
+			{
+				w->min_abs = mag(c->units);
+				w->at_min = 1;
+			}
+			else if (mag(c->units) == w->min_abs)
+				w->at_min++;
+		}
+		if (w->at_min == 0)
+			w->at_min = -1;		/* none: recounted on the next push */
+	}
+	return w->min_abs;
 }
 
 static void
@@ -1964,6 +2018,8 @@ win_pop(m_state *st, m_window *w)
 				 : "no reference, and no ledger row of this amount within the window", 0);
 		MemoryContextSwitchTo(old);
 	}
+	if (x->searchable && x->units != 0 && w->at_min > 0 && mag(x->units) == w->min_abs)
+		w->at_min--;
 	left_free(x);
 	w->head = (w->head + 1) % w->cap;
 	w->len--;
@@ -1994,7 +2050,7 @@ search_target(m_state *st, m_window *w, long t, const m_settings *set, int64 spa
 	void	   *work;
 
 	x->state = 1;
-	if (!x->searchable || x->units == 0)
+	if (!x->searchable || x->units == 0 || mag(x->units) / 2 < win_min(w))
 		return;
 	idx = palloc(sizeof(long) * w->len);
 	amt = palloc(sizeof(int64) * w->len);
