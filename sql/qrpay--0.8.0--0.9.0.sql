@@ -185,6 +185,24 @@ GRANT SELECT ON @extschema@.qr_recon_settings, @extschema@.qr_recon_fee_rates, @
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.qr_recon_settings, @extschema@.qr_recon_fee_rates,
       @extschema@.qr_fx_rates TO @extowner@ WITH GRANT OPTION;
 
+-- who changed how runs match, and when: every change is in qr_recon_audit
+CREATE TRIGGER qr_recon_settings_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.qr_recon_settings
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.qr_recon_audit();
+CREATE TRIGGER qr_recon_settings_audit_truncate AFTER TRUNCATE ON @extschema@.qr_recon_settings
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.qr_recon_audit();
+CREATE TRIGGER qr_recon_fee_rates_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.qr_recon_fee_rates
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.qr_recon_audit();
+CREATE TRIGGER qr_recon_fee_rates_audit_truncate AFTER TRUNCATE ON @extschema@.qr_recon_fee_rates
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.qr_recon_audit();
+CREATE TRIGGER qr_fx_rates_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.qr_fx_rates
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.qr_recon_audit();
+CREATE TRIGGER qr_fx_rates_audit_truncate AFTER TRUNCATE ON @extschema@.qr_fx_rates
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.qr_recon_audit();
+COMMENT ON TABLE @extschema@.qr_recon_audit IS
+    'Every change to qr_statement_formats, qr_statement_batches, qr_recon_runs, qr_recon_breaks, qr_recon_settings, qr_recon_fee_rates and qr_fx_rates: who, when, what, the row before and after. Written by a trigger as the table''s owner; no other role can write, change or delete its rows. Not dumped by pg_dump: it is the history of this database (a restore is itself recorded)';
+COMMENT ON FUNCTION @extschema@.qr_recon_audit() IS
+    'Trigger: appends each change of a back-office table (statement formats and batches, runs, breaks, reconciliation settings and rates) to qr_recon_audit, as the audit table''s owner, naming the role that made it';
+
 -- A provider's settings as qr_match applies them.  The override is checked
 -- without an exception block: a subtransaction is refused in parallel mode,
 -- and this function is PARALLEL SAFE.

@@ -390,3 +390,8 @@ INSERT INTO qr_fx_rates (from_currency, to_currency) VALUES ('USD', 'JPY');
 DELETE FROM qr_recon_settings;
 DELETE FROM qr_recon_fee_rates;
 DELETE FROM qr_fx_rates;
+-- every change of them is in the back office's audit trail
+SELECT table_name, operation, count(*) FROM qr_recon_audit
+ WHERE table_name IN ('qr_recon_settings', 'qr_recon_fee_rates', 'qr_fx_rates') GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT new_row ->> 'time_window' AS time_window, new_row ->> 'note' AS note FROM qr_recon_audit
+ WHERE table_name = 'qr_recon_settings' AND operation = 'INSERT' AND new_row ->> 'provider' = '*';
