@@ -36,6 +36,9 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "nodes/makefuncs.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/datum.h"
@@ -558,7 +561,10 @@ read_override(m_state *st)
 				st->over.v[k] = BoolGetDatum(v.val.boolean);
 				break;
 			case 6:
-				if (v.type != jbvNumeric)
+				if (v.type != jbvNumeric ||
+					!DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(v.val.numeric),
+													  DirectFunctionCall2(numeric_round, NumericGetDatum(v.val.numeric),
+																		  Int32GetDatum(0)))))
 					bad_setting(key, "must be a whole number", "settings argument");
 				st->over.v[k] = DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric));
 				break;
@@ -573,6 +579,18 @@ read_override(m_state *st)
 	}
 }
 
+/*
+ * Does the extension's schema hold this relation?  A database whose
+ * extension is still at a version before 0.9.0 (the library was upgraded,
+ * ALTER EXTENSION UPDATE not yet run) has no settings or rates tables: the
+ * built-in settings apply, and no fee or rate is known.
+ */
+static bool
+has_table(m_state *st, const char *name)
+{
+	return OidIsValid(get_relname_relid(name, st->nsp));
+}
+
 /* qr_recon_settings, the fee rates, and the effective defaults */
 static void
 read_settings(m_state *st)
@@ -582,9 +600,12 @@ read_settings(m_state *st)
 	uint64		i;
 	m_settings	probe;
 
-	sql = psprintf("SELECT provider, keys, time_window, date_lag, amount_tolerance, tolerance_percent, "
-				   "group_search, group_max_rows, statement_amounts, fx_tolerance_percent "
-				   "FROM %s.qr_recon_settings ORDER BY provider COLLATE \"C\"", nsp);
+	sql = has_table(st, "qr_recon_settings") ?
+		psprintf("SELECT provider, keys, time_window, date_lag, amount_tolerance, tolerance_percent, "
+				 "group_search, group_max_rows, statement_amounts, fx_tolerance_percent "
+				 "FROM %s.qr_recon_settings ORDER BY provider COLLATE \"C\"", nsp)
+		: "SELECT NULL::text, NULL::text[], NULL::interval, NULL::interval, NULL::numeric, NULL::numeric, "
+		"NULL::boolean, NULL::integer, NULL::text, NULL::numeric WHERE false";
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "qr_match could not read qr_recon_settings");
 	st->nsetrows = (int) SPI_processed;
@@ -621,9 +642,11 @@ read_settings(m_state *st)
 	apply_settings(&st->dflt, st->over.v, st->over.n, "settings argument");
 	derive_settings(&st->dflt);
 
-	sql = psprintf("SELECT provider, currency, lower_inf(valid_during), upper_inf(valid_during), "
-				   "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
-				   "rate, fixed FROM %s.qr_recon_fee_rates WHERE NOT isempty(valid_during)", nsp);
+	sql = has_table(st, "qr_recon_fee_rates") ?
+		psprintf("SELECT provider, currency, lower_inf(valid_during), upper_inf(valid_during), "
+				 "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
+				 "rate, fixed FROM %s.qr_recon_fee_rates WHERE NOT isempty(valid_during)", nsp)
+		: "SELECT NULL::text WHERE false";
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "qr_match could not read qr_recon_fee_rates");
 	st->nfees = (int) SPI_processed;
@@ -655,9 +678,11 @@ read_settings(m_state *st)
 	}
 	SPI_freetuptable(SPI_tuptable);
 
-	sql = psprintf("SELECT from_currency, to_currency, lower_inf(valid_during), upper_inf(valid_during), "
-				   "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
-				   "rate FROM %s.qr_fx_rates WHERE NOT isempty(valid_during)", nsp);
+	sql = has_table(st, "qr_fx_rates") ?
+		psprintf("SELECT from_currency, to_currency, lower_inf(valid_during), upper_inf(valid_during), "
+				 "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
+				 "rate FROM %s.qr_fx_rates WHERE NOT isempty(valid_during)", nsp)
+		: "SELECT NULL::text WHERE false";
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "qr_match could not read qr_fx_rates");
 	st->nfx = (int) SPI_processed;
@@ -2300,12 +2325,17 @@ stream_sql(m_state *st, Oid lrel, Oid srel, const char *refs, const char *parent
 {
 	const char *nsp = quote_identifier(get_namespace_name(st->nsp));
 
+	Oid			args[2] = {NUMERICOID, TEXTOID};
+	/* before 0.9.0 the schema has no qr_round_amount: amounts are then compared as they are */
+	bool		rounds = OidIsValid(LookupFuncName(list_make2(makeString(get_namespace_name(st->nsp)),
+															  makeString("qr_round_amount")), 2, args, true));
+
 	return psprintf("SELECT v.gkey, v.provider, v.refund, v.ref, "
 					"CASE WHEN v.gkey IS NULL THEN v.currency END AS ucur, "
-					"CASE WHEN v.gkey IS NULL THEN %s.qr_round_amount(v.amount, v.currency) END AS ramount, "
+					"CASE WHEN v.gkey IS NULL THEN %s END AS ramount, "
 					"v.ts, v.side, v.txn_id, v.parent, v.amount, v.currency, v.fee, v.context FROM ("
 					"SELECT w.*, COALESCE(w.parent, w.ref) AS gkey FROM (%s UNION ALL %s) w) v",
-					nsp,
+					rounds ? psprintf("%s.qr_round_amount(v.amount, v.currency)", nsp) : "v.amount",
 					side_sql(lrel, SIDE_LEDGER, st->dflt.use_ref, st->dflt.use_parent, refs, parents),
 					side_sql(srel, SIDE_STATEMENT, st->dflt.use_ref, st->dflt.use_parent, refs, parents));
 }
