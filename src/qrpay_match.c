@@ -1171,9 +1171,27 @@ refund_sub_close(m_group *g)
 	g->rsub_has[0] = g->rsub_has[1] = false;
 }
 
+/*
+ * A field of a row kept for the group: a row of a set held whole stays put
+ * until its group ends, a row read from a slot is copied into groupcxt.
+ */
+static text *
+keep_text(m_state *st, const text *t, bool stable)
+{
+	MemoryContext old;
+	text	   *c;
+
+	if (stable || t == NULL)
+		return (text *) t;
+	old = MemoryContextSwitchTo(st->groupcxt);
+	c = copy_text(t);
+	MemoryContextSwitchTo(old);
+	return c;
+}
+
 /* pass 1: a row of the group as it streams by, counted (copies in groupcxt) */
 static void
-group_count(m_state *st, m_group *g, const m_row *r)
+group_count(m_state *st, m_group *g, const m_row *r, bool stable)
 {
 	if (r->refund)
 	{
@@ -1183,22 +1201,16 @@ group_count(m_state *st, m_group *g, const m_row *r)
 	}
 	if (r->side == SIDE_LEDGER && !g->has_orig)
 	{
-		MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
-
 		g->has_orig = true;
-		g->orig_txn = copy_text(r->txn);
-		g->orig_cur = copy_text(r->cur);
-		MemoryContextSwitchTo(old);
+		g->orig_txn = keep_text(st, r->txn, stable);
+		g->orig_cur = keep_text(st, r->cur, stable);
 	}
 	if (r->context)
 		return;
 	if (g->n[0] + g->n[1] == 0)
 	{
-		MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
-
-		g->cur = copy_text(r->cur);
-		g->scale = scale_of(r->cur);
-		MemoryContextSwitchTo(old);
+		g->cur = keep_text(st, r->cur, stable);
+		g->scale = -1;			/* looked up when needed */
 	}
 	g->n[r->side]++;
 	if (r->parent != NULL)
@@ -1624,6 +1636,7 @@ group_end(m_state *st, m_group *g)
 	{
 		m_row		r;
 
+		g->scale = scale_of(g->cur);
 		MemoryContextSwitchTo(st->emitcxt);
 		group_rewind(st);
 		while (group_next(st, &r))
@@ -2371,14 +2384,12 @@ key_exceptions(m_state *st, char **refs, char **parents)
 static void process_slot(m_state *st, TupleTableSlot *slot);
 
 static void
-group_begin(m_state *st, m_group *g, const m_row *r, const m_settings *set)
+group_begin(m_state *st, m_group *g, const m_row *r, const m_settings *set, bool stable)
 {
-	MemoryContextReset(st->groupcxt);
+	MemoryContextReset(st->groupcxt);	/* nothing to do when nothing was kept */
 	memset(g, 0, sizeof(*g));
-	MemoryContextSwitchTo(st->groupcxt);
-	g->provider = copy_text(r->provider);
-	g->gkey = copy_text(r->gkey);
-	MemoryContextSwitchTo(st->emitcxt);
+	g->provider = keep_text(st, r->provider, stable);
+	g->gkey = keep_text(st, r->gkey, stable);
 	g->set = set;
 	g->sum_ok = true;
 	g->orig_ok = true;
@@ -2450,11 +2461,11 @@ process(m_state *st, m_row *rp, TupleTableSlot *slot, m_blob *blob)
 	{
 		if (!st->in_group)
 		{
-			group_begin(st, &st->g, &r, set);
+			group_begin(st, &st->g, &r, set, blob != NULL);
 			st->in_group = true;
 		}
 		group_store(st, slot, blob);
-		group_count(st, &st->g, &r);
+		group_count(st, &st->g, &r, blob != NULL);
 		return;
 	}
 	if (r.context)
