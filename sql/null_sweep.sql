@@ -72,6 +72,7 @@ CREATE FUNCTION sweep.sample(t regtype, name text) RETURNS text LANGUAGE sql IMM
         WHEN t = 'timestamptz[]'::regtype THEN $q$ARRAY['2025-03-01 10:00+08', '2025-03-01 10:01+08']::timestamptz[]$q$
         WHEN t = 'regclass'::regtype THEN $q$'sweep.rel'::regclass$q$
         WHEN t = 'regtype'::regtype THEN $q$'text'::regtype$q$
+        WHEN t = 'boolean'::regtype THEN $q$true$q$
     END
 $$;
 

@@ -11,7 +11,7 @@
 CREATE FUNCTION @extschema@.qr_minor_unit(currency text) RETURNS integer
 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.qr_minor_unit(text) IS
-    'Decimals of the minor unit of a currency by ISO 4217 (list one), given by its alphabetic code in either case or its 3-digit numeric code: 0 for JPY, 2 for CNY, 3 for BHD, 4 for CLF; NULL for an unknown code and where the list gives none (N.A.: XAU, XDR, XXX, ...)';
+    'Decimals of the minor unit of a currency by ISO 4217 (list one), given by its alphabetic code in either case or its 3-digit numeric code: 0 for JPY, 2 for CNY, 3 for BHD, 4 for CLF; NULL for an unknown code and where the list gives none (N.A.: XAU, XDR, XTS, ...)';
 
 CREATE FUNCTION @extschema@.qr_round_amount(amount numeric, currency text) RETURNS numeric
 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -185,6 +185,24 @@ GRANT SELECT ON @extschema@.qr_recon_settings, @extschema@.qr_recon_fee_rates, @
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.qr_recon_settings, @extschema@.qr_recon_fee_rates,
       @extschema@.qr_fx_rates TO @extowner@ WITH GRANT OPTION;
 
+-- who changed how runs match, and when: every change is in qr_recon_audit
+CREATE TRIGGER qr_recon_settings_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.qr_recon_settings
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.qr_recon_audit();
+CREATE TRIGGER qr_recon_settings_audit_truncate AFTER TRUNCATE ON @extschema@.qr_recon_settings
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.qr_recon_audit();
+CREATE TRIGGER qr_recon_fee_rates_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.qr_recon_fee_rates
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.qr_recon_audit();
+CREATE TRIGGER qr_recon_fee_rates_audit_truncate AFTER TRUNCATE ON @extschema@.qr_recon_fee_rates
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.qr_recon_audit();
+CREATE TRIGGER qr_fx_rates_audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.qr_fx_rates
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.qr_recon_audit();
+CREATE TRIGGER qr_fx_rates_audit_truncate AFTER TRUNCATE ON @extschema@.qr_fx_rates
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.qr_recon_audit();
+COMMENT ON TABLE @extschema@.qr_recon_audit IS
+    'Every change to qr_statement_formats, qr_statement_batches, qr_recon_runs, qr_recon_breaks, qr_recon_settings, qr_recon_fee_rates and qr_fx_rates: who, when, what, the row before and after. Written by a trigger as the table''s owner; no other role can write, change or delete its rows. Not dumped by pg_dump: it is the history of this database (a restore is itself recorded)';
+COMMENT ON FUNCTION @extschema@.qr_recon_audit() IS
+    'Trigger: appends each change of a back-office table (statement formats and batches, runs, breaks, reconciliation settings and rates) to qr_recon_audit, as the audit table''s owner, naming the role that made it';
+
 -- A provider's settings as qr_match applies them.  The override is checked
 -- without an exception block: a subtransaction is refused in parallel mode,
 -- and this function is PARALLEL SAFE.
@@ -331,8 +349,8 @@ COMMENT ON FUNCTION @extschema@.qr_recon_settings_for(text, jsonb) IS
 -- One pass over both relations, sorted together: groups by reference and
 -- parent reference, refunds linked to their originals, fees and currencies
 -- checked, rows without a key paired by nearest time in a sliding window,
--- ties never guessed.  The 0.6.0 entry points keep their columns over it;
--- a NULL window or tolerance now means "as the settings say".
+-- ties never guessed.  The 0.6.0 entry points keep their columns; a NULL
+-- window or tolerance now means "as the settings say".
 CREATE FUNCTION @extschema@.qr_match(ledger regclass, statement regclass, settings jsonb DEFAULT NULL)
 RETURNS TABLE (status text, ledger_txn text, statement_txn text, amount_diff numeric, reason text,
                provider text, ledger_ts timestamptz, statement_ts timestamptz,
@@ -344,32 +362,23 @@ AS 'MODULE_PATHNAME', 'qr_match' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.qr_match(regclass, regclass, jsonb) IS
     'Reconciles a ledger against a provider statement (both with txn_id, provider, reference, amount, currency, ts; optional parent_reference, kind, statement fee, ledger context) under each provider''s settings (qr_recon_settings, overridden by settings): groups by reference and parent reference (matched_group), refunds against their original (refund_matched, refund_orphan, net_amount), fees against qr_recon_fee_rates (fee_mismatch), other currencies through qr_fx_rates (fx_difference), rows without a key by amount and nearest time, ties never guessed (ambiguous, with the candidates), then sets that add up. Every row but context rows in exactly one result row; the result does not depend on work_mem';
 
+-- qr_reconcile_detail and qr_reconcile are the engine itself, returning its
+-- first ten and five columns: no wrapper materializes the result again
 CREATE OR REPLACE FUNCTION @extschema@.qr_reconcile_detail(ledger regclass, statement regclass,
                                                           time_window interval DEFAULT NULL, amount_tolerance numeric DEFAULT NULL)
 RETURNS TABLE (status text, ledger_txn text, statement_txn text, amount_diff numeric, reason text,
                provider text, ledger_ts timestamptz, statement_ts timestamptz,
                ledger_amount numeric, statement_amount numeric)
-LANGUAGE sql STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp AS $$
-    SELECT m.status, m.ledger_txn, m.statement_txn, m.amount_diff, m.reason, m.provider, m.ledger_ts, m.statement_ts,
-           m.ledger_amount, m.statement_amount
-      FROM @extschema@.qr_match(ledger, statement,
-               pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('time_window', time_window,
-                                                                          'amount_tolerance', amount_tolerance))) m
-$$;
+AS 'MODULE_PATHNAME', 'qr_reconcile_detail' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.qr_reconcile_detail(regclass, regclass, interval, numeric) IS
-    'qr_match''s outcomes with the provider, the ledger and statement times and the ledger and statement amounts of each; a time window or amount tolerance given overrides the settings, NULL leaves them (qr_recon_settings)';
+    'qr_match''s outcomes with the provider, the ledger and statement times and the ledger and statement amounts of each (its first ten columns); a time window or amount tolerance given overrides the settings, NULL leaves them (qr_recon_settings)';
 
 CREATE OR REPLACE FUNCTION @extschema@.qr_reconcile(ledger regclass, statement regclass,
                                                    time_window interval DEFAULT NULL, amount_tolerance numeric DEFAULT NULL)
 RETURNS TABLE (status text, ledger_txn text, statement_txn text, amount_diff numeric, reason text)
-LANGUAGE sql STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp AS $$
-    SELECT d.status, d.ledger_txn, d.statement_txn, d.amount_diff, d.reason
-      FROM @extschema@.qr_reconcile_detail(ledger, statement, time_window, amount_tolerance) d
-$$;
+AS 'MODULE_PATHNAME', 'qr_reconcile_detail' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.qr_reconcile(regclass, regclass, interval, numeric) IS
-    'Reconciles a ledger against a provider statement (both with txn_id, provider, reference, amount, currency, ts), as qr_match does under each provider''s settings (a time window or amount tolerance given overrides them). Every row of both sides appears in exactly one result row: matched, matched_group, refund_matched; amount_mismatch, outside_window, missing_in_statement, missing_in_ledger, duplicate_in_ledger, duplicate_in_statement, ambiguous, refund_orphan, fee_mismatch or fx_difference';
+    'Reconciles a ledger against a provider statement (both with txn_id, provider, reference, amount, currency, ts), as qr_match does under each provider''s settings (a time window or amount tolerance given overrides them), returning its first five columns. Every row of both sides appears in exactly one result row: matched, matched_group, refund_matched; amount_mismatch, outside_window, missing_in_statement, missing_in_ledger, duplicate_in_ledger, duplicate_in_statement, ambiguous, refund_orphan, fee_mismatch or fx_difference';
 
 -- NULL relations or time zone give no rows, as when it was STRICT; a NULL
 -- window or tolerance is the settings'

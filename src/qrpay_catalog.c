@@ -1060,12 +1060,17 @@ typedef enum catalog_table
 	TABLE_BATCHES,
 	TABLE_RUNS,
 	TABLE_BREAKS,
+	/* the reconciliation settings and rates (0.9.0), audited to qr_recon_audit */
+	TABLE_RECON_SETTINGS,
+	TABLE_RECON_FEE_RATES,
+	TABLE_FX_RATES,
 	TABLE_COUNT
 } catalog_table;
 
 static const char *const catalog_table_names[TABLE_COUNT] = {
 	"qr_providers", "qr_provider_patterns", "qr_cities", "qr_interop_rules", "qr_fee_rates",
-	"qr_statement_formats", "qr_statement_batches", "qr_recon_runs", "qr_recon_breaks"
+	"qr_statement_formats", "qr_statement_batches", "qr_recon_runs", "qr_recon_breaks",
+	"qr_recon_settings", "qr_recon_fee_rates", "qr_fx_rates"
 };
 
 #define TABLE_BIT(t) (1 << (t))
@@ -1719,9 +1724,10 @@ qr_catalog_audit(PG_FUNCTION_ARGS)
 
 /*
  * The back office's tables (statement formats and batches, reconciliation
- * runs, breaks): qr_recon_audit.  Statement lines and run results are not
- * audited row by row: lines are written once with their batch and results
- * once with their run, and neither can change afterwards.
+ * runs, breaks, the reconciliation settings and rates): qr_recon_audit.
+ * Statement lines and run results are not audited row by row: lines are
+ * written once with their batch and results once with their run, and
+ * neither can change afterwards.
  */
 Datum
 qr_recon_audit(PG_FUNCTION_ARGS)

@@ -36,6 +36,9 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "nodes/makefuncs.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/datum.h"
@@ -558,7 +561,10 @@ read_override(m_state *st)
 				st->over.v[k] = BoolGetDatum(v.val.boolean);
 				break;
 			case 6:
-				if (v.type != jbvNumeric)
+				if (v.type != jbvNumeric ||
+					!DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(v.val.numeric),
+													  DirectFunctionCall2(numeric_round, NumericGetDatum(v.val.numeric),
+																		  Int32GetDatum(0)))))
 					bad_setting(key, "must be a whole number", "settings argument");
 				st->over.v[k] = DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric));
 				break;
@@ -573,6 +579,18 @@ read_override(m_state *st)
 	}
 }
 
+/*
+ * Does the extension's schema hold this relation?  A database whose
+ * extension is still at a version before 0.9.0 (the library was upgraded,
+ * ALTER EXTENSION UPDATE not yet run) has no settings or rates tables: the
+ * built-in settings apply, and no fee or rate is known.
+ */
+static bool
+has_table(m_state *st, const char *name)
+{
+	return OidIsValid(get_relname_relid(name, st->nsp));
+}
+
 /* qr_recon_settings, the fee rates, and the effective defaults */
 static void
 read_settings(m_state *st)
@@ -582,9 +600,12 @@ read_settings(m_state *st)
 	uint64		i;
 	m_settings	probe;
 
-	sql = psprintf("SELECT provider, keys, time_window, date_lag, amount_tolerance, tolerance_percent, "
-				   "group_search, group_max_rows, statement_amounts, fx_tolerance_percent "
-				   "FROM %s.qr_recon_settings ORDER BY provider COLLATE \"C\"", nsp);
+	sql = has_table(st, "qr_recon_settings") ?
+		psprintf("SELECT provider, keys, time_window, date_lag, amount_tolerance, tolerance_percent, "
+				 "group_search, group_max_rows, statement_amounts, fx_tolerance_percent "
+				 "FROM %s.qr_recon_settings ORDER BY provider COLLATE \"C\"", nsp)
+		: "SELECT NULL::text, NULL::text[], NULL::interval, NULL::interval, NULL::numeric, NULL::numeric, "
+		"NULL::boolean, NULL::integer, NULL::text, NULL::numeric WHERE false";
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "qr_match could not read qr_recon_settings");
 	st->nsetrows = (int) SPI_processed;
@@ -621,9 +642,11 @@ read_settings(m_state *st)
 	apply_settings(&st->dflt, st->over.v, st->over.n, "settings argument");
 	derive_settings(&st->dflt);
 
-	sql = psprintf("SELECT provider, currency, lower_inf(valid_during), upper_inf(valid_during), "
-				   "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
-				   "rate, fixed FROM %s.qr_recon_fee_rates WHERE NOT isempty(valid_during)", nsp);
+	sql = has_table(st, "qr_recon_fee_rates") ?
+		psprintf("SELECT provider, currency, lower_inf(valid_during), upper_inf(valid_during), "
+				 "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
+				 "rate, fixed FROM %s.qr_recon_fee_rates WHERE NOT isempty(valid_during)", nsp)
+		: "SELECT NULL::text WHERE false";
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "qr_match could not read qr_recon_fee_rates");
 	st->nfees = (int) SPI_processed;
@@ -655,9 +678,11 @@ read_settings(m_state *st)
 	}
 	SPI_freetuptable(SPI_tuptable);
 
-	sql = psprintf("SELECT from_currency, to_currency, lower_inf(valid_during), upper_inf(valid_during), "
-				   "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
-				   "rate FROM %s.qr_fx_rates WHERE NOT isempty(valid_during)", nsp);
+	sql = has_table(st, "qr_fx_rates") ?
+		psprintf("SELECT from_currency, to_currency, lower_inf(valid_during), upper_inf(valid_during), "
+				 "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
+				 "rate FROM %s.qr_fx_rates WHERE NOT isempty(valid_during)", nsp)
+		: "SELECT NULL::text WHERE false";
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "qr_match could not read qr_fx_rates");
 	st->nfx = (int) SPI_processed;
@@ -1146,9 +1171,27 @@ refund_sub_close(m_group *g)
 	g->rsub_has[0] = g->rsub_has[1] = false;
 }
 
+/*
+ * A field of a row kept for the group: a row of a set held whole stays put
+ * until its group ends, a row read from a slot is copied into groupcxt.
+ */
+static text *
+keep_text(m_state *st, const text *t, bool stable)
+{
+	MemoryContext old;
+	text	   *c;
+
+	if (stable || t == NULL)
+		return (text *) t;
+	old = MemoryContextSwitchTo(st->groupcxt);
+	c = copy_text(t);
+	MemoryContextSwitchTo(old);
+	return c;
+}
+
 /* pass 1: a row of the group as it streams by, counted (copies in groupcxt) */
 static void
-group_count(m_state *st, m_group *g, const m_row *r)
+group_count(m_state *st, m_group *g, const m_row *r, bool stable)
 {
 	if (r->refund)
 	{
@@ -1158,22 +1201,16 @@ group_count(m_state *st, m_group *g, const m_row *r)
 	}
 	if (r->side == SIDE_LEDGER && !g->has_orig)
 	{
-		MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
-
 		g->has_orig = true;
-		g->orig_txn = copy_text(r->txn);
-		g->orig_cur = copy_text(r->cur);
-		MemoryContextSwitchTo(old);
+		g->orig_txn = keep_text(st, r->txn, stable);
+		g->orig_cur = keep_text(st, r->cur, stable);
 	}
 	if (r->context)
 		return;
 	if (g->n[0] + g->n[1] == 0)
 	{
-		MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
-
-		g->cur = copy_text(r->cur);
-		g->scale = scale_of(r->cur);
-		MemoryContextSwitchTo(old);
+		g->cur = keep_text(st, r->cur, stable);
+		g->scale = -1;			/* looked up when needed */
 	}
 	g->n[r->side]++;
 	if (r->parent != NULL)
@@ -1599,6 +1636,7 @@ group_end(m_state *st, m_group *g)
 	{
 		m_row		r;
 
+		g->scale = scale_of(g->cur);
 		MemoryContextSwitchTo(st->emitcxt);
 		group_rewind(st);
 		while (group_next(st, &r))
@@ -1911,7 +1949,15 @@ typedef struct m_window
 				len,
 				cap;
 	long		next_target;	/* index (from head) of the next row to search for */
+	uint64		min_abs;		/* the smallest magnitude of a row held ... */
+	long		at_min;			/* ... and how many rows have it; 0: recount */
 } m_window;
+
+static uint64
+mag(int64 u)
+{
+	return u < 0 ? (uint64) 0 - (uint64) u : (uint64) u;
+}
 
 static m_left *
 win_at(m_window *w, long i)
@@ -1936,6 +1982,52 @@ win_push(m_window *w, m_left *x)
 	}
 	w->q[(w->head + w->len) % w->cap] = x;
 	w->len++;
+	if (x->searchable && x->units != 0 && w->at_min < 0)
+	{
+		w->min_abs = mag(x->units);	/* the first row that counts */
+		w->at_min = 1;
+	}
+	else if (x->searchable && x->units != 0 && w->at_min > 0)
+	{
+		if (mag(x->units) < w->min_abs)
+		{
+			w->min_abs = mag(x->units);
+			w->at_min = 1;
+		}
+		else if (mag(x->units) == w->min_abs)
+			w->at_min++;
+	}
+}
+
+/*
+ * The smallest magnitude among the rows held: no two rows can add up to a
+ * row smaller than twice it, which spares the search of most rows in a
+ * window of one amount (metro fares).
+ */
+static uint64
+win_min(m_window *w)
+{
+	if (w->at_min == 0)
+	{
+		w->min_abs = PG_UINT64_MAX;
+		for (long i = 0; i < w->len; i++)
+		{
+			m_left	   *c = win_at(w, i);
+
+			if (!c->searchable || c->units == 0)
+				continue;
+			if (mag(c->units) < w->min_abs)
+			{
+				w->min_abs = mag(c->units);
+				w->at_min = 1;
+			}
+			else if (mag(c->units) == w->min_abs)
+				w->at_min++;
+		}
+		if (w->at_min == 0)
+			w->at_min = -1;		/* none: recounted on the next push */
+	}
+	return w->min_abs;
 }
 
 static void
@@ -1964,6 +2056,8 @@ win_pop(m_state *st, m_window *w)
 				 : "no reference, and no ledger row of this amount within the window", 0);
 		MemoryContextSwitchTo(old);
 	}
+	if (x->searchable && x->units != 0 && w->at_min > 0 && mag(x->units) == w->min_abs)
+		w->at_min--;
 	left_free(x);
 	w->head = (w->head + 1) % w->cap;
 	w->len--;
@@ -1994,7 +2088,7 @@ search_target(m_state *st, m_window *w, long t, const m_settings *set, int64 spa
 	void	   *work;
 
 	x->state = 1;
-	if (!x->searchable || x->units == 0)
+	if (!x->searchable || x->units == 0 || mag(x->units) / 2 < win_min(w))
 		return;
 	idx = palloc(sizeof(long) * w->len);
 	amt = palloc(sizeof(int64) * w->len);
@@ -2244,12 +2338,17 @@ stream_sql(m_state *st, Oid lrel, Oid srel, const char *refs, const char *parent
 {
 	const char *nsp = quote_identifier(get_namespace_name(st->nsp));
 
+	Oid			args[2] = {NUMERICOID, TEXTOID};
+	/* before 0.9.0 the schema has no qr_round_amount: amounts are then compared as they are */
+	bool		rounds = OidIsValid(LookupFuncName(list_make2(makeString(get_namespace_name(st->nsp)),
+															  makeString("qr_round_amount")), 2, args, true));
+
 	return psprintf("SELECT v.gkey, v.provider, v.refund, v.ref, "
 					"CASE WHEN v.gkey IS NULL THEN v.currency END AS ucur, "
-					"CASE WHEN v.gkey IS NULL THEN %s.qr_round_amount(v.amount, v.currency) END AS ramount, "
+					"CASE WHEN v.gkey IS NULL THEN %s END AS ramount, "
 					"v.ts, v.side, v.txn_id, v.parent, v.amount, v.currency, v.fee, v.context FROM ("
 					"SELECT w.*, COALESCE(w.parent, w.ref) AS gkey FROM (%s UNION ALL %s) w) v",
-					nsp,
+					rounds ? psprintf("%s.qr_round_amount(v.amount, v.currency)", nsp) : "v.amount",
 					side_sql(lrel, SIDE_LEDGER, st->dflt.use_ref, st->dflt.use_parent, refs, parents),
 					side_sql(srel, SIDE_STATEMENT, st->dflt.use_ref, st->dflt.use_parent, refs, parents));
 }
@@ -2285,14 +2384,12 @@ key_exceptions(m_state *st, char **refs, char **parents)
 static void process_slot(m_state *st, TupleTableSlot *slot);
 
 static void
-group_begin(m_state *st, m_group *g, const m_row *r, const m_settings *set)
+group_begin(m_state *st, m_group *g, const m_row *r, const m_settings *set, bool stable)
 {
-	MemoryContextReset(st->groupcxt);
+	MemoryContextReset(st->groupcxt);	/* nothing to do when nothing was kept */
 	memset(g, 0, sizeof(*g));
-	MemoryContextSwitchTo(st->groupcxt);
-	g->provider = copy_text(r->provider);
-	g->gkey = copy_text(r->gkey);
-	MemoryContextSwitchTo(st->emitcxt);
+	g->provider = keep_text(st, r->provider, stable);
+	g->gkey = keep_text(st, r->gkey, stable);
 	g->set = set;
 	g->sum_ok = true;
 	g->orig_ok = true;
@@ -2364,11 +2461,11 @@ process(m_state *st, m_row *rp, TupleTableSlot *slot, m_blob *blob)
 	{
 		if (!st->in_group)
 		{
-			group_begin(st, &st->g, &r, set);
+			group_begin(st, &st->g, &r, set, blob != NULL);
 			st->in_group = true;
 		}
 		group_store(st, slot, blob);
-		group_count(st, &st->g, &r);
+		group_count(st, &st->g, &r, blob != NULL);
 		return;
 	}
 	if (r.context)
