@@ -1919,8 +1919,11 @@ drain_stream(m_state *st, const m_settings *set)
 				o.status = "ambiguous";
 				o.group = group;
 				o.candidates = candidates_array(rows, ev.sides, ev.n, i, &others);
-				o.reason = psprintf("no reference: %ld %s rows of this amount are equally close; none is guessed",
-									others, ev.sides[i] == SIDE_LEDGER ? "statement" : "ledger");
+				o.reason = others > 0
+					? psprintf("no reference: %ld %s rows of this amount are equally close; none is guessed",
+							   others, ev.sides[i] == SIDE_LEDGER ? "statement" : "ledger")
+					: psprintf("no reference: one of a run of rows of this amount all equally close to each other, reported in sets of at most %d; none is guessed",
+							   QR_STREAM_MAX_SET);
 				emit(st, &o);
 			}
 			for (size_t i = 0; i < ev.n; i++)
