@@ -17,15 +17,18 @@
 #     work_mem = 64kB, with the temporary bytes it wrote.
 #  2. qr_match over BENCH_BIG_ROWS payments a side (default 10,000,000), the
 #     same shape, once: time and input rows per second.  BENCH_BIG=0 skips
-#     it; it takes about 6 minutes, two thirds of them making the tables.
+#     it; it takes about 2 minutes, most of them making the tables.
 #  3. Peak memory: one group of BENCH_GROUP_ROWS (default 3,000,000)
 #     unreferenced 2.00 CNY metro fares a side over one day (the statement
 #     1 to 21 s later, 30 rows missing on each side), matched at work_mem =
-#     64kB.  The backend's peak RSS (VmHWM in /proc/PID/status) is read
-#     from the shell in the same session before and after; the tables are
-#     read once first, so that the shared buffers they occupy are in both
-#     readings.  Its anonymous memory (RssAnon) is also sampled every 20 ms
-#     while the query runs.
+#     64kB; then the same rows over three days, a third as many inside any
+#     window.  In the session that runs it, the tables are read first (so
+#     that the shared buffers they fill are in the backend's RSS), then the
+#     shell resets the backend's peak RSS (5 into /proc/PID/clear_refs),
+#     the query runs, and the peak (VmHWM in /proc/PID/status) is read
+#     against the RSS it started from, with the shared and file pages it
+#     touched first.  Its anonymous memory (RssAnon) is also sampled every
+#     20 ms meanwhile.
 #
 # bench/run calls it on its cluster and puts the section it writes
 # (BENCH_MATCH_OUT, default bench/build/match.md) into bench/results.md.
@@ -220,11 +223,18 @@ fi
 # Metro fares: 2.00 CNY, no reference, spread evenly over one day; the
 # provider books each 1 to 21 s later.  Ledger row 50,000 of every
 # 100,000 never reached the provider, and the provider's row 1 of every
-# 100,000 is not in the ledger.
-echo "generating one group of $group_rows unreferenced 2.00 CNY fares a side"
-q <<SQL
+# 100,000 is not in the ledger.  Then the same rows over three days: a
+# third of the rows inside any window, the same group size.
+kb() { sed -n "s/^$1:[[:space:]]*\([0-9]*\).*/\1/p" "$2"; }
+mem_lines=()
+mem_notes=()
+fares() {	# days
+	local days=$1 mem=$work/mem$1 group_l group_s group_sql outcomes ms hwm anon shared file per_window
+	echo "generating one group of $group_rows unreferenced 2.00 CNY fares a side over $days day(s)"
+	q <<SQL
+DROP TABLE IF EXISTS g_ledger, g_statement;
 CREATE TABLE g_all AS
-SELECT g, timestamptz '2025-03-01 00:00+08' + g * (86400.0 / $group_rows) * interval '1 s' AS ts
+SELECT g, timestamptz '2025-03-01 00:00+08' + g * ($days * 86400.0 / $group_rows) * interval '1 s' AS ts
 FROM generate_series(1::bigint, $group_rows) g;
 CREATE TABLE g_ledger AS
 SELECT 'M' || g AS txn_id, 'unionpay'::text AS provider, NULL::text AS reference, 2.00 AS amount, 'CNY'::text AS currency, ts
@@ -237,37 +247,50 @@ DROP TABLE g_all;
 VACUUM ANALYZE g_ledger;
 VACUUM ANALYZE g_statement;
 SQL
-group_l=$(q -c "SELECT count(*) FROM g_ledger")
-group_s=$(q -c "SELECT count(*) FROM g_statement")
-group_sql="SELECT string_agg(status || ' ' || n, ', ' ORDER BY status)
-             FROM (SELECT status, count(*) AS n FROM qr_match('g_ledger', 'g_statement') GROUP BY 1) x"
-mem=$work/mem
-q -v mem="$mem" -v group_sql="$group_sql" >"$work/group.out" <<'SQL'
+	group_l=$(q -c "SELECT count(*) FROM g_ledger")
+	group_s=$(q -c "SELECT count(*) FROM g_statement")
+	group_sql="SELECT string_agg(status || ' ' || n, ', ' ORDER BY status)
+	             FROM (SELECT status, count(*) AS n FROM qr_match('g_ledger', 'g_statement') GROUP BY 1) x"
+	q -v mem="$mem" -v group_sql="$group_sql" >"$work/group.out" <<'SQL'
 SELECT pg_backend_pid() AS pid \gset
 \setenv BENCH_PID :pid
 \setenv BENCH_MEM :mem
 SET work_mem = '64kB';
--- the tables' pages into this backend's view of shared memory, before the first reading
+-- the tables' pages into this backend's view of shared memory first; then
+-- its peak RSS reset to its RSS (Linux 4.0 and later)
 SELECT count(*) FROM g_ledger;
 SELECT count(*) FROM g_statement;
-\! grep -E '^(VmHWM|VmRSS|RssAnon|RssShmem):' /proc/$BENCH_PID/status >"$BENCH_MEM.before"
+\! echo 5 >/proc/$BENCH_PID/clear_refs && touch "$BENCH_MEM.reset"
+\! grep -E '^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem):' /proc/$BENCH_PID/status >"$BENCH_MEM.before"
 \! (peak=0; while [ ! -e "$BENCH_MEM.stop" ]; do a=$(sed -n 's/^RssAnon:[[:space:]]*\([0-9]*\).*/\1/p' /proc/$BENCH_PID/status); [ "${a:-0}" -gt "$peak" ] && peak=$a; sleep 0.02; done; echo "$peak" >"$BENCH_MEM.peak") &
 SELECT clock_timestamp() AS t0 \gset
 :group_sql;
 SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
 \! touch "$BENCH_MEM.stop"
-\! grep -E '^(VmHWM|VmRSS|RssAnon|RssShmem):' /proc/$BENCH_PID/status >"$BENCH_MEM.after"
+\! grep -E '^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem):' /proc/$BENCH_PID/status >"$BENCH_MEM.after"
 SQL
-for _ in $(seq 100); do
-	[ -s "$mem.peak" ] && break
-	sleep 0.1
-done
-kb() { sed -n "s/^$1:[[:space:]]*\([0-9]*\).*/\1/p" "$2"; }
-group_outcomes=$(sed -n 3p "$work/group.out")
-group_ms=$(sed -n 4p "$work/group.out")
-hwm_growth=$(($(kb VmHWM "$mem.after") - $(kb VmHWM "$mem.before")))
-anon_growth=$(($(cat "$mem.peak") - $(kb RssAnon "$mem.before")))
-echo "  memory: VmHWM grew $hwm_growth kB, RssAnon peaked $anon_growth kB above its start, in $group_ms ms"
+	for _ in $(seq 100); do
+		[ -s "$mem.peak" ] && break
+		sleep 0.1
+	done
+	outcomes=$(sed -n 3p "$work/group.out")
+	ms=$(sed -n 4p "$work/group.out")
+	if [ ! -e "$mem.reset" ]; then
+		echo "the peak RSS of the backend could not be reset (/proc/PID/clear_refs)" >&2
+		exit 1
+	fi
+	hwm=$(($(kb VmHWM "$mem.after") - $(kb VmRSS "$mem.before")))
+	anon=$(($(cat "$mem.peak") - $(kb RssAnon "$mem.before")))
+	shared=$(($(kb RssShmem "$mem.after") - $(kb RssShmem "$mem.before")))
+	file=$(($(kb RssFile "$mem.after") - $(kb RssFile "$mem.before")))
+	# rows of a side inside one 15-minute window
+	per_window=$(awk -v n="$group_rows" -v d="$days" 'BEGIN { printf "%.0f", n / (d * 86400) * 900 }')
+	echo "  memory: VmHWM grew $hwm kB, RssAnon peaked $anon kB above its start, in $ms ms"
+	mem_lines+=("| (i) \`qr_match\`, one group of $(fmt_int "$group_l") + $(fmt_int "$group_s") unreferenced 2.00 CNY fares over $days day(s), $(fmt_int "$per_window") a side in 15 minutes | 64kB | $(fmt_mb "$hwm") | $(fmt_mb "$anon") | $(fmt_ms "$ms") |")
+	mem_notes+=("- The fares over $days day(s): $outcomes. Of the peak RSS growth, $(fmt_mb "$shared") are shared buffers and $(fmt_mb "$file") file pages the query touched first.")
+}
+fares 1
+fares 3
 psql -X -q -d postgres -c "DROP DATABASE $db"
 
 # ------------------------------------------------------------ report
@@ -287,7 +310,7 @@ psql -X -q -d postgres -c "DROP DATABASE $db"
 	fi
 	echo "| measure | work_mem | peak RSS growth (VmHWM) | anonymous memory peak growth (RssAnon, sampled) | time |"
 	echo "|---|--:|--:|--:|--:|"
-	echo "| (i) \`qr_match\`, one group of $(fmt_int "$group_l") + $(fmt_int "$group_s") unreferenced 2.00 CNY fares | 64kB | $(fmt_mb "$hwm_growth") | $(fmt_mb "$anon_growth") | $(fmt_ms "$group_ms") |"
+	printf '%s\n' "${mem_lines[@]}"
 	echo
 	echo "- qr_match outcomes: $match_outcomes."
 	echo "- The same FULL OUTER JOIN written over whole tables, NULL references included: $(if [ -n "$naive_ms" ]; then fmt_ms "$naive_ms"; else echo "cancelled after $naive_limit s"; fi)."
@@ -295,7 +318,7 @@ psql -X -q -d postgres -c "DROP DATABASE $db"
 	if [ -n "$big_line" ]; then
 		echo "- $(fmt_int "$big_rows") payments: the tables took $gen_s s to make; qr_match read $(fmt_int "$((big_l + big_s))") rows."
 	fi
-	echo "- The fares' outcomes: $group_outcomes."
+	printf '%s\n' "${mem_notes[@]}"
 	echo "- Runs (ms): qr_match ${match_runs[*]}; qr_reconcile ${rec_runs[*]}; FULL OUTER JOIN ${join_runs[*]}."
 } >"$report"
 echo

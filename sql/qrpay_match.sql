@@ -96,10 +96,11 @@ INSERT INTO km_s (c, txn_id, reference, amount, ts) VALUES
     ('ref', 'S7', 'R7', 70.00, km_t('10:00:05')),
     ('ref', 'S7b', 'R7', 70.00, km_t('10:00:09'));
 -- R6 and R7 repeat on one side and the sums differ (120 vs 60, 70 vs 140):
--- each side's earliest row is reconciled, the other is a duplicate.
+-- each side's earliest row is reconciled, the other is a duplicate.  R3's
+-- rows are 2 hours apart.
 --   matched L1 S1 d=0
 --   amount_mismatch L2 S2 d=0.5
---   outside_window L3 S3 d=0                 2 hours apart
+--   outside_window L3 S3 d=0
 --   missing_in_statement L4 -
 --   matched L6 S6 d=0
 --   duplicate_in_ledger L6b -
@@ -170,18 +171,19 @@ INSERT INTO km_s (c, txn_id, reference, amount, ts) VALUES
     ('payout', 'SB5', 'BATCH5', 15.00, km_t('14:05'));
 -- BATCH1: all 51 rows matched_group, one group (B1-03 .. B1-50 counted
 -- below); BATCH2: every row amount_mismatch in one group, the sum's
--- difference (59 - 60) on its first row; BATCH3: missing_in_statement,
--- grouped; BATCH5: one row a side, plainly matched; BATCH4 alone.
+-- difference (59 - 60) on its first row, the payout's line; BATCH3:
+-- missing_in_statement, grouped; BATCH5: one row a side, plainly matched
+-- as any pair is (window, currency, fee); BATCH4 alone.
 --   matched_group B1-01 - g=B1-01
 --   matched_group B1-02 - g=B1-01
---   amount_mismatch B2-1 - d=-1 g=B2-1
+--   amount_mismatch B2-1 - g=B2-1
 --   amount_mismatch B2-2 - g=B2-1
 --   amount_mismatch B2-3 - g=B2-1
 --   missing_in_statement B3-1 - g=B3-1
 --   missing_in_statement B3-2 - g=B3-1
 --   matched B5-1 SB5 d=0
 --   matched_group - SB1 g=B1-01
---   amount_mismatch - SB2 g=B2-1
+--   amount_mismatch - SB2 d=-1 g=B2-1
 --   missing_in_ledger - SB4
 SELECT x FROM km_show('payout') x WHERE x !~ '^\S+ B1-(0[3-9]|[1-5][0-9]) ';
 --   50 | 1 | 1 | t
@@ -408,8 +410,11 @@ INSERT INTO km_s (c, txn_id, reference, parent_reference, kind, amount, ts) VALU
 -- (beyond the original: its refunds amount_mismatch); PAY7 40 - 12; PAY8
 -- 70 - 5; PAY9 (context) 200 - 50, no row of its own, and its statement
 -- line SC9 is never paired with it; PAY10 90 - 90; PAY11 25 - 25; PAY12
--- 60 - 10 (the duplicate line is not a refund); PAY13 45 - 5.  SR4's
--- original is nowhere: refund_orphan.
+-- 60 - 10 (the duplicate line is not one of its refunds); PAY13 45 - 5,
+-- a refund the provider made and we never booked: missing_in_ledger, as
+-- a ledger refund the statement lacks is missing_in_statement.  SR4's
+-- original is nowhere: refund_orphan.  A refund pair's difference is the
+-- statement's amount less the ledger's (RF9: -12 - -10).
 --   refund_matched CB1 SCB1 d=0 o=P10 n=0
 --   matched P1 SP1 d=0 n=50
 --   matched P10 SP10 d=0 n=0
@@ -431,7 +436,7 @@ INSERT INTO km_s (c, txn_id, reference, parent_reference, kind, amount, ts) VALU
 --   amount_mismatch R9 SR9 d=-2 o=P7 n=28
 --   refund_matched RV1 SRV1 d=0 o=P11 n=0
 --   missing_in_ledger - SC9
---   duplicate_in_statement - SR13b o=P12 n=50
+--   duplicate_in_statement - SR13b
 --   refund_orphan - SR4
 --   missing_in_ledger - SX1 o=P13 n=40
 SELECT * FROM km_show('refund');
@@ -472,18 +477,20 @@ INSERT INTO km_s (c, txn_id, provider, reference, amount, currency, ts, fee) VAL
     ('fee', 'SF11', 'alipay', 'F11', 50.00, 'CNY', km_t('10:00:05'), 0.31),
     ('fee', 'SF12', 'wechatpay', 'F12', 100.00, 'CNY', km_t('10:00:05'), NULL),
     ('fee', 'SF13', 'unionpay', 'F13', 100.00, 'CNY', km_t('10:00:05'), 5.00);
---   matched LF1 SF1 d=0
---   matched LF10 SF10 d=0
+-- every line with a fee shows it, and the fee due where a rate applies
+-- and the amounts agree
+--   matched LF1 SF1 d=0 f=0.6 e=0.6
+--   matched LF10 SF10 d=0 f=0.3 e=0.3
 --   fee_mismatch LF11 SF11 d=0 f=0.31 e=0.3
 --   matched LF12 SF12 d=0
---   matched LF13 SF13 d=0
+--   matched LF13 SF13 d=0 f=5
 --   fee_mismatch LF2 SF2 d=0 f=1.21 e=1.2
---   matched LF5 SF5 d=0
+--   matched LF5 SF5 d=0 f=1 e=1
 --   fee_mismatch LF6 SF6 d=0 f=0.6 e=1
---   matched LF7 SF7 d=0
+--   matched LF7 SF7 d=0 f=0.55 e=0.55
 --   fee_mismatch LF7b SF7b d=0 f=0.6 e=0.55
---   amount_mismatch LF8 SF8 d=0.5
---   matched LF9 SF9 d=0
+--   amount_mismatch LF8 SF8 d=0.5 f=0.99
+--   matched LF9 SF9 d=0 f=0.08 e=0.08
 SELECT * FROM km_show('fee');
 -- statement amounts net of the fee: gross = amount + fee is compared
 INSERT INTO km_l (c, txn_id, reference, amount, ts) VALUES
@@ -497,16 +504,16 @@ INSERT INTO km_s (c, txn_id, reference, amount, ts, fee) VALUES
     ('feenet', 'SN3', 'N3', 199.80, km_t('10:00:05'), 1.20),
     ('feenet', 'SN4', 'N4', 50.00, km_t('10:00:05'), NULL);
 -- as gross amounts, the net lines fall short
---   amount_mismatch LN1 SN1 d=-0.6
---   amount_mismatch LN2 SN2 d=-1.21
---   amount_mismatch LN3 SN3 d=-0.2
+--   amount_mismatch LN1 SN1 d=-0.6 f=0.6
+--   amount_mismatch LN2 SN2 d=-1.21 f=1.21
+--   amount_mismatch LN3 SN3 d=-0.2 f=1.2
 --   matched LN4 SN4 d=0
 SELECT * FROM km_show('feenet');
 -- as net: N1 gross 100.00 and its fee due; N2 gross 200.00, fee 1.21 where
 -- 1.20 is due; N3 gross 201.00
---   matched LN1 SN1 d=0
+--   matched LN1 SN1 d=0 f=0.6 e=0.6
 --   fee_mismatch LN2 SN2 d=0 f=1.21 e=1.2
---   amount_mismatch LN3 SN3 d=1
+--   amount_mismatch LN3 SN3 d=1 f=1.2
 --   matched LN4 SN4 d=0
 SELECT * FROM km_show('feenet', '{"statement_amounts": "net"}');
 
