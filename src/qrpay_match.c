@@ -2756,6 +2756,12 @@ process_set(m_state *st, m_blob **rows, long n)
 		m_row		r;
 		MemoryContext old = MemoryContextSwitchTo(st->emitcxt);
 
+#ifdef __GNUC__
+		/* the rows come in hash order, scattered in memory: ask for the next ones early */
+		if (i + 8 < n)
+			__builtin_prefetch(items[i + 8].b);
+#endif
+
 		row_from_blob(&r, items[i].b);
 		process(st, &r, NULL, items[i].b);
 		MemoryContextSwitchTo(old);
