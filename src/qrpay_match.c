@@ -460,6 +460,38 @@ text_input(Oid typin, const char *s, Oid typioparam, int32 typmod)
 	return OidInputFunctionCall(typin, (char *) s, typioparam, typmod);
 }
 
+/*
+ * An interval setting of the argument: text that is not an interval is a
+ * bad value of the setting (22023 naming it), as a negative one is.  The
+ * input function's error is caught only to be raised again as that.
+ */
+static Datum
+interval_setting(const char *key, const char *sv)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		d = (Datum) 0;
+
+	PG_TRY();
+	{
+		d = text_input(F_INTERVAL_IN, sv, InvalidOid, -1);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		if (e->sqlerrcode != ERRCODE_INVALID_DATETIME_FORMAT &&
+			e->sqlerrcode != ERRCODE_DATETIME_VALUE_OUT_OF_RANGE &&
+			e->sqlerrcode != ERRCODE_INTERVAL_FIELD_OVERFLOW)
+			PG_RE_THROW();
+		FlushErrorState();
+		bad_setting(key, psprintf("is \"%s\": %s", sv, e->message), "settings argument");
+	}
+	PG_END_TRY();
+	return d;
+}
+
 /* the argument's settings as a row: each key typed as its column */
 static void
 read_override(m_state *st)
@@ -543,7 +575,7 @@ read_override(m_state *st)
 			case 2:				/* intervals, as text */
 				if (sv == NULL)
 					bad_setting(key, "must be an interval as text, such as \"15 minutes\"", "settings argument");
-				st->over.v[k] = text_input(F_INTERVAL_IN, sv, InvalidOid, -1);
+				st->over.v[k] = interval_setting(key, sv);
 				break;
 			case 3:
 			case 4:
@@ -1579,7 +1611,9 @@ emit_refund(m_state *st, m_group *g, const m_row *l, const m_row *s)
 	o.s = s;
 	o.original = g->has_orig ? g->orig_txn : NULL;
 	if (l && s && l->amount && s->amount)
-		o.diff = num_sub(num_abs(round_to(s->amount, scale_of(s->cur))), num_abs(round_to(l->amount, scale_of(l->cur))));
+		o.diff = num_sub(round_to(s->amount, scale_of(s->cur)), round_to(l->amount, scale_of(l->cur)));
+	if (g->has_orig)
+		o.net = g->net;
 	if (!g->has_orig)
 	{
 		o.status = "refund_orphan";
@@ -1591,9 +1625,15 @@ emit_refund(m_state *st, m_group *g, const m_row *l, const m_row *s)
 		o.status = "missing_in_statement";
 		o.reason = psprintf("refund %s of %s is not in the statement", ref, text_to_cstring(g->gkey));
 	}
-	else if (l != NULL &&
-			 ((l->amount == NULL) != (s->amount == NULL) || !text_eq(l->cur, s->cur) ||
-			  (o.diff && num_cmp(num_abs(o.diff), tolerance_of(g->set, l->amount, g->set->tol_pct)) > 0)))
+	else if (l == NULL)
+	{
+		/* the provider refunded a payment the ledger has, and the ledger never booked the refund */
+		o.status = "missing_in_ledger";
+		o.reason = psprintf("refund %s of %s (payment %s) is not in the ledger", ref, text_to_cstring(g->gkey),
+							text_to_cstring(g->orig_txn));
+	}
+	else if ((l->amount == NULL) != (s->amount == NULL) || !text_eq(l->cur, s->cur) ||
+			 (o.diff && num_cmp(num_abs(o.diff), tolerance_of(g->set, l->amount, g->set->tol_pct)) > 0))
 	{
 		o.status = "amount_mismatch";
 		o.reason = psprintf("refund %s of %s: ledger %s, statement %s", ref, text_to_cstring(g->gkey),
@@ -1606,13 +1646,11 @@ emit_refund(m_state *st, m_group *g, const m_row *l, const m_row *s)
 		o.reason = psprintf("refunds of %s total %s, more than the payment's %s", text_to_cstring(g->gkey),
 							numeric_text(units_numeric(g->refunds, scale_of(g->orig_cur))),
 							numeric_text(units_numeric(g->orig, scale_of(g->orig_cur))));
-		o.net = g->net;
 	}
 	else
 	{
 		o.status = "refund_matched";
 		o.reason = psprintf("refund %s of payment %s", ref, text_to_cstring(g->orig_txn));
-		o.net = g->net;
 	}
 	emit(st, &o);
 }
@@ -1622,6 +1660,7 @@ static void
 group_end(m_state *st, m_group *g)
 {
 	bool		both = g->n[0] > 0 && g->n[1] > 0;
+	bool		pairwise = g->n[0] == 1 && g->n[1] == 1;	/* one row a side: a pair */
 	bool		grouped = false;
 	bool		diff_shown = false;
 	int64		group = 0;
@@ -1656,7 +1695,7 @@ group_end(m_state *st, m_group *g)
 			g->over_refund = g->refunds > g->orig;
 		}
 	}
-	if (both && g->sum_ok && (g->parts || !(g->n[0] == 1 && g->n[1] == 1)))
+	if (both && g->sum_ok && !pairwise)
 	{
 		int64		d;
 
@@ -1666,13 +1705,13 @@ group_end(m_state *st, m_group *g)
 			grouped = num_cmp(num_abs(gdiff), tolerance_of(g->set, units_numeric(g->sum[0], g->scale), g->set->tol_pct)) <= 0;
 		}
 	}
-	if (grouped || g->parts)
+	if (grouped || (g->parts && !pairwise))
 		group = ++st->next_group;
 	if (grouped)
 		greason = psprintf("group %s: %ld ledger rows sum to %s, %ld statement rows to %s",
 						   text_to_cstring(g->gkey), g->n[0], numeric_text(units_numeric(g->sum[0], g->scale)),
 						   g->n[1], numeric_text(units_numeric(g->sum[1], g->scale)));
-	else if (g->parts && both)
+	else if (g->parts && both && !pairwise)
 		greason = psprintf("group %s: %ld ledger rows sum to %s, %ld statement rows to %s",
 						   text_to_cstring(g->gkey), g->n[0], g->sum_ok ? numeric_text(units_numeric(g->sum[0], g->scale)) : "?",
 						   g->n[1], g->sum_ok ? numeric_text(units_numeric(g->sum[1], g->scale)) : "?");
@@ -1695,9 +1734,12 @@ group_end(m_state *st, m_group *g)
 		{
 			m_out		o;
 
-			if (!grouped && !g->parts)
+			if (!grouped && (!g->parts || pairwise))
 			{
-				/* one reference: each side's earliest row is reconciled, the others are duplicates */
+				/*
+				 * one reference, or a payout of one payment: each side's
+				 * earliest row is reconciled, the others are duplicates
+				 */
 				if (first[r.side] == NULL)
 				{
 					MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
@@ -1919,8 +1961,11 @@ drain_stream(m_state *st, const m_settings *set)
 				o.status = "ambiguous";
 				o.group = group;
 				o.candidates = candidates_array(rows, ev.sides, ev.n, i, &others);
-				o.reason = psprintf("no reference: %ld %s rows of this amount are equally close; none is guessed",
-									others, ev.sides[i] == SIDE_LEDGER ? "statement" : "ledger");
+				o.reason = others > 0
+					? psprintf("no reference: %ld %s rows of this amount are equally close; none is guessed",
+							   others, ev.sides[i] == SIDE_LEDGER ? "statement" : "ledger")
+					: psprintf("no reference: one of a run of rows of this amount all equally close to each other, reported in sets of at most %d; none is guessed",
+							   QR_STREAM_MAX_SET);
 				emit(st, &o);
 			}
 			for (size_t i = 0; i < ev.n; i++)
@@ -2710,6 +2755,12 @@ process_set(m_state *st, m_blob **rows, long n)
 	{
 		m_row		r;
 		MemoryContext old = MemoryContextSwitchTo(st->emitcxt);
+
+#ifdef __GNUC__
+		/* the rows come in hash order, scattered in memory: ask for the next ones early */
+		if (i + 8 < n)
+			__builtin_prefetch(items[i + 8].b);
+#endif
 
 		row_from_blob(&r, items[i].b);
 		process(st, &r, NULL, items[i].b);

@@ -32,6 +32,23 @@
  * plateau, each bundle keeps the first bundle of the plateau its left link
  * belongs to.
  *
+ * A plateau B1..Bm not yet final with no blocker left of B1 keeps B1 and
+ * its rows whatever comes: a bundle that comes next to B1 on the left lies
+ * further than g, and nothing but Bm can be taken from its right end
+ * (once Bm is taken by a closer row, the new end's neighbour lies further
+ * than g too).  So the rows of B1..Bm-1 are in its set, and the cuts of
+ * the set (qr_stream.h, 4) are known from B1 on.  Once more than a set's
+ * worth lies before Bm-1, the leading sets are given out and their
+ * bundles leave the list (the last one cut may keep rows), always leaving
+ * a row of Bm-2: what remains is a plateau of two bundles or more even if
+ * Bm is taken, marked as the rest of a set, never a pair.  Nothing else
+ * changes: the new left neighbour of the rest lies further than g from it,
+ * a link of a gap above g, settled after the plateau in any case; and a
+ * plateau on the left that a bundle of the cut blocked waits on that
+ * bundle, and looks again when it leaves, as when the whole plateau
+ * leaves.  Each bundle knows how many rows of its plateau come before it,
+ * so that no look walks the plateau to count them.
+ *
  * The oldest bundle is ALONE when nothing in the list (the first bundle of
  * the other side is the nearest) and nothing to come may pair with it.
  *
@@ -77,6 +94,7 @@ typedef struct
 	size_t		sprev,
 				snext;			/* the bundles of its side in the list */
 	size_t		pstart;			/* B1 of the plateau of the link prev->this */
+	size_t		pre;			/* its rows in the bundles pstart .. prev */
 	uint64_t	gap;			/* of the link this->next, when cand */
 	size_t		wb;				/* waiting on this bundle, OPEN, LATER or NIL */
 	size_t		wprev,
@@ -88,6 +106,7 @@ typedef struct
 	unsigned char cand;			/* the link this->next is a candidate */
 	unsigned char queued;
 	unsigned char alive;
+	unsigned char rest;			/* its plateau is the rest of a cut set */
 } bundle;
 
 typedef struct
@@ -102,6 +121,7 @@ struct qr_stream
 	qr_stream_mem mem;
 	uint64_t	before,
 				after;
+	size_t		max_set;		/* the most rows of a set */
 	int			finished;
 	int			any;			/* a row was pushed */
 	int64_t		tn;				/* the newest row's time and side */
@@ -312,7 +332,28 @@ same_run(const bundle *B, size_t x)
 	return p != NIL && B[p].cand && B[x].cand && B[p].gap == B[x].gap;
 }
 
-/* pstart of c and of the bundles right of it, after the link a -> c changed */
+/* pstart and pre of next(x), the link x -> next(x) being a candidate */
+static void
+follow(bundle *B, size_t x)
+{
+	size_t		y = B[x].next;
+
+	if (same_run(B, x))
+	{
+		B[y].pstart = B[x].pstart;
+		B[y].pre = B[x].pre + B[x].n;
+	}
+	else
+	{
+		B[y].pstart = x;
+		B[y].pre = B[x].n;
+	}
+}
+
+/*
+ * pstart and pre of c and of the bundles right of it, after the link a -> c
+ * or the rows of c changed
+ */
 static void
 fix_pstart(qr_stream *s, size_t a, size_t c)
 {
@@ -320,10 +361,10 @@ fix_pstart(qr_stream *s, size_t a, size_t c)
 	size_t		x = c;
 
 	if (a != NIL && B[a].cand)
-		B[c].pstart = same_run(B, a) ? B[a].pstart : a;
+		follow(B, a);
 	while (B[x].cand)
 	{
-		B[B[x].next].pstart = same_run(B, x) ? B[x].pstart : x;
+		follow(B, x);
 		x = B[x].next;
 		if (!same_run(B, x))
 			break;
@@ -583,13 +624,14 @@ settle_plateau(qr_stream *s, size_t first, size_t last)
 				x,
 				nx;
 
-	if (B[first].next == last && B[first].n == 1 && B[last].n == 1)
+	if (B[first].next == last && B[first].n == 1 && B[last].n == 1 && !B[first].rest)
 	{
 		s->ring[B[first].seq & (s->ringcap - 1)].state = ROW_PAIRED;
 		s->ring[B[last].seq & (s->ringcap - 1)].state = ROW_PAIRED;
 	}
 	else
 	{
+		/* sets of max_set rows, the last one of what is left */
 		size_t		off = s->ocount;
 
 		for (x = first;; x = B[x].next)
@@ -597,11 +639,19 @@ settle_plateau(qr_stream *s, size_t first, size_t last)
 			uint64_t	q;
 
 			for (q = B[x].seq; q < B[x].seq + B[x].n; q++)
+			{
 				out_row(s, q);
+				if (s->ocount - off == s->max_set)
+				{
+					emit(s, QR_STREAM_AMBIGUOUS, off);
+					off = s->ocount;
+				}
+			}
 			if (x == last)
 				break;
 		}
-		emit(s, QR_STREAM_AMBIGUOUS, off);
+		if (s->ocount > off)
+			emit(s, QR_STREAM_AMBIGUOUS, off);
 	}
 	for (x = first;; x = nx)
 	{
@@ -653,6 +703,59 @@ blocker(const qr_stream *s, size_t e, int right, uint64_t g, int *all_within)
 	return NIL;
 }
 
+/*
+ * The plateau from first, own -> next(own) its last link, with no blocker
+ * left of first and more than max_set rows before own: gives out its
+ * leading sets of max_set rows while more than max_set rows are left
+ * before own, keeping a row of the bundle before own.  Returns the
+ * plateau's first bundle.
+ */
+static size_t
+cut(qr_stream *s, size_t first, size_t own)
+{
+	bundle	   *B = s->b;
+	size_t		a = B[first].prev,
+				x = first,
+				sets,
+				off;
+
+	for (sets = (B[own].pre - 1) / s->max_set; sets > 0; sets--)
+	{
+		off = s->ocount;
+		while (s->ocount - off < s->max_set)
+		{
+			if (B[x].n == 0)
+			{
+				size_t		nx = B[x].next;
+
+				drop(s, x);
+				x = nx;
+			}
+			out_row(s, B[x].seq);
+			B[x].seq++;
+			B[x].n--;
+		}
+		emit(s, QR_STREAM_AMBIGUOUS, off);
+	}
+	if (B[x].n == 0)
+	{
+		size_t		nx = B[x].next;
+
+		drop(s, x);
+		x = nx;
+	}
+	B[x].rest = 1;
+	/* as in settle_plateau: the left neighbour has a new link */
+	if (a != NIL)
+	{
+		set_link(s, a);
+		queue(s, a);
+		queue(s, B[a].prev);
+	}
+	fix_pstart(s, a, x);
+	return x;
+}
+
 /* looks at the plateau of the link u -> next(u): final, or waits */
 static void
 look(qr_stream *s, size_t u)
@@ -675,6 +778,10 @@ look(qr_stream *s, size_t u)
 		own = last;
 		last = B[last].next;
 	}
+	/* more than a set before own, sure to stay when B1 is */
+	if (own != first && B[own].pre > s->max_set &&
+		blocker(s, first, 0, g, &all_within) == NIL)
+		first = cut(s, first, own);
 	/* the newest bundle may still grow */
 	if (last == s->last && !s->finished)
 	{
@@ -806,6 +913,12 @@ clear(qr_stream *s, int64_t before, int64_t after)
 qr_stream *
 qr_stream_create(int64_t before, int64_t after, const qr_stream_mem *mem)
 {
+	return qr_stream_create_capped(before, after, mem, QR_STREAM_MAX_SET);
+}
+
+qr_stream *
+qr_stream_create_capped(int64_t before, int64_t after, const qr_stream_mem *mem, size_t max_set)
+{
 	qr_stream  *s;
 
 	if (mem == NULL || mem->alloc == NULL || mem->release == NULL)
@@ -815,6 +928,7 @@ qr_stream_create(int64_t before, int64_t after, const qr_stream_mem *mem)
 		return NULL;
 	memset(s, 0, sizeof(*s));
 	s->mem = *mem;
+	s->max_set = max_set > 0 ? max_set : 1;
 	s->ring = NULL;
 	s->b = NULL;
 	s->work = NULL;

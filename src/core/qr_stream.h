@@ -24,8 +24,18 @@
  *      neighbours become neighbours (a new candidate when they qualify,
  *      always with a gap larger than g).  Plateaus of equal gap that do
  *      not touch are independent: their order does not matter.
- *   4. Rows that never pair nor join a set are ALONE.
- *   5. Pairs never cross: the k-th paired ledger row (in input order) goes
+ *   4. A set of more than QR_STREAM_MAX_SET (4096) rows is reported as
+ *      consecutive sets of at most 4096: its rows in input order, cut
+ *      after every 4096th.  So a run of equally close rows longer than
+ *      4096 is reported in consecutive sets of at most 4096 rows.  Each of
+ *      their rows is still AMBIGUOUS (it was tied), but its candidates are
+ *      only the rows of the other side in its own set, which may hold
+ *      rows of one side only.  The cut changes nothing else: B1..Bm leave
+ *      the list as in 3, so every other row pairs, is tied or is alone as
+ *      without it.  The limit is a constant so that the sets never depend
+ *      on how much memory is at hand.
+ *   5. Rows that never pair nor join a set are ALONE.
+ *   6. Pairs never cross: the k-th paired ledger row (in input order) goes
  *      with the k-th paired statement row.  These are the pairs reported.
  *      They still lie within the window.  Say the k-th paired ledger row
  *      is at time l.  The partners taken in 3 by the paired ledger rows
@@ -46,8 +56,11 @@
  * still pair with another such row up to a window later, and that pair is
  * final only once nothing closer to either can come).  More are held only
  * while a tie (a plateau) or a run of ever closer gaps stays open at the
- * newest row; a long plateau (rows evenly spaced, ledger and statement
- * alternating) is one AMBIGUOUS set, held whole until it ends.
+ * newest row.  A plateau still open gives out its leading rows as soon as
+ * they fill a set of 4096 and are sure to be in it (nothing to come can
+ * take them from it): a long plateau (rows evenly spaced, ledger and
+ * statement alternating) holds at most 4096 rows besides its last two
+ * bundles.
  *
  * Memory comes from the caller's allocator only.  A push that cannot get
  * memory returns -1 and leaves the stream as it was.
@@ -87,11 +100,21 @@ typedef struct qr_stream_event
 	size_t		n;
 } qr_stream_event;
 
+/* The most rows of an AMBIGUOUS event (4 above) */
+#define QR_STREAM_MAX_SET 4096
+
 /*
  * A stream for rows paired within [-before, after] (negative taken as 0).
  * mem must be given (it is copied).  NULL when out of memory.
  */
 extern qr_stream *qr_stream_create(int64_t before, int64_t after, const qr_stream_mem *mem);
+
+/*
+ * The same with sets cut at max_set rows (0 taken as 1) instead of
+ * QR_STREAM_MAX_SET, so that tests can cut sets of a few rows.
+ */
+extern qr_stream *qr_stream_create_capped(int64_t before, int64_t after, const qr_stream_mem *mem,
+										  size_t max_set);
 
 /*
  * Pushes one row: side 0 ledger, 1 statement (any non-zero is 1); row is

@@ -7,15 +7,17 @@
  * Input: the before and after windows (a byte each: 0-15, a power of 16
  * up to 2^56, or INT64_MAX at 0xFF), where the first row sits (a byte:
  * INT64_MIN, near INT64_MAX, or near 0), which allocation fails (a byte,
- * 0 for none), then one row per byte: bit 0 the side, the rest a time step
- * of 0-15 times 1-4, or a huge step (top three bits set) that saturates at
- * INT64_MAX.  Steps are small against the windows, so that equal times
- * and equal gaps (ties) are common.  Properties: the rows go through a
- * stream and come back each in exactly one event, well formed, pairs in
- * order and within the window; the pairs and sets equal qr_stream_reference's; a push refused
- * for want of memory leaves the stream as it was and succeeds once memory
- * is back; after a reset, the same holds with the windows swapped; no
- * memory is left once the stream is destroyed.
+ * 0 for none), the most rows of a set (a byte: below 0x80, 1-8, so that
+ * sets are cut; else QR_STREAM_MAX_SET), then one row per byte: bit 0 the
+ * side, the rest a time step of 0-15 times 1-4, or a huge step (top three
+ * bits set) that saturates at INT64_MAX.  Steps are small against the
+ * windows, so that equal times and equal gaps (ties) are common.
+ * Properties: the rows go through a stream and come back each in exactly
+ * one event, well formed, pairs in order and within the window; the pairs
+ * and sets equal qr_stream_reference's; a push refused for want of memory
+ * leaves the stream as it was and succeeds once memory is back; after a
+ * reset, the same holds with the windows swapped; no memory is left once
+ * the stream is destroyed.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,14 +47,15 @@ may_pair(int64_t ta, unsigned char sa, int64_t tb, unsigned char sb,
 /*
  * The definition (qr_stream.h), by brute force over arrays: bundles; while
  * a candidate is left, the first plateau of the smallest gap pairs or
- * becomes one ambiguous set, and leaves; the rest is alone; the k-th
- * paired ledger row goes with the k-th paired statement row.  res[i] gets
- * row i's partner, RES_ALONE, or RES_SET(k) with sets numbered in the
- * order of their first rows.  Rows come in (t, side) order.
+ * becomes an ambiguous set, cut into sets of max_set rows (1 at least),
+ * and leaves; the rest is alone; the k-th paired ledger row goes with the
+ * k-th paired statement row.  res[i] gets row i's partner, RES_ALONE, or
+ * RES_SET(k) with sets numbered in the order of their first rows.  Rows
+ * come in (t, side) order.
  */
 void
 qr_stream_reference(const int64_t *t, const unsigned char *side, size_t n,
-					int64_t before, int64_t after, long *res)
+					int64_t before, int64_t after, size_t max_set, long *res)
 {
 	size_t	   *bfirst = malloc((n + 1) * sizeof(size_t));
 	size_t	   *bn = malloc((n + 1) * sizeof(size_t));
@@ -143,12 +146,23 @@ qr_stream_reference(const int64_t *t, const unsigned char *side, size_t n,
 		}
 		else
 		{
+			/* a new set after every max_set rows */
+			size_t		in_set = 0;
+
 			for (j = start; j < nb; j++)
 			{
 				if (!alive[j])
 					continue;
 				for (l = 0; l < bn[j]; l++)
+				{
+					if (in_set == max_set)
+					{
+						nset++;
+						in_set = 0;
+					}
 					setof[bfirst[j] + l] = nset;
+					in_set++;
+				}
 				alive[j] = 0;
 				if (j == prev)
 					break;
@@ -405,14 +419,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				after,
 				now;
 	size_t		n = 0,
-				held;
+				held,
+				max_set;
 
-	if (size < 4)
+	if (size < 5)
 		return 0;
 	before = window(data[0]);
 	after = window(data[1]);
 	now = data[2] == 0 ? INT64_MIN : data[2] == 1 ? INT64_MAX - 40 : (int64_t) data[2] * 7 - 900;
-	for (size_t k = 4; k < size && n < MAX_ROWS; k++)
+	max_set = data[4] < 0x80 ? 1 + (data[4] & 7) : QR_STREAM_MAX_SET;
+	for (size_t k = 5; k < size && n < MAX_ROWS; k++)
 	{
 		uint8_t		b = data[k];
 		unsigned	hi = b >> 5;
@@ -439,21 +455,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the failing allocation (if any) comes while the memory grows */
 	m.fail_at = data[3];
-	s = qr_stream_create(before, after, &mem);
+	s = max_set == QR_STREAM_MAX_SET ? qr_stream_create(before, after, &mem) :
+		qr_stream_create_capped(before, after, &mem, max_set);
 	if (s == NULL && m.fail_at == 1)
 	{
 		refill(&m);
-		s = qr_stream_create(before, after, &mem);
+		s = qr_stream_create_capped(before, after, &mem, max_set);
 	}
 	if (s == NULL)
 		abort();
-	qr_stream_reference(t, side, n, before, after, want);
+	qr_stream_reference(t, side, n, before, after, max_set, want);
 	if (qr_stream_run(s, t, side, n, before, after, got, &held, refill, &m) != 0 ||
 		memcmp(want, got, n * sizeof(long)) != 0)
 		abort();
 	refill(&m);
 	/* the same stream, reset, with the windows the other way round */
-	qr_stream_reference(t, side, n, after, before, want);
+	qr_stream_reference(t, side, n, after, before, max_set, want);
 	if (qr_stream_run(s, t, side, n, after, before, got, &held, NULL, NULL) != 0 ||
 		memcmp(want, got, n * sizeof(long)) != 0)
 		abort();

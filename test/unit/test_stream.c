@@ -13,7 +13,7 @@
 
 /* test/fuzz/fuzz_stream.c */
 extern void qr_stream_reference(const int64_t *t, const unsigned char *side, size_t n,
-								int64_t before, int64_t after, long *res);
+								int64_t before, int64_t after, size_t max_set, long *res);
 extern int	qr_stream_run(qr_stream *s, const int64_t *t, const unsigned char *side, size_t n,
 						  int64_t before, int64_t after, long *res, size_t *maxheld,
 						  void (*refill) (void *arg), void *arg);
@@ -51,17 +51,20 @@ show(const char *what, const int64_t *t, const unsigned char *side, size_t n, co
 	fputc('\n', stderr);
 }
 
-/* streams the rows and checks the result against want and the reference */
+/*
+ * streams the rows through s, whose sets have max_set rows at most, and
+ * checks the result against want and the reference
+ */
 static void
-expect(qr_stream *s, const char *name, const int64_t *t, const unsigned char *side, size_t n,
-	   int64_t before, int64_t after, const long *want)
+expect(qr_stream *s, size_t max_set, const char *name, const int64_t *t, const unsigned char *side,
+	   size_t n, int64_t before, int64_t after, const long *want)
 {
 	long		got[MAX_HAND],
 				ref[MAX_HAND];
 	size_t		held;
 	int			rc = qr_stream_run(s, t, side, n, before, after, got, &held, NULL, NULL);
 
-	qr_stream_reference(t, side, n, before, after, ref);
+	qr_stream_reference(t, side, n, before, after, max_set, ref);
 	CHECK(rc == 0 && memcmp(got, want, n * sizeof(long)) == 0, "%s: stream differs", name);
 	CHECK(memcmp(ref, want, n * sizeof(long)) == 0, "%s: reference differs", name);
 	if (rc != 0 || memcmp(got, want, n * sizeof(long)) != 0 || memcmp(ref, want, n * sizeof(long)) != 0)
@@ -73,6 +76,9 @@ expect(qr_stream *s, const char *name, const int64_t *t, const unsigned char *si
 }
 
 #define EXPECT(s, name, before, after, ...) \
+	EXPECT_SETS(s, QR_STREAM_MAX_SET, name, before, after, __VA_ARGS__)
+
+#define EXPECT_SETS(s, max_set, name, before, after, ...) \
 	do { \
 		static const struct { int64_t t; unsigned char side; long want; } rows_[] = {__VA_ARGS__}; \
 		int64_t		t_[MAX_HAND]; \
@@ -85,7 +91,7 @@ expect(qr_stream *s, const char *name, const int64_t *t, const unsigned char *si
 			side_[i_] = rows_[i_].side; \
 			want_[i_] = rows_[i_].want; \
 		} \
-		expect(s, name, t_, side_, n_, before, after, want_); \
+		expect(s, max_set, name, t_, side_, n_, before, after, want_); \
 	} while (0)
 
 static void
@@ -158,6 +164,62 @@ test_stream_hand(qr_stream *s)
 	}
 }
 
+/*
+ * Sets cut at a few rows: the same ties, reported in consecutive sets of
+ * max_set rows in input order; every other row as without the cut.
+ */
+static void
+test_stream_cut(void)
+{
+	qr_stream  *s1 = qr_stream_create_capped(0, 0, &std_mem, 1),
+			   *s2 = qr_stream_create_capped(0, 0, &std_mem, 2),
+			   *s3 = qr_stream_create_capped(0, 0, &std_mem, 3);
+
+	EXPECT_SETS(s2, 2, "plateau cut", 15, 15,
+				{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(1)}, {30, S, AMB(1)}, {40, L, AMB(2)},
+				{55, S, 6}, {57, L, 5});
+	EXPECT_SETS(s1, 1, "sets of one row", 15, 15, {0, L, AMB(0)}, {10, S, AMB(1)}, {20, L, AMB(2)});
+	/* the last set holds two rows, one of each side: tied, not a pair */
+	EXPECT_SETS(s3, 3, "two rows left", 15, 15,
+				{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)}, {30, S, AMB(1)}, {40, L, AMB(1)});
+	/*
+	 * The plateau's end taken by a closer row after its first set went out:
+	 * the two rows left are the rest of the set, tied, not a pair
+	 */
+	EXPECT_SETS(s2, 2, "end taken after a cut", 15, 15,
+				{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(1)}, {30, S, AMB(1)}, {40, L, 5},
+				{42, S, 4});
+	EXPECT_SETS(s2, 2, "end taken, one row left", 15, 15,
+				{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(1)}, {30, S, AMB(1)}, {40, L, AMB(2)},
+				{50, S, 6}, {52, L, 5});
+	/* a cut inside a bundle: rows of one time in two sets */
+	EXPECT_SETS(s2, 2, "cut in a bundle", 15, 15,
+				{0, L, AMB(0)}, {0, L, AMB(0)}, {0, L, AMB(1)}, {10, S, AMB(1)}, {20, L, AMB(2)});
+	/* the neighbours: the closest pair first, a row left alone */
+	EXPECT_SETS(s2, 2, "closest first, cut", 15, 15,
+				{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(1)}, {30, S, AMB(1)}, {40, L, 5},
+				{45, S, 4}, {60, L, A});
+	/* a tie revealed once a closer pair is gone, after a cut on its right */
+	EXPECT_SETS(s2, 2, "tie revealed, cut", 30, 30,
+				{0, L, AMB(0)}, {10, S, AMB(0)}, {15, L, 3}, {16, S, 2}, {20, L, AMB(1)},
+				{30, S, AMB(1)}, {40, L, AMB(2)});
+	/*
+	 * (S6, L11, S16) is a plateau once (S8, L10) pair, but L2 lies closer
+	 * to S6 and takes it (a tie of the two S6 rows): no set is cut from a
+	 * plateau while a closer row may still take its first bundle
+	 */
+	EXPECT_SETS(s1, 1, "start taken by a closer row", 9, 6,
+				{2, L, AMB(0)}, {6, S, AMB(1)}, {6, S, AMB(2)}, {8, S, 4}, {10, L, 3}, {11, L, 6},
+				{16, S, 5});
+	/* a plateau merged with another once the rows between them pair */
+	EXPECT_SETS(s3, 3, "merged plateaus", 10, 10,
+				{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)}, {24, L, 4}, {25, S, 3},
+				{30, S, AMB(1)}, {40, L, AMB(1)}, {50, S, AMB(1)}, {60, L, AMB(2)});
+	qr_stream_destroy(s1);
+	qr_stream_destroy(s2);
+	qr_stream_destroy(s3);
+}
+
 /* the order check: (t, side) going backwards is refused, nothing changes */
 static void
 test_stream_order(void)
@@ -196,16 +258,24 @@ next_random(uint32_t *state)
 
 /*
  * Random groups with few distinct times and gaps (ties everywhere), with
- * both window shapes: the stream must equal the definition.
+ * three window shapes, and every fourth group mostly runs of rows evenly
+ * spaced, ledger and statement alternating (long plateaus): the stream
+ * must equal the definition, with sets of QR_STREAM_MAX_SET rows and with
+ * sets of 1 to 4 rows, cut often.
  */
 static void
-test_stream_random(qr_stream *s)
+test_stream_random(void)
 {
+	static const size_t caps[] = {QR_STREAM_MAX_SET, 1, 2, 3, 4};
+	qr_stream  *s[5];
 	uint32_t	state = 20260114;
 	int			round,
+				k,
 				bad = 0;
 
-	for (round = 0; round < 30000 && bad < 5; round++)
+	for (k = 0; k < 5; k++)
+		s[k] = qr_stream_create_capped(0, 0, &std_mem, caps[k]);
+	for (round = 0; round < 60000 && bad < 5; round++)
 	{
 		int64_t		t[40];
 		unsigned char side[40];
@@ -214,33 +284,46 @@ test_stream_random(qr_stream *s)
 		size_t		n = 1 + next_random(&state) % 40,
 					held,
 					i;
-		int			shape = round % 3;
+		int			shape = round % 3,
+					runs = round % 4 == 3;
 		int64_t		before = next_random(&state) % 8,
 					after = shape == 0 ? before : shape == 1 ? next_random(&state) % 8 : before + 20,
 					now = 0;
-		uint32_t	spread = 1 + next_random(&state) % 6;
+		uint32_t	spread = 1 + next_random(&state) % 6,
+					step = next_random(&state) % 8;
 
+		k = (round / 4) % 5;
 		for (i = 0; i < n; i++)
 		{
-			if (next_random(&state) % 3 != 0)
-				now += next_random(&state) % spread;
+			if (runs && i > 0 && next_random(&state) % 8 != 0)
+			{
+				now += step;
+				side[i] = !side[i - 1];
+			}
+			else
+			{
+				if (next_random(&state) % 3 != 0)
+					now += next_random(&state) % spread;
+				side[i] = next_random(&state) % 2;
+			}
 			t[i] = now;
-			side[i] = next_random(&state) % 2;
 			if (i > 0 && t[i] == t[i - 1] && side[i] < side[i - 1])
 				side[i] = side[i - 1];
 		}
-		qr_stream_reference(t, side, n, before, after, want);
-		if (qr_stream_run(s, t, side, n, before, after, got, &held, NULL, NULL) != 0 ||
+		qr_stream_reference(t, side, n, before, after, caps[k], want);
+		if (qr_stream_run(s[k], t, side, n, before, after, got, &held, NULL, NULL) != 0 ||
 			memcmp(want, got, n * sizeof(long)) != 0)
 		{
 			bad++;
-			fprintf(stderr, "round %d, before %lld, after %lld:\n", round,
-					(long long) before, (long long) after);
+			fprintf(stderr, "round %d, before %lld, after %lld, sets of %zu rows at most:\n", round,
+					(long long) before, (long long) after, caps[k]);
 			show("reference", t, side, n, want);
 			show("stream", t, side, n, got);
 		}
 	}
 	CHECK(bad == 0, "the stream differs from the definition in %d random groups", bad);
+	for (k = 0; k < 5; k++)
+		qr_stream_destroy(s[k]);
 }
 
 /* the state of a generated stream of rows */
@@ -256,24 +339,32 @@ typedef void (*row_next) (row_gen *g);
 
 /*
  * Pushes n generated rows, taking the events as they come; returns the most
- * rows held and counts the events by kind.
+ * rows held, counts the events by kind in count and their rows in rows,
+ * and gives the most rows of an AMBIGUOUS event in *most_set.
  */
 static size_t
-stream_long(int64_t before, int64_t after, uint64_t n, row_next next, uint64_t *count)
+stream_long(int64_t before, int64_t after, size_t n, row_next next, uint64_t *count,
+			uint64_t *rows, size_t *most_set)
 {
 	qr_stream  *s = qr_stream_create(before, after, &std_mem);
 	qr_stream_event ev;
 	row_gen		g = {0, 7, 0, 0};
-	size_t		most = 0;
-	uint64_t	rows = 0;
+	size_t		most = 0,
+				j;
+	/* row i's handle is &seen[i], marked when it comes out */
+	unsigned char *seen = calloc(n + 1, 1);
+	int			twice = 0;
+	uint64_t	total = 0;
 
-	count[0] = count[1] = count[2] = count[3] = 0;
+	memset(count, 0, 4 * sizeof(uint64_t));
+	memset(rows, 0, 4 * sizeof(uint64_t));
+	*most_set = 0;
 	for (g.i = 0; g.i <= n; g.i++)
 	{
 		if (g.i < n)
 		{
 			next(&g);
-			if (qr_stream_push(s, g.t, g.side, NULL) != 0)
+			if (qr_stream_push(s, g.t, g.side, &seen[g.i]) != 0)
 				break;
 		}
 		else
@@ -281,13 +372,25 @@ stream_long(int64_t before, int64_t after, uint64_t n, row_next next, uint64_t *
 		while (qr_stream_next(s, &ev))
 		{
 			count[ev.kind]++;
-			rows += ev.n;
+			rows[ev.kind] += ev.n;
+			total += ev.n;
+			if (ev.kind == QR_STREAM_AMBIGUOUS && ev.n > *most_set)
+				*most_set = ev.n;
+			for (j = 0; j < ev.n; j++)
+			{
+				unsigned char *r = ev.rows[j];
+
+				twice |= *r;
+				*r = 1;
+			}
 		}
 		if (qr_stream_held(s) > most)
 			most = qr_stream_held(s);
 	}
-	CHECK(rows == n && qr_stream_held(s) == 0, "every row of the long stream comes out once");
+	CHECK(total == n && !twice && qr_stream_held(s) == 0,
+		  "every row of the long stream comes out once");
 	qr_stream_destroy(s);
+	free(seen);
 	return most;
 }
 
@@ -356,8 +459,10 @@ static void
 test_stream_bounds(void)
 {
 	const int64_t window = 15 * 60 * SECOND;
-	uint64_t	count[4];
-	size_t		most;
+	uint64_t	count[4],
+				rows[4];
+	size_t		most,
+				most_set;
 
 	/*
 	 * A long alternating stream: the rows held follow the window, not the
@@ -365,18 +470,18 @@ test_stream_bounds(void)
 	 * such row of the other side, up to a window away, which is final only
 	 * once nothing closer to that one can come: a few windows at most.
 	 */
-	most = stream_long(window, window, 2000000, gen_alternating, count);
+	most = stream_long(window, window, 2000000, gen_alternating, count, rows, &most_set);
 	CHECK(most < 5 * 15 * 60, "alternating stream: %zu rows held at most", most);
 	CHECK(count[QR_STREAM_PAIR] > 900000, "alternating stream: %llu pairs",
 		  (unsigned long long) count[QR_STREAM_PAIR]);
 
 	/* one side only: a row goes as soon as no partner can come */
-	most = stream_long(window, window, 1000000, gen_ledger, count);
+	most = stream_long(window, window, 1000000, gen_ledger, count, rows, &most_set);
 	CHECK(most <= 15 * 60 + 2, "ledger only: %zu rows held at most", most);
 	CHECK(count[QR_STREAM_ALONE] == 1000000, "ledger only: all alone");
 
 	/* settlements a day late, the date lag in the window: a day is held */
-	most = stream_long(window, window + 86400 * SECOND, 400000, gen_lagged, count);
+	most = stream_long(window, window + 86400 * SECOND, 400000, gen_lagged, count, rows, &most_set);
 	CHECK(most < 2 * (86400 + 15 * 60 + 10), "date lag: %zu rows held at most", most);
 	CHECK(count[QR_STREAM_PAIR] > 100000, "date lag: %llu pairs",
 		  (unsigned long long) count[QR_STREAM_PAIR]);
@@ -386,15 +491,24 @@ test_stream_bounds(void)
 	 * until nothing closer can come, the flood goes a window after each row
 	 * (rows too dense to be held in fewer), in time linear in the rows.
 	 */
-	most = stream_long(window, window, 1500000, gen_flood, count);
+	most = stream_long(window, window, 1500000, gen_flood, count, rows, &most_set);
 	CHECK(count[QR_STREAM_PAIR] == 1 && count[QR_STREAM_ALONE] == 1500000 - 2,
 		  "flood: %llu pairs", (unsigned long long) count[QR_STREAM_PAIR]);
 	CHECK(most <= 900000 + 2, "flood: %zu rows held at most", most);
 
-	/* evenly spaced, alternating: every gap equal, one set held whole */
-	most = stream_long(window, window, 5000, gen_even, count);
-	CHECK(count[QR_STREAM_AMBIGUOUS] == 1 && most == 5000,
-		  "evenly spaced: %llu sets, %zu rows held", (unsigned long long) count[QR_STREAM_AMBIGUOUS], most);
+	/*
+	 * Evenly spaced, alternating: every gap equal, one plateau of 10 million
+	 * rows, all of them tied, reported in sets of QR_STREAM_MAX_SET rows
+	 * (the last one less) as they come: a set's worth and the plateau's
+	 * last bundles are held, however long the plateau.
+	 */
+	most = stream_long(window, window, 10000000, gen_even, count, rows, &most_set);
+	CHECK(rows[QR_STREAM_AMBIGUOUS] == 10000000 && most_set == QR_STREAM_MAX_SET &&
+		  count[QR_STREAM_AMBIGUOUS] == (10000000 + QR_STREAM_MAX_SET - 1) / QR_STREAM_MAX_SET,
+		  "evenly spaced: %llu rows in %llu sets of %zu rows at most",
+		  (unsigned long long) rows[QR_STREAM_AMBIGUOUS],
+		  (unsigned long long) count[QR_STREAM_AMBIGUOUS], most_set);
+	CHECK(most <= QR_STREAM_MAX_SET + 2, "evenly spaced: %zu rows held at most", most);
 }
 
 /*
@@ -449,7 +563,7 @@ test_stream_memory(void)
 	}
 	/* every other allocation fails: each refused push succeeds when retried */
 	m.every = 2;
-	qr_stream_reference(t, side, 200, 3, 3, want);
+	qr_stream_reference(t, side, 200, 3, 3, QR_STREAM_MAX_SET, want);
 	CHECK(qr_stream_run(s, t, side, 200, 3, 3, got, &held, flaky_refill, &m) == 0 &&
 		  memcmp(want, got, sizeof(want)) == 0, "pushes refused for want of memory change nothing");
 	qr_stream_destroy(s);
@@ -466,8 +580,9 @@ test_stream(void)
 	qr_stream  *s = qr_stream_create(0, 0, &std_mem);
 
 	test_stream_hand(s);
-	test_stream_random(s);
 	qr_stream_destroy(s);
+	test_stream_cut();
+	test_stream_random();
 	test_stream_order();
 	test_stream_memory();
 	test_stream_bounds();
