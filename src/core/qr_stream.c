@@ -2,112 +2,157 @@
  * qr_stream.c — pairing by nearest time, streamed (semantics in
  * qr_stream.h).
  *
- * The undecided bundles stand in a doubly linked list, in order; each
- * knows whether the link to its right neighbour is a candidate and its
- * gap.  A plateau B1..Bm of gap g is final when
- *   - Bm is not the newest bundle (more rows may join it), and
- *   - no bundle in the list within g to the left of B1 is of the other
- *     side and may pair with B1, and likewise to the right of Bm, and
- *   - when every bundle right of Bm is within g, no bundle yet to come
- *     could be of the other side, within g of Bm and pair with it.
- * Such a bundle (a "blocker") is the only thing that could ever give an
- * end of the plateau a link of gap <= g: any bundle that becomes its
- * neighbour later lies at least as far.  Bundles already decided do not
- * count: a plateau decided with a larger gap had no blocker either, so
- * none of its rows is within its gap of ours, and one decided with a
- * smaller gap is gone first in the batch order too.  A blocker in the
- * list always means a candidate of smaller gap between it and the
- * plateau, so following blockers ends at the newest rows: whatever is
- * undecided hangs on what is yet to come.
+ * Two stages.  The first settles the list of rows (qr_stream.h, 1-2):
+ * each row still in the list is a node of a doubly linked list, in order;
+ * each knows whether the link to its right neighbour is a candidate and
+ * its gap.  A plateau N1..Nm of gap g is final when
+ *   - Nm is not the newest row (rows that come next may be its twins and
+ *     the first of them would then sit between it and what follows), and
+ *   - no node in the list within g to the left of N1 is of the other side
+ *     and may pair with N1, and likewise to the right of Nm, and
+ *   - when every node right of Nm is within g, no row yet to come could be
+ *     of the other side, within g of Nm and pair with it.
+ * Such a node (a "blocker") is the only thing that could ever give an end
+ * of the plateau a link of gap <= g: any node that becomes its neighbour
+ * later lies at least as far.  Nodes already decided do not count: a
+ * plateau decided with a larger gap had no blocker either, so none of its
+ * rows is within its gap of ours, and one decided with a smaller gap is
+ * gone first in the batch order too.  A blocker in the list always means a
+ * candidate of smaller gap between it and the plateau, so following
+ * blockers ends at the newest rows: whatever is undecided hangs on what is
+ * yet to come.
  *
  * A plateau that is not final waits on its first blocker: it is looked at
- * again when that bundle leaves the list; when only rows yet to come could
+ * again when that node leaves the list; when only rows yet to come could
  * block it, when the newest time passes its gap (a heap keeps these in
- * time order); when it holds the newest bundle, at the next bundle.  A
- * plateau that changes shape (an end taken by a closer pair, two links
- * merged) is looked at again from the links next to the change.  So a
- * look is caused by a change next to the plateau and walks the bundles
- * within its gap only, and a long run of rows of one side after a plateau
- * is not walked again at each row.  To find B1 without walking a long
- * plateau, each bundle keeps the first bundle of the plateau its left link
- * belongs to.
+ * time order); when it holds the newest node, at the next row.  A plateau
+ * that changes shape (an end taken by a closer pair, two links merged) is
+ * looked at again from the links next to the change.  So a look is caused
+ * by a change next to the plateau and walks the nodes within its gap only,
+ * and a long run of rows of one side after a plateau is not walked again
+ * at each row.  To find N1 without walking a long plateau, each node keeps
+ * the first node of the plateau its left link belongs to, and how many
+ * nodes of it come before it.
  *
- * A plateau B1..Bm not yet final with no blocker left of B1 keeps B1 and
- * its rows whatever comes: a bundle that comes next to B1 on the left lies
- * further than g, and nothing but Bm can be taken from its right end
- * (once Bm is taken by a closer row, the new end's neighbour lies further
- * than g too).  So the rows of B1..Bm-1 are in its set, and the cuts of
- * the set (qr_stream.h, 4) are known from B1 on.  Once more than a set's
- * worth lies before Bm-1, the leading sets are given out and their
- * bundles leave the list (the last one cut may keep rows), always leaving
- * a row of Bm-2: what remains is a plateau of two bundles or more even if
- * Bm is taken, marked as the rest of a set, never a pair.  Nothing else
- * changes: the new left neighbour of the rest lies further than g from it,
- * a link of a gap above g, settled after the plateau in any case; and a
- * plateau on the left that a bundle of the cut blocked waits on that
- * bundle, and looks again when it leaves, as when the whole plateau
- * leaves.  Each bundle knows how many rows of its plateau come before it,
- * so that no look walks the plateau to count them.
+ * A plateau N1..Nm not yet final with no blocker left of N1 keeps N1 and
+ * its rows whatever comes: a node that comes next to N1 on the left lies
+ * further than g, and nothing but Nm can be taken from its right end (once
+ * Nm is taken by a closer row, the new end's neighbour lies further than g
+ * too).  So N1..Nm-2 are sure to be in its set: once more than CUT of them
+ * lie there, they leave the list, marked as rows of the set, and Nm-2 is
+ * marked as the rest of that set (its plateau is never a pair, even if Nm
+ * is taken).  Nothing else changes: the new left neighbour of the rest
+ * lies further than g from it, a link of a gap above g, settled after the
+ * plateau in any case; and a plateau on the left that a node of the cut
+ * blocked waits on that node, and looks again when it leaves, as when the
+ * whole plateau leaves.
  *
- * The oldest bundle is ALONE when nothing in the list (the first bundle of
- * the other side is the nearest) and nothing to come may pair with it.
+ * The oldest node is ALONE when nothing in the list (the first node of the
+ * other side is the nearest) and nothing to come may pair with it.
  *
- * Rows sit in a ring in input order, from the oldest row not yet given out
- * in an event.  AMBIGUOUS and ALONE events are made when decided.  Pairs
- * are made when every earlier row is decided: two cursors walk the ring
- * for the next paired row of each side, and the k-th of one side goes
- * with the k-th of the other.
+ * The second stage (qr_stream.h, 3-5) reads the rows in input order once
+ * the first stage has decided them: the rows before the oldest node in the
+ * list.  Rows sit in a ring in input order, from the oldest row not yet
+ * given out.  Each row read joins a component (with a list of its rows in
+ * input order): the previous row when it is its twin, the k-th paired row
+ * of the other side when it is the k-th paired row of its side (a queue
+ * holds the paired rows still waiting for theirs), and the rows of its
+ * set read before it.  A component counts what may still join it: a
+ * paired row waiting in the queue, a set with rows not yet read (or still
+ * in the list), and its newest row while the next row may be a twin.  At
+ * zero it is final and goes out: one AMBIGUOUS set (in sets of max_set
+ * rows), a PAIR, or ALONE rows.  The rows of the component of the oldest
+ * row held, when it is sure to be ambiguous, go out as a set as soon as
+ * max_set of them are sure to be its first ones: every row before the
+ * max_set-th is out or in it, and none of them is still referred to (a
+ * paired row in the queue, the last row read of an open set), so nothing
+ * to come can fall before it.  Components merge by moving the rows of the
+ * smaller into the larger.
  *
  * All memory is reserved by qr_stream_push before it changes anything, so
  * deciding never allocates: an event per row and a row slot per row held
- * at most, one bundle per row.
+ * at most, one node, one component and one set per row held.
  */
 #include <string.h>
 
 #include "qr_stream.h"
 
 #define NIL ((size_t) -1)
-#define OPEN ((size_t) -2)		/* waiting for the next bundle */
+#define OPEN ((size_t) -2)		/* waiting for the next row */
 #define LATER ((size_t) -3)		/* waiting for a time (in the heap) */
+#define NONE ((uint64_t) -1)	/* no row */
+
+/* N1..Nm-2 of a plateau leave the list once more than this many */
+#define CUT 32
 
 enum
 {
-	ROW_PENDING,
-	ROW_PAIRED,					/* paired, its pair not yet made */
-	ROW_DONE
+	ROW_PENDING,				/* in the list */
+	ROW_ALONE,
+	ROW_PAIRED,
+	ROW_SET,					/* in set slot.set */
+	ROW_DONE					/* given out */
 };
+
+/* component flags: its edges */
+#define C_TWIN 1
+#define C_PAIR 2
+#define C_SET 4
 
 typedef struct
 {
 	void	   *row;
+	int64_t		t;
+	uint64_t	cnext;			/* the next row of its component */
+	uint64_t	qnext;			/* the next row in the queue of paired rows */
+	size_t		comp;			/* its component, once read */
+	size_t		set;			/* ROW_SET: its set */
 	unsigned char side;
 	unsigned char state;
+	unsigned char pins;			/* referred to: in the queue, last read of a set */
 } slot;
 
 typedef struct
 {
 	int64_t		t;
-	uint64_t	seq;			/* its first row */
-	size_t		n;				/* its rows: seq .. seq + n - 1 */
+	uint64_t	seq;			/* its row */
 	size_t		prev,
 				next;			/* the list; next also links free nodes */
 	size_t		sprev,
-				snext;			/* the bundles of its side in the list */
-	size_t		pstart;			/* B1 of the plateau of the link prev->this */
-	size_t		pre;			/* its rows in the bundles pstart .. prev */
+				snext;			/* the nodes of its side in the list */
+	size_t		pstart;			/* N1 of the plateau of the link prev->this */
+	size_t		pre;			/* the nodes pstart .. prev */
 	uint64_t	gap;			/* of the link this->next, when cand */
-	size_t		wb;				/* waiting on this bundle, OPEN, LATER or NIL */
+	size_t		wb;				/* waiting on this node, OPEN, LATER or NIL */
 	size_t		wprev,
 				wnext;			/* the waiters of wb (OPEN: s->ohead) */
-	size_t		whead;			/* the bundles waiting on this one */
+	size_t		whead;			/* the nodes waiting on this one */
 	uint64_t	wkey;			/* LATER: until the newest time (ordered) reaches it */
 	size_t		hpos;			/* LATER: where in the heap */
+	size_t		rest;			/* 1 + the set its plateau is the rest of, or 0 */
 	unsigned char side;
 	unsigned char cand;			/* the link this->next is a candidate */
 	unsigned char queued;
 	unsigned char alive;
-	unsigned char rest;			/* its plateau is the rest of a cut set */
-} bundle;
+} node;
+
+typedef struct
+{
+	uint64_t	first,
+				last;			/* its rows not yet out, in input order */
+	size_t		count;
+	size_t		pend;			/* what may still join it */
+	size_t		next;			/* free list */
+	unsigned char flags;
+} comp;
+
+typedef struct
+{
+	size_t		left;			/* rows marked and not yet read */
+	uint64_t	last;			/* the last row read, or NONE */
+	size_t		next;			/* free list */
+	unsigned char open;			/* the rest of it is still in the list */
+} rset;
 
 typedef struct
 {
@@ -129,22 +174,33 @@ struct qr_stream
 
 	slot	   *ring;			/* capacity a power of 2 */
 	size_t		ringcap;
-	uint64_t	head,			/* oldest row held */
+	uint64_t	head,			/* oldest row not out */
 				next_seq;
-	uint64_t	cur[2];			/* per side: rows before it hold no pending pair */
 
-	bundle	   *b;
+	node	   *b;
 	size_t		bcap;
 	size_t		freeb;
 	size_t		first,
-				last;			/* the list; last is the newest bundle */
+				last;			/* the list; last is the newest node */
 	size_t		sfirst[2],
 				slast[2];
-	size_t		ohead;			/* the bundles waiting for the next bundle */
-	size_t	   *heap;			/* capacity bcap: the bundles waiting LATER */
+	size_t		ohead;			/* the nodes waiting for the next row */
+	size_t	   *heap;			/* capacity bcap: the nodes waiting LATER */
 	size_t		nheap;
-	size_t	   *work;			/* capacity bcap: bundles to look at */
+	size_t	   *work;			/* capacity bcap: nodes to look at */
 	size_t		nwork;
+
+	/* the second stage */
+	uint64_t	read;			/* the next row to read */
+	int			tail;			/* the row read last may still get a twin */
+	uint64_t	qhead[2],
+				qtail[2];		/* per side: the paired rows waiting */
+	uint64_t	vend;			/* rows head .. vend-1: out or in head's component */
+	size_t		vcount;			/* of them, not out */
+	comp	   *comps;			/* capacity bcap, as sets */
+	rset	   *sets;
+	size_t		freec,
+				frees;
 
 	event	   *ev;
 	size_t		evcap,
@@ -240,47 +296,66 @@ reserve_ring(qr_stream *s, size_t need)
 	return 0;
 }
 
-/* one free bundle node at least, and room to queue every node */
+/*
+ * Nodes (with room to queue each), components and sets for need rows
+ * held: one each per row at most
+ */
 static int
-reserve_bundle(qr_stream *s)
+reserve_rows(qr_stream *s, size_t need)
 {
-	bundle	   *p;
+	node	   *p;
 	size_t	   *w,
 			   *h;
-	size_t		c,
+	comp	   *c;
+	rset	   *r;
+	size_t		cap,
 				i;
 
-	if (s->freeb != NIL)
+	if (need <= s->bcap)
 		return 0;
-	c = grown(s->bcap, s->bcap + 1);
-	p = get(s, c, sizeof(bundle));
-	w = get(s, c, sizeof(size_t));
-	h = get(s, c, sizeof(size_t));
-	if (p == NULL || w == NULL || h == NULL)
+	cap = grown(s->bcap, need);
+	p = get(s, cap, sizeof(node));
+	w = get(s, cap, sizeof(size_t));
+	h = get(s, cap, sizeof(size_t));
+	c = get(s, cap, sizeof(comp));
+	r = get(s, cap, sizeof(rset));
+	if (p == NULL || w == NULL || h == NULL || c == NULL || r == NULL)
 	{
 		put(s, p);
 		put(s, w);
 		put(s, h);
+		put(s, c);
+		put(s, r);
 		return -1;
 	}
 	if (s->bcap > 0)
 	{
-		memcpy(p, s->b, s->bcap * sizeof(bundle));
+		memcpy(p, s->b, s->bcap * sizeof(node));
 		memcpy(h, s->heap, s->nheap * sizeof(size_t));
+		memcpy(c, s->comps, s->bcap * sizeof(comp));
+		memcpy(r, s->sets, s->bcap * sizeof(rset));
 	}
-	for (i = s->bcap; i < c; i++)
+	for (i = cap; i-- > s->bcap;)
 	{
 		p[i].alive = 0;
-		p[i].next = i + 1 < c ? i + 1 : NIL;
+		p[i].next = s->freeb;
+		s->freeb = i;
+		c[i].next = s->freec;
+		s->freec = i;
+		r[i].next = s->frees;
+		s->frees = i;
 	}
-	s->freeb = s->bcap;
 	put(s, s->b);
 	put(s, s->work);
 	put(s, s->heap);
+	put(s, s->comps);
+	put(s, s->sets);
 	s->b = p;
 	s->work = w;
 	s->heap = h;
-	s->bcap = c;
+	s->comps = c;
+	s->sets = r;
+	s->bcap = cap;
 	return 0;
 }
 
@@ -313,7 +388,7 @@ lreach(const qr_stream *s, unsigned char side)
 static void
 set_link(qr_stream *s, size_t u)
 {
-	bundle	   *B = s->b;
+	node	   *B = s->b;
 	size_t		v = B[u].next;
 
 	B[u].cand = 0;
@@ -325,7 +400,7 @@ set_link(qr_stream *s, size_t u)
 
 /* the link prev(x) -> x is a candidate of the same gap as x -> next(x) */
 static int
-same_run(const bundle *B, size_t x)
+same_run(const node *B, size_t x)
 {
 	size_t		p = B[x].prev;
 
@@ -334,30 +409,30 @@ same_run(const bundle *B, size_t x)
 
 /* pstart and pre of next(x), the link x -> next(x) being a candidate */
 static void
-follow(bundle *B, size_t x)
+follow(node *B, size_t x)
 {
 	size_t		y = B[x].next;
 
 	if (same_run(B, x))
 	{
 		B[y].pstart = B[x].pstart;
-		B[y].pre = B[x].pre + B[x].n;
+		B[y].pre = B[x].pre + 1;
 	}
 	else
 	{
 		B[y].pstart = x;
-		B[y].pre = B[x].n;
+		B[y].pre = 1;
 	}
 }
 
 /*
- * pstart and pre of c and of the bundles right of it, after the link a -> c
+ * pstart and pre of c and of the nodes right of it, after the link a -> c
  * or the rows of c changed
  */
 static void
 fix_pstart(qr_stream *s, size_t a, size_t c)
 {
-	bundle	   *B = s->b;
+	node	   *B = s->b;
 	size_t		x = c;
 
 	if (a != NIL && B[a].cand)
@@ -379,14 +454,14 @@ ordered(int64_t t)
 }
 
 /*
- * Could a bundle yet to come, of the side other than x's, lie within lim
- * of x and pair with it?  The newest row is (tn, sn); a new bundle comes
- * after it: a statement bundle may share its time when it is a ledger row.
+ * Could a row yet to come, of the side other than x's, lie within lim of
+ * x and pair with it?  The newest row is (tn, sn); a row to come may share
+ * its time when its side is sn or after.
  */
 static int
 future_within(const qr_stream *s, size_t x, uint64_t lim)
 {
-	const bundle *X = &s->b[x];
+	const node *X = &s->b[x];
 	unsigned char other = !X->side;
 	uint64_t	reach = rreach(s, X->side),
 				d;
@@ -394,7 +469,7 @@ future_within(const qr_stream *s, size_t x, uint64_t lim)
 	if (s->finished)
 		return 0;
 	d = dist(X->t, s->tn);
-	if (!(other == 1 && s->sn == 0))
+	if (other < s->sn)
 	{
 		if (s->tn == INT64_MAX)
 			return 0;
@@ -405,7 +480,7 @@ future_within(const qr_stream *s, size_t x, uint64_t lim)
 
 /*
  * The newest time (ordered) from which future_within(s, x, lim) may be
- * false: once a newer row has come, no bundle yet to come is within lim.
+ * false: once a newer row has come, no row yet to come is within lim.
  */
 static uint64_t
 future_until(const qr_stream *s, size_t x, uint64_t lim)
@@ -442,7 +517,7 @@ heap_set(qr_stream *s, size_t i, size_t u)
 static void
 heap_fix(qr_stream *s, size_t i)
 {
-	bundle	   *B = s->b;
+	node	   *B = s->b;
 	size_t		u = s->heap[i];
 
 	while (i > 0 && B[s->heap[(i - 1) / 2]].wkey > B[u].wkey)
@@ -469,7 +544,7 @@ heap_fix(qr_stream *s, size_t i)
 static void
 unwait(qr_stream *s, size_t u)
 {
-	bundle	   *B = s->b;
+	node	   *B = s->b;
 	size_t		w = B[u].wb;
 
 	if (w == NIL)
@@ -496,11 +571,11 @@ unwait(qr_stream *s, size_t u)
 		B[B[u].wnext].wprev = B[u].wprev;
 }
 
-/* u looks again when blocker leaves the list (OPEN: at the next bundle) */
+/* u looks again when blocker leaves the list (OPEN: at the next row) */
 static void
 wait_on(qr_stream *s, size_t u, size_t blocker)
 {
-	bundle	   *B = s->b;
+	node	   *B = s->b;
 	size_t	   *head = blocker == OPEN ? &s->ohead : &B[blocker].whead;
 
 	unwait(s, u);
@@ -523,11 +598,11 @@ wait_until(qr_stream *s, size_t u, uint64_t key)
 	heap_fix(s, s->nheap - 1);
 }
 
-/* queues everything waiting on blocker (OPEN: for the next bundle) */
+/* queues everything waiting on blocker (OPEN: for the next row) */
 static void
 wake(qr_stream *s, size_t blocker)
 {
-	bundle	   *B = s->b;
+	node	   *B = s->b;
 	size_t	   *head = blocker == OPEN ? &s->ohead : &B[blocker].whead;
 
 	while (*head != NIL)
@@ -559,6 +634,12 @@ wake_due(qr_stream *s)
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
 
+static slot *
+row_at(const qr_stream *s, uint64_t seq)
+{
+	return &s->ring[seq & (s->ringcap - 1)];
+}
+
 static void
 emit(qr_stream *s, int kind, size_t off)
 {
@@ -572,7 +653,7 @@ emit(qr_stream *s, int kind, size_t off)
 static void
 out_row(qr_stream *s, uint64_t seq)
 {
-	slot	   *r = &s->ring[seq & (s->ringcap - 1)];
+	slot	   *r = row_at(s, seq);
 
 	s->orow[s->ocount] = r->row;
 	s->oside[s->ocount] = r->side;
@@ -581,14 +662,14 @@ out_row(qr_stream *s, uint64_t seq)
 }
 
 /* ------------------------------------------------------------------ */
-/* Decisions                                                           */
+/* The first stage: the list                                           */
 /* ------------------------------------------------------------------ */
 
 /* takes x out of the list; whatever waited on it looks again */
 static void
 drop(qr_stream *s, size_t x)
 {
-	bundle	   *B = s->b;
+	node	   *B = s->b;
 	unsigned char sd = B[x].side;
 
 	unwait(s, x);
@@ -614,61 +695,42 @@ drop(qr_stream *s, size_t x)
 	s->freeb = x;
 }
 
-/* the plateau first..last is final: pair or ambiguous set, then out */
-static void
-settle_plateau(qr_stream *s, size_t first, size_t last)
+/* the set of the plateau from x: its rest's, or a new one */
+static size_t
+set_of(qr_stream *s, size_t x)
 {
-	bundle	   *B = s->b;
-	size_t		a = B[first].prev,
-				c = B[last].next,
-				x,
-				nx;
+	size_t		k = s->b[x].rest;
 
-	if (B[first].next == last && B[first].n == 1 && B[last].n == 1 && !B[first].rest)
-	{
-		s->ring[B[first].seq & (s->ringcap - 1)].state = ROW_PAIRED;
-		s->ring[B[last].seq & (s->ringcap - 1)].state = ROW_PAIRED;
-	}
-	else
-	{
-		/* sets of max_set rows, the last one of what is left */
-		size_t		off = s->ocount;
+	if (k > 0)
+		return k - 1;
+	k = s->frees;
+	s->frees = s->sets[k].next;
+	s->sets[k].left = 0;
+	s->sets[k].last = NONE;
+	return k;
+}
 
-		for (x = first;; x = B[x].next)
-		{
-			uint64_t	q;
+/* the row of node x is in set k */
+static void
+mark_set(qr_stream *s, size_t x, size_t k)
+{
+	slot	   *r = row_at(s, s->b[x].seq);
 
-			for (q = B[x].seq; q < B[x].seq + B[x].n; q++)
-			{
-				out_row(s, q);
-				if (s->ocount - off == s->max_set)
-				{
-					emit(s, QR_STREAM_AMBIGUOUS, off);
-					off = s->ocount;
-				}
-			}
-			if (x == last)
-				break;
-		}
-		if (s->ocount > off)
-			emit(s, QR_STREAM_AMBIGUOUS, off);
-	}
-	for (x = first;; x = nx)
-	{
-		nx = B[x].next;
-		drop(s, x);
-		if (x == last)
-			break;
-	}
-	/*
-	 * The outer neighbours meet: look at the new link, and at the links
-	 * next to it, whose plateaus may have lost an end to this one
-	 */
+	r->state = ROW_SET;
+	r->set = k;
+	s->sets[k].left++;
+}
+
+/* the outer neighbours a and c of what left the list meet */
+static void
+rejoin(qr_stream *s, size_t a, size_t c)
+{
+	/* look at the new link, and at the links next to it, whose plateaus may have lost an end */
 	if (a != NIL)
 	{
 		set_link(s, a);
 		queue(s, a);
-		queue(s, B[a].prev);
+		queue(s, s->b[a].prev);
 	}
 	if (c != NIL)
 	{
@@ -677,15 +739,52 @@ settle_plateau(qr_stream *s, size_t first, size_t last)
 	}
 }
 
+/* the plateau first..last is final: pair or set, then out of the list */
+static void
+settle_plateau(qr_stream *s, size_t first, size_t last)
+{
+	node	   *B = s->b;
+	size_t		a = B[first].prev,
+				c = B[last].next,
+				x,
+				nx;
+
+	if (B[first].next == last && B[first].rest == 0)
+	{
+		row_at(s, B[first].seq)->state = ROW_PAIRED;
+		row_at(s, B[last].seq)->state = ROW_PAIRED;
+	}
+	else
+	{
+		size_t		k = set_of(s, first);
+
+		s->sets[k].open = 0;
+		for (x = first;; x = B[x].next)
+		{
+			mark_set(s, x, k);
+			if (x == last)
+				break;
+		}
+	}
+	for (x = first;; x = nx)
+	{
+		nx = B[x].next;
+		drop(s, x);
+		if (x == last)
+			break;
+	}
+	rejoin(s, a, c);
+}
+
 /*
- * The first blocker of the plateau end e on its right (or left): a bundle
- * in the list within g of e, of the other side, that may pair with e; NIL
- * when none.  *all_within says whether every bundle that way is within g.
+ * The first blocker of the plateau end e on its right (or left): a node in
+ * the list within g of e, of the other side, that may pair with e; NIL
+ * when none.  *all_within says whether every node that way is within g.
  */
 static size_t
 blocker(const qr_stream *s, size_t e, int right, uint64_t g, int *all_within)
 {
-	const bundle *B = s->b;
+	const node *B = s->b;
 	uint64_t	reach = right ? rreach(s, B[e].side) : lreach(s, B[e].side);
 	size_t		x;
 
@@ -705,68 +804,56 @@ blocker(const qr_stream *s, size_t e, int right, uint64_t g, int *all_within)
 
 /*
  * The plateau from first, own -> next(own) its last link, with no blocker
- * left of first and more than max_set rows before own: gives out its
- * leading sets of max_set rows while more than max_set rows are left
- * before own, keeping a row of the bundle before own.  Returns the
- * plateau's first bundle.
+ * left of first: its nodes before prev(own) leave the list as rows of its
+ * set, prev(own) is the rest of the set.  Returns prev(own).
  */
 static size_t
 cut(qr_stream *s, size_t first, size_t own)
 {
-	bundle	   *B = s->b;
+	node	   *B = s->b;
 	size_t		a = B[first].prev,
-				x = first,
-				sets,
-				off;
+				keep = B[own].prev,
+				k = set_of(s, first),
+				x = first;
 
-	for (sets = (B[own].pre - 1) / s->max_set; sets > 0; sets--)
-	{
-		off = s->ocount;
-		while (s->ocount - off < s->max_set)
-		{
-			if (B[x].n == 0)
-			{
-				size_t		nx = B[x].next;
-
-				drop(s, x);
-				x = nx;
-			}
-			out_row(s, B[x].seq);
-			B[x].seq++;
-			B[x].n--;
-		}
-		emit(s, QR_STREAM_AMBIGUOUS, off);
-	}
-	if (B[x].n == 0)
+	s->sets[k].open = 1;
+	while (x != keep)
 	{
 		size_t		nx = B[x].next;
 
+		mark_set(s, x, k);
 		drop(s, x);
 		x = nx;
 	}
-	B[x].rest = 1;
-	/* as in settle_plateau: the left neighbour has a new link */
+	B[keep].rest = k + 1;
+	/*
+	 * a and keep are not neighbours in the batch order: a meets what
+	 * follows the whole plateau, when it leaves (a twin of N1 would meet
+	 * keep at exactly g)
+	 */
 	if (a != NIL)
 	{
-		set_link(s, a);
-		queue(s, a);
+		B[a].cand = 0;
 		queue(s, B[a].prev);
 	}
-	fix_pstart(s, a, x);
-	return x;
+	fix_pstart(s, NIL, keep);
+	return keep;
 }
 
 /* looks at the plateau of the link u -> next(u): final, or waits */
 static void
 look(qr_stream *s, size_t u)
 {
-	bundle	   *B = s->b;
+	node	   *B = s->b;
 	size_t		first,
 				last,
 				own = u,
-				x;
-	uint64_t	g;
-	int			all_within;
+				x,
+				y;
+	uint64_t	g,
+				lim;
+	int			all_within,
+				strict;
 
 	if (!B[u].alive || !B[u].cand)
 		return;
@@ -778,35 +865,46 @@ look(qr_stream *s, size_t u)
 		own = last;
 		last = B[last].next;
 	}
-	/* more than a set before own, sure to stay when B1 is */
-	if (own != first && B[own].pre > s->max_set &&
-		blocker(s, first, 0, g, &all_within) == NIL)
+	/*
+	 * Enough nodes sure to stay when N1 is (fewer when sets are small, so
+	 * that tests with small sets cut often)
+	 */
+	if (own != first && B[own].pre > (s->max_set < CUT ? s->max_set : CUT) &&
+		(B[first].rest > 0 || blocker(s, first, 0, g, &all_within) == NIL))
 		first = cut(s, first, own);
-	/* the newest bundle may still grow */
+	/* the newest row may still get a twin */
 	if (last == s->last && !s->finished)
 	{
 		wait_on(s, own, OPEN);
 		return;
 	}
-	if ((x = blocker(s, first, 0, g, &all_within)) != NIL)
+	/*
+	 * Past a twin of Nm, a row at exactly g forms a plateau of its own with
+	 * that twin, settled after this one (the leftmost first): only rows
+	 * closer than g may block on the right
+	 */
+	y = B[last].next;
+	strict = y != NIL && B[y].t == B[last].t && B[y].side == B[last].side;
+	lim = strict ? g - 1 : g;
+	all_within = 0;
+	/* the rest of a set: N1 was cut with no blocker on its left, and has none since */
+	if (B[first].rest == 0 && (x = blocker(s, first, 0, g, &all_within)) != NIL)
 		wait_on(s, first, x);
-	else if ((x = blocker(s, last, 1, g, &all_within)) != NIL)
+	else if (!(strict && g == 0) && (x = blocker(s, last, 1, lim, &all_within)) != NIL)
 		wait_on(s, own, x);
-	else if (all_within && future_within(s, last, g))
-		wait_until(s, own, future_until(s, last, g));
+	else if (!(strict && g == 0) && all_within && future_within(s, last, lim))
+		wait_until(s, own, future_until(s, last, lim));
 	else
 		settle_plateau(s, first, last);
 }
 
-/* the oldest bundle, when nothing may ever pair with it: 1 when taken */
+/* the oldest node, when nothing may ever pair with it: 1 when taken */
 static int
 alone_first(qr_stream *s)
 {
-	bundle	   *B = s->b;
+	node	   *B = s->b;
 	size_t		x = s->first,
-				h,
-				off;
-	uint64_t	q;
+				h;
 
 	if (x == NIL || (x == s->last && !s->finished) || B[x].cand)
 		return 0;
@@ -815,48 +913,317 @@ alone_first(qr_stream *s)
 		return 0;
 	if (future_within(s, x, (uint64_t) -1))
 		return 0;
-	for (q = B[x].seq; q < B[x].seq + B[x].n; q++)
-	{
-		off = s->ocount;
-		out_row(s, q);
-		emit(s, QR_STREAM_ALONE, off);
-	}
+	row_at(s, B[x].seq)->state = ROW_ALONE;
 	drop(s, x);
 	return 1;
 }
 
-/* makes the pairs whose rows, and every row before them, are decided */
-static void
-release(qr_stream *s)
+/* ------------------------------------------------------------------ */
+/* The second stage: components                                        */
+/* ------------------------------------------------------------------ */
+
+/* one set, or a PAIR, or ALONE rows (qr_stream.h, 4) */
+static int
+ambiguous(const comp *C)
 {
-	uint64_t	limit = s->first == NIL ? s->next_seq : s->b[s->first].seq;
-	size_t		mask = s->ringcap - 1;
+	return (C->flags & C_SET) || (C->flags & (C_TWIN | C_PAIR)) == (C_TWIN | C_PAIR);
+}
 
-	for (;;)
+static void
+free_comp(qr_stream *s, size_t c)
+{
+	s->comps[c].next = s->freec;
+	s->freec = c;
+}
+
+/* the component c is final: out it goes */
+static void
+give_out(qr_stream *s, size_t c)
+{
+	comp	   *C = &s->comps[c];
+	uint64_t	q = C->first,
+				nq;
+	size_t		off = s->ocount;
+
+	if (ambiguous(C))
 	{
-		int			k;
-
-		for (k = 0; k < 2; k++)
+		for (; q != NONE; q = nq)
 		{
-			if (s->cur[k] < s->head)
-				s->cur[k] = s->head;
-			while (s->cur[k] < limit &&
-				   (s->ring[s->cur[k] & mask].side != k ||
-					s->ring[s->cur[k] & mask].state != ROW_PAIRED))
-				s->cur[k]++;
+			nq = row_at(s, q)->cnext;
+			out_row(s, q);
+			if (s->ocount - off == s->max_set)
+			{
+				emit(s, QR_STREAM_AMBIGUOUS, off);
+				off = s->ocount;
+			}
 		}
-		if (s->cur[0] >= limit || s->cur[1] >= limit)
-			break;
-		{
-			size_t		off = s->ocount;
+		if (s->ocount > off)
+			emit(s, QR_STREAM_AMBIGUOUS, off);
+	}
+	else if (C->flags & C_PAIR)
+	{
+		/* a pair and nothing else: the ledger row first */
+		uint64_t	r = row_at(s, q)->cnext;
 
-			out_row(s, s->cur[0]);
-			out_row(s, s->cur[1]);
-			emit(s, QR_STREAM_PAIR, off);
+		if (row_at(s, q)->side != 0)
+		{
+			nq = q;
+			q = r;
+			r = nq;
+		}
+		out_row(s, q);
+		out_row(s, r);
+		emit(s, QR_STREAM_PAIR, off);
+	}
+	else
+	{
+		for (; q != NONE; q = nq)
+		{
+			nq = row_at(s, q)->cnext;
+			off = s->ocount;
+			out_row(s, q);
+			emit(s, QR_STREAM_ALONE, off);
 		}
 	}
-	while (s->head < s->next_seq && s->ring[s->head & mask].state == ROW_DONE)
-		s->head++;
+	free_comp(s, c);
+}
+
+/* gives out the first max_set rows of c, sure to be its first set */
+static void
+give_out_first(qr_stream *s, size_t c)
+{
+	comp	   *C = &s->comps[c];
+	size_t		off = s->ocount,
+				i;
+
+	for (i = 0; i < s->max_set; i++)
+	{
+		uint64_t	q = C->first;
+
+		C->first = row_at(s, q)->cnext;
+		out_row(s, q);
+	}
+	C->count -= s->max_set;
+	emit(s, QR_STREAM_AMBIGUOUS, off);
+}
+
+/* one component of a and b: the rows of the smaller move; returns it */
+static size_t
+merge(qr_stream *s, size_t a, size_t b)
+{
+	comp	   *A,
+			   *X;
+	uint64_t	q;
+
+	if (a == b)
+		return a;
+	if (s->comps[a].count < s->comps[b].count)
+	{
+		size_t		t = a;
+
+		a = b;
+		b = t;
+	}
+	A = &s->comps[a];
+	X = &s->comps[b];
+	for (q = X->first; q != NONE; q = row_at(s, q)->cnext)
+		row_at(s, q)->comp = a;
+	if (A->last < X->first)
+	{
+		row_at(s, A->last)->cnext = X->first;
+		A->last = X->last;
+	}
+	else if (X->last < A->first)
+	{
+		row_at(s, X->last)->cnext = A->first;
+		A->first = X->first;
+	}
+	else
+	{
+		/* interleaved: merged in input order */
+		uint64_t	x = A->first,
+					y = X->first,
+					first = NONE,
+					last = NONE;
+
+		while (x != NONE || y != NONE)
+		{
+			uint64_t	r;
+
+			if (y == NONE || (x != NONE && x < y))
+			{
+				r = x;
+				x = row_at(s, x)->cnext;
+			}
+			else
+			{
+				r = y;
+				y = row_at(s, y)->cnext;
+			}
+			if (last == NONE)
+				first = r;
+			else
+				row_at(s, last)->cnext = r;
+			last = r;
+		}
+		row_at(s, last)->cnext = NONE;
+		A->first = first;
+		A->last = last;
+	}
+	A->count += X->count;
+	A->pend += X->pend;
+	A->flags |= X->flags;
+	free_comp(s, b);
+	return a;
+}
+
+static int
+twins(const slot *p, const slot *r)
+{
+	return p->t == r->t && p->side == r->side;
+}
+
+/* reads row r: the component it joins */
+static void
+read_row(qr_stream *s, uint64_t r)
+{
+	slot	   *R = row_at(s, r);
+	size_t		c = s->freec;
+
+	s->freec = s->comps[c].next;
+	s->comps[c].first = s->comps[c].last = r;
+	s->comps[c].count = 1;
+	s->comps[c].pend = 1;		/* a twin may follow */
+	s->comps[c].flags = 0;
+	R->comp = c;
+	R->cnext = NONE;
+	if (s->tail)
+	{
+		slot	   *P = row_at(s, r - 1);
+		size_t		pc = P->comp;
+
+		s->comps[pc].pend--;
+		if (twins(P, R))
+		{
+			c = merge(s, pc, c);
+			s->comps[c].flags |= C_TWIN;
+		}
+		else if (s->comps[pc].pend == 0)
+			give_out(s, pc);
+	}
+	s->tail = 1;
+	if (R->state == ROW_PAIRED)
+	{
+		int			k = R->side,
+					o = !k;
+
+		if (s->qhead[o] != NONE)
+		{
+			/* the k-th paired row of one side goes with the k-th of the other */
+			slot	   *Q = row_at(s, s->qhead[o]);
+
+			s->qhead[o] = Q->qnext;
+			if (s->qhead[o] == NONE)
+				s->qtail[o] = NONE;
+			Q->pins--;
+			s->comps[Q->comp].pend--;
+			c = merge(s, c, Q->comp);
+			s->comps[c].flags |= C_PAIR;
+		}
+		else
+		{
+			R->qnext = NONE;
+			if (s->qtail[k] != NONE)
+				row_at(s, s->qtail[k])->qnext = r;
+			else
+				s->qhead[k] = r;
+			s->qtail[k] = r;
+			R->pins++;
+			s->comps[c].pend++;
+		}
+	}
+	else if (R->state == ROW_SET)
+	{
+		rset	   *X = &s->sets[R->set];
+
+		X->left--;
+		if (X->last != NONE)
+		{
+			slot	   *L = row_at(s, X->last);
+
+			L->pins--;
+			c = merge(s, c, L->comp);
+		}
+		else
+			s->comps[c].pend++;
+		s->comps[c].flags |= C_SET;
+		if (X->left == 0 && !X->open)
+		{
+			s->comps[c].pend--;
+			X->next = s->frees;
+			s->frees = R->set;
+		}
+		else
+		{
+			X->last = r;
+			R->pins++;
+		}
+	}
+}
+
+/*
+ * Reads the rows the first stage has decided, gives out the components
+ * that are final, and the first sets of the component of the oldest row
+ * held once they are sure.
+ */
+static void
+second_stage(qr_stream *s)
+{
+	uint64_t	limit = s->first == NIL ? s->next_seq : s->b[s->first].seq;
+
+	while (s->read < limit)
+		read_row(s, s->read++);
+	/* the row read last gets no twin when the next one differs */
+	if (s->tail && (s->read < s->next_seq ? !twins(row_at(s, s->read - 1), row_at(s, s->read))
+					: s->finished))
+	{
+		size_t		pc = row_at(s, s->read - 1)->comp;
+
+		s->tail = 0;
+		if (--s->comps[pc].pend == 0)
+			give_out(s, pc);
+	}
+	for (;;)
+	{
+		size_t		h;
+		comp	   *C;
+
+		while (s->head < s->read && row_at(s, s->head)->state == ROW_DONE)
+			s->head++;
+		if (s->vend <= s->head)
+		{
+			s->vend = s->head;
+			s->vcount = 0;
+		}
+		if (s->head >= s->read)
+			break;
+		h = row_at(s, s->head)->comp;
+		while (s->vend < s->read)
+		{
+			slot	   *V = row_at(s, s->vend);
+
+			if (V->pins > 0 || (V->state != ROW_DONE && V->comp != h))
+				break;
+			if (V->state != ROW_DONE)
+				s->vcount++;
+			s->vend++;
+		}
+		C = &s->comps[h];
+		if (!ambiguous(C) || C->count <= s->max_set || s->vcount < s->max_set)
+			break;
+		give_out_first(s, h);
+		s->vcount -= s->max_set;
+	}
 }
 
 /* takes every decision that has become final */
@@ -873,7 +1240,7 @@ settle(qr_stream *s)
 			look(s, u);
 		}
 	} while (alone_first(s));
-	release(s);
+	second_stage(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -892,19 +1259,27 @@ clear(qr_stream *s, int64_t before, int64_t after)
 	s->tn = 0;
 	s->sn = 0;
 	s->head = s->next_seq = 0;
-	s->cur[0] = s->cur[1] = 0;
 	s->first = s->last = NIL;
 	s->sfirst[0] = s->sfirst[1] = s->slast[0] = s->slast[1] = NIL;
 	s->ohead = NIL;
 	s->nheap = 0;
 	s->nwork = 0;
-	s->freeb = NIL;
+	s->freeb = s->freec = s->frees = NIL;
 	for (i = s->bcap; i-- > 0;)
 	{
 		s->b[i].alive = 0;
 		s->b[i].next = s->freeb;
 		s->freeb = i;
+		s->comps[i].next = s->freec;
+		s->freec = i;
+		s->sets[i].next = s->frees;
+		s->frees = i;
 	}
+	s->read = 0;
+	s->tail = 0;
+	s->qhead[0] = s->qhead[1] = s->qtail[0] = s->qtail[1] = NONE;
+	s->vend = 0;
+	s->vcount = 0;
 	s->evhead = s->evcount = 0;
 	s->ocount = 0;
 	s->held = 0;
@@ -933,6 +1308,8 @@ qr_stream_create_capped(int64_t before, int64_t after, const qr_stream_mem *mem,
 	s->b = NULL;
 	s->work = NULL;
 	s->heap = NULL;
+	s->comps = NULL;
+	s->sets = NULL;
 	s->ev = NULL;
 	s->orow = NULL;
 	s->oside = NULL;
@@ -955,6 +1332,8 @@ qr_stream_destroy(qr_stream *s)
 	put(s, s->b);
 	put(s, s->work);
 	put(s, s->heap);
+	put(s, s->comps);
+	put(s, s->sets);
 	put(s, s->ev);
 	put(s, s->orow);
 	put(s, s->oside);
@@ -997,54 +1376,50 @@ compact(qr_stream *s)
 int
 qr_stream_push(qr_stream *s, int64_t t, unsigned char side, void *row)
 {
-	bundle	   *B;
+	node	   *B;
 	size_t		x,
 				top,
-				need;
-	int			grow;
+				need,
+				rows;
 
 	side = side != 0;
 	if (s->finished || (s->any && (t < s->tn || (t == s->tn && side < s->sn))))
 		return -2;
-	grow = !(s->any && t == s->tn && side == s->sn);
 
 	/*
-	 * Room for this row in the ring and, at one event per row, in the
-	 * events: every row held may come out before the next push.
+	 * Room for this row in the ring, the nodes, components and sets and,
+	 * at one event per row, in the events: every row held may come out
+	 * before the next push.
 	 */
 	compact(s);
+	rows = (size_t) (s->next_seq - s->head) + 1;
 	need = s->ocount + (s->held - (s->evcount > s->evhead ? s->ocount - s->ev[s->evhead].off : 0)) + 1;
-	if (reserve_ring(s, (size_t) (s->next_seq - s->head) + 1) < 0 ||
+	if (reserve_ring(s, rows) < 0 ||
+		reserve_rows(s, rows) < 0 ||
 		reserve(s, (void **) &s->ev, &s->evcap, s->evcount + (need - s->ocount), sizeof(event), s->evcount) < 0 ||
 		reserve(s, (void **) &s->orow, &s->ocap, need, sizeof(void *), s->ocount) < 0 ||
-		reserve(s, (void **) &s->oside, &s->oscap, need, 1, s->ocount) < 0 ||
-		(grow && reserve_bundle(s) < 0))
+		reserve(s, (void **) &s->oside, &s->oscap, need, 1, s->ocount) < 0)
 		return -1;
 
 	{
-		slot	   *r = &s->ring[s->next_seq & (s->ringcap - 1)];
+		slot	   *r = row_at(s, s->next_seq);
 
 		r->row = row;
+		r->t = t;
 		r->side = side;
 		r->state = ROW_PENDING;
+		r->pins = 0;
 	}
 	s->held++;
-	B = s->b;
-	if (!grow)
-	{
-		B[s->last].n++;
-		s->next_seq++;
-		return 0;
-	}
 
-	/* a new bundle, the newest: the one before it is complete now */
+	/* a new node, the newest */
+	B = s->b;
 	x = s->freeb;
 	s->freeb = B[x].next;
-	memset(&B[x], 0, sizeof(bundle));
+	memset(&B[x], 0, sizeof(node));
 	B[x].t = t;
 	B[x].side = side;
 	B[x].seq = s->next_seq++;
-	B[x].n = 1;
 	B[x].alive = 1;
 	B[x].next = NIL;
 	B[x].wb = B[x].wprev = B[x].wnext = B[x].whead = NIL;

@@ -31,7 +31,7 @@
 #define RES_ALONE (-1)
 #define RES_SET(k) (-2 - (long) (k))
 
-/* a candidate: bundles a < b (in time) of different sides that may pair */
+/* a candidate: rows a < b (in time) of different sides that may pair */
 static int
 may_pair(int64_t ta, unsigned char sa, int64_t tb, unsigned char sb,
 		 int64_t before, int64_t after, uint64_t *gap)
@@ -44,48 +44,56 @@ may_pair(int64_t ta, unsigned char sa, int64_t tb, unsigned char sb,
 	return *gap <= reach;
 }
 
+static size_t
+root(size_t *up, size_t i)
+{
+	while (up[i] != i)
+		i = up[i] = up[up[i]];
+	return i;
+}
+
 /*
- * The definition (qr_stream.h), by brute force over arrays: bundles; while
- * a candidate is left, the first plateau of the smallest gap pairs or
- * becomes an ambiguous set, cut into sets of max_set rows (1 at least),
- * and leaves; the rest is alone; the k-th paired ledger row goes with the
- * k-th paired statement row.  res[i] gets row i's partner, RES_ALONE, or
- * RES_SET(k) with sets numbered in the order of their first rows.  Rows
- * come in (t, side) order.
+ * The definition (qr_stream.h), by brute force over arrays: while a
+ * candidate is left among neighbouring rows, the first plateau of the
+ * smallest gap pairs (one candidate) or becomes a plateau set, and leaves;
+ * the k-th paired ledger row goes with the k-th paired statement row; the
+ * components of pair, twin and plateau edges are sets when they have a
+ * plateau edge or both a twin and a pair edge, each cut into sets of
+ * max_set rows (1 at least) in input order.  res[i] gets row i's partner,
+ * RES_ALONE, or RES_SET(k) with sets numbered in the order of their first
+ * rows.  Rows come in (t, side) order.
  */
 void
 qr_stream_reference(const int64_t *t, const unsigned char *side, size_t n,
 					int64_t before, int64_t after, size_t max_set, long *res)
 {
-	size_t	   *bfirst = malloc((n + 1) * sizeof(size_t));
-	size_t	   *bn = malloc((n + 1) * sizeof(size_t));
 	unsigned char *alive = malloc(n + 1);
-	unsigned char *paired = malloc(n + 1);
-	long	   *setof = malloc((n + 1) * sizeof(long));
-	size_t		nb = 0,
-				i,
+	long	   *plateau = malloc((n + 1) * sizeof(long));
+	long	   *partner = malloc((n + 1) * sizeof(long));
+	size_t	   *up = malloc((n + 1) * sizeof(size_t));
+	unsigned char *flags = malloc(n + 1);
+	size_t	   *seen = malloc((n + 1) * sizeof(size_t));
+	long	   *piece = malloc((n + 1) * sizeof(long));
+	size_t		i,
 				j,
-				l,
 				sidx;
-	long		nset = 0,
-				renum;
+	long		nplateau = 0,
+				nset = 0;
 
 	if (before < 0)
 		before = 0;
 	if (after < 0)
 		after = 0;
+	if (max_set == 0)
+		max_set = 1;
 	for (i = 0; i < n; i++)
 	{
-		if (i == 0 || t[i] != t[i - 1] || side[i] != side[i - 1])
-		{
-			bfirst[nb] = i;
-			bn[nb] = 0;
-			alive[nb] = 1;
-			nb++;
-		}
-		bn[nb - 1]++;
-		paired[i] = 0;
-		setof[i] = -1;
+		alive[i] = 1;
+		plateau[i] = -1;
+		partner[i] = -1;
+		up[i] = i;
+		flags[i] = 0;
+		seen[i] = 0;
 	}
 	for (;;)
 	{
@@ -98,13 +106,13 @@ qr_stream_reference(const int64_t *t, const unsigned char *side, size_t n,
 					chain[2];
 
 		/* the smallest gap among neighbours in the list */
-		for (j = 0; j < nb; j++)
+		for (j = 0; j < n; j++)
 		{
 			if (!alive[j])
 				continue;
 			if (prev != (size_t) -1 &&
-				may_pair(t[bfirst[prev]], side[bfirst[prev]], t[bfirst[j]], side[bfirst[j]],
-						 before, after, &g) && (!found || g < best))
+				may_pair(t[prev], side[prev], t[j], side[j], before, after, &g) &&
+				(!found || g < best))
 			{
 				best = g;
 				found = 1;
@@ -115,99 +123,104 @@ qr_stream_reference(const int64_t *t, const unsigned char *side, size_t n,
 			break;
 		/* the first plateau of that gap: from its first link, rightwards */
 		prev = (size_t) -1;
-		for (j = 0; j < nb; j++)
+		for (j = 0; j < n; j++)
 		{
 			if (!alive[j])
 				continue;
 			if (prev != (size_t) -1 &&
-				may_pair(t[bfirst[prev]], side[bfirst[prev]], t[bfirst[j]], side[bfirst[j]],
-						 before, after, &g) && g == best)
+				may_pair(t[prev], side[prev], t[j], side[j], before, after, &g) && g == best)
 			{
 				if (start == (size_t) -1)
 				{
 					start = prev;
-					m = 1;
+					m = 0;
 					chain[0] = prev;
 				}
-				if (m < 2)
-					chain[m] = j;
+				if (m < 1)
+					chain[1] = j;
 				m++;
 			}
 			else if (start != (size_t) -1)
 				break;
 			prev = j;
 		}
-		/* start .. prev (the last bundle of the plateau) */
-		if (m == 2 && bn[chain[0]] == 1 && bn[chain[1]] == 1)
+		/* start .. prev, the last row of the plateau, with m candidates */
+		if (m == 1)
 		{
-			paired[bfirst[chain[0]]] = 1;
-			paired[bfirst[chain[1]]] = 1;
+			partner[chain[0]] = partner[chain[1]] = 0;
 			alive[chain[0]] = alive[chain[1]] = 0;
 		}
 		else
 		{
-			/* a new set after every max_set rows */
-			size_t		in_set = 0;
-
-			for (j = start; j < nb; j++)
+			for (j = start; j < n; j++)
 			{
 				if (!alive[j])
 					continue;
-				for (l = 0; l < bn[j]; l++)
-				{
-					if (in_set == max_set)
-					{
-						nset++;
-						in_set = 0;
-					}
-					setof[bfirst[j] + l] = nset;
-					in_set++;
-				}
+				plateau[j] = nplateau;
 				alive[j] = 0;
 				if (j == prev)
 					break;
 			}
-			nset++;
+			nplateau++;
 		}
 	}
 	/* uncrossing */
-	for (i = 0; i < n; i++)
-		res[i] = RES_ALONE;
 	sidx = 0;
 	for (i = 0; i < n; i++)
 	{
-		if (!paired[i] || side[i] != 0)
+		if (partner[i] < 0 || side[i] != 0)
 			continue;
-		while (!(paired[sidx] && side[sidx] == 1))
+		while (!(partner[sidx] >= 0 && side[sidx] == 1))
 			sidx++;
-		res[i] = (long) sidx;
-		res[sidx] = (long) i;
+		partner[i] = (long) sidx;
+		partner[sidx] = (long) i;
 		sidx++;
 	}
-	/* sets numbered by their first rows */
-	renum = 0;
+	/* the components: pair, twin and plateau edges */
 	for (i = 0; i < n; i++)
 	{
-		long		k = setof[i];
-
-		if (k < 0)
-			continue;
-		for (j = 0; j < i; j++)
-			if (setof[j] == k)
-				break;
-		if (j == i)
+		if (partner[i] > (long) i)
 		{
-			for (j = i; j < n; j++)
-				if (setof[j] == k)
-					res[j] = RES_SET(renum);
-			renum++;
+			up[root(up, i)] = root(up, (size_t) partner[i]);
+			flags[i] |= 2;
 		}
+		if (i > 0 && t[i] == t[i - 1] && side[i] == side[i - 1])
+		{
+			up[root(up, i)] = root(up, i - 1);
+			flags[i] |= 1;
+		}
+		for (j = 0; j < i; j++)
+			if (plateau[i] >= 0 && plateau[j] == plateau[i])
+			{
+				up[root(up, i)] = root(up, j);
+				flags[i] |= 4;
+				break;
+			}
 	}
-	free(bfirst);
-	free(bn);
+	for (i = 0; i < n; i++)
+		flags[root(up, i)] |= flags[i];
+	/* ambiguous components cut into sets, numbered by their first rows */
+	for (i = 0; i < n; i++)
+	{
+		size_t		r = root(up, i);
+
+		if ((flags[r] & 4) || (flags[r] & 3) == 3)
+		{
+			if (seen[r] % max_set == 0)
+				piece[r] = nset++;
+			seen[r]++;
+			res[i] = RES_SET(piece[r]);
+		}
+		else
+			res[i] = partner[i] >= 0 ? partner[i] : RES_ALONE;
+	}
 	free(alive);
-	free(paired);
-	free(setof);
+	free(plateau);
+	free(partner);
+	free(up);
+	free(flags);
+	free(seen);
+	free(piece);
 }
 
 /*
