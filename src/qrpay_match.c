@@ -3,21 +3,27 @@
  * row of both sides in exactly one outcome, with groups, refunds, fees,
  * currencies and settings per provider.
  *
- * Both relations are read as ONE stream that the executor sorts (and
- * spills past work_mem): by provider, then the group key (a row's parent
- * reference, else its own reference), payments before refunds, own
- * reference, and for rows without a key their currency and amount rounded
- * to the currency's minor unit, then time, side and id.  The stream is
- * consumed a group at a time:
+ * Both relations are read in one scan, each row with its group key (its
+ * parent reference, else its own reference, as the provider's keys allow)
+ * and, for a row without one, its amount rounded to its currency's minor
+ * unit.
  *
- *  - a group with a key is held in a tuplestore (which spills like any
- *    other) and read twice: once for its totals, once to emit its rows;
- *  - rows without a key pass through src/core/qr_stream.c, which pairs one
- *    amount's rows by nearest time holding only the rows still undecided
- *    within the window; the rows it leaves alone go to a tuplesort by time
- *    and, when group search is on, are searched for small sets that sum to
- *    a row of the other side (src/core/qr_subset.c) inside a sliding
- *    window.
+ *  - Rows with a key are held until they pass work_mem, then written to
+ *    temporary files partitioned by the hash of (provider, key); each part
+ *    is read back and sorted in memory by hash, key, provider, payments
+ *    before refunds, own reference, time, side and id, and its groups are
+ *    reconciled one after the other (a part still too large is split by
+ *    further bits of the hash; one whose rows all share a hash goes
+ *    through a tuplesort).  A group is read twice, for its totals and to
+ *    emit its rows: held where its rows lie, or in a tuplestore when they
+ *    came from a sort.
+ *  - Rows without a key go to a tuplesort by rounded amount, currency,
+ *    provider and time; each amount's rows pass through
+ *    src/core/qr_stream.c, which pairs them by nearest time holding only
+ *    the rows still undecided within the window; the rows it leaves alone
+ *    go to a tuplesort by time and, when group search is on, are searched
+ *    for small sets that sum to a row of the other side
+ *    (src/core/qr_subset.c) inside a sliding window.
  *
  * So memory is work_mem for the sorts and stores plus what one window
  * holds, whatever the skew, and nothing in the result depends on work_mem.
