@@ -18,6 +18,7 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
 
 #include "qrpay_core.h"
@@ -54,5 +55,9 @@ extern text *qrpay_field_text(const char *s, size_t len, const char *path,
 							  const char *what);
 extern void qrpay_check_version(const struct varlena *v);
 extern char *qrpay_describe_utf8(const char *s, size_t avail);
+
+/* qrpay_match.c, shared with qr_pair_by_time */
+extern int	qrpay_text_cmp(const text *a, const text *b);	/* bytes, NULLs last */
+extern int64 qrpay_interval_us(const Interval *w);	/* -1 when negative */
 
 #endif							/* QRPAY_H */

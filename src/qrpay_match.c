@@ -121,16 +121,22 @@ static const char *const set_names[9] = {
 	"group_search", "group_max_rows", "statement_amounts", "fx_tolerance_percent"
 };
 
-typedef struct m_fxrate
+/* a tstzrange of a rates table, as its bounds */
+typedef struct m_period
 {
-	char	   *from;
-	char	   *to;
 	bool		lo_inf,
 				hi_inf,
 				lo_inc,
 				hi_inc;
 	TimestampTz lo,
 				hi;
+} m_period;
+
+typedef struct m_fxrate
+{
+	char	   *from;
+	char	   *to;
+	m_period	during;
 	Numeric		rate;
 } m_fxrate;
 
@@ -138,12 +144,7 @@ typedef struct m_feerate
 {
 	char	   *provider;
 	char	   *cur;			/* NULL: any */
-	bool		lo_inf,
-				hi_inf,
-				lo_inc,
-				hi_inc;
-	TimestampTz lo,
-				hi;
+	m_period	during;
 	Numeric		rate,
 				fixed;
 } m_feerate;
@@ -305,8 +306,8 @@ typedef struct m_provset
  * The window in microseconds as interval comparison reads it (a month is
  * 30 days, a day 24 hours), capped at the largest int64; -1 when negative.
  */
-static int64
-span_us(const Interval *w)
+int64
+qrpay_interval_us(const Interval *w)
 {
 	INT128		span = int64_to_int128(w->time);
 
@@ -380,13 +381,13 @@ apply_settings(m_settings *s, const Datum *v, const bool *n, const char *from)
 	if (!n[1])
 	{
 		s->window = *DatumGetIntervalP(v[1]);
-		if (span_us(&s->window) < 0)
+		if (qrpay_interval_us(&s->window) < 0)
 			bad_setting("time_window", psprintf("is %s: it must be zero or more", interval_text(&s->window)), from);
 	}
 	if (!n[2])
 	{
 		s->lag = *DatumGetIntervalP(v[2]);
-		if (span_us(&s->lag) < 0)
+		if (qrpay_interval_us(&s->lag) < 0)
 			bad_setting("date_lag", psprintf("is %s: it must be zero or more", interval_text(&s->lag)), from);
 	}
 	if (!n[3])
@@ -428,8 +429,8 @@ apply_settings(m_settings *s, const Datum *v, const bool *n, const char *from)
 static void
 derive_settings(m_settings *s)
 {
-	int64		w = span_us(&s->window);
-	int64		lag = span_us(&s->lag);
+	int64		w = qrpay_interval_us(&s->window);
+	int64		lag = qrpay_interval_us(&s->lag);
 
 	s->before_us = w;
 	if (pg_add_s64_overflow(w, lag, &s->after_us))
@@ -629,6 +630,26 @@ has_table(m_state *st, const char *name)
 	return OidIsValid(get_relname_relid(name, st->nsp));
 }
 
+/*
+ * Columns 3 to 8 of a rates query: lower_inf, upper_inf, lower_inc,
+ * upper_inc, lower and upper of its valid_during.
+ */
+static void
+read_period(HeapTuple t, TupleDesc d, m_period *p)
+{
+	bool		isnull;
+	Datum		x;
+
+	p->lo_inf = DatumGetBool(SPI_getbinval(t, d, 3, &isnull));
+	p->hi_inf = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
+	p->lo_inc = DatumGetBool(SPI_getbinval(t, d, 5, &isnull));
+	p->hi_inc = DatumGetBool(SPI_getbinval(t, d, 6, &isnull));
+	x = SPI_getbinval(t, d, 7, &isnull);
+	p->lo = isnull ? 0 : DatumGetTimestampTz(x);
+	x = SPI_getbinval(t, d, 8, &isnull);
+	p->hi = isnull ? 0 : DatumGetTimestampTz(x);
+}
+
 /* qr_recon_settings, the fee rates, and the effective defaults */
 static void
 read_settings(m_state *st)
@@ -702,14 +723,7 @@ read_settings(m_state *st)
 		f->provider = TextDatumGetCString(x);
 		x = SPI_getbinval(t, d, 2, &isnull);
 		f->cur = isnull ? NULL : TextDatumGetCString(x);
-		f->lo_inf = DatumGetBool(SPI_getbinval(t, d, 3, &isnull));
-		f->hi_inf = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
-		f->lo_inc = DatumGetBool(SPI_getbinval(t, d, 5, &isnull));
-		f->hi_inc = DatumGetBool(SPI_getbinval(t, d, 6, &isnull));
-		x = SPI_getbinval(t, d, 7, &isnull);
-		f->lo = isnull ? 0 : DatumGetTimestampTz(x);
-		x = SPI_getbinval(t, d, 8, &isnull);
-		f->hi = isnull ? 0 : DatumGetTimestampTz(x);
+		read_period(t, d, &f->during);
 		f->rate = DatumGetNumericCopy(SPI_getbinval(t, d, 9, &isnull));
 		f->fixed = DatumGetNumericCopy(SPI_getbinval(t, d, 10, &isnull));
 		MemoryContextSwitchTo(old);
@@ -731,19 +745,11 @@ read_settings(m_state *st)
 		TupleDesc	d = SPI_tuptable->tupdesc;
 		m_fxrate   *f = &st->fx[i];
 		bool		isnull;
-		Datum		x;
 		MemoryContext old = MemoryContextSwitchTo(st->cxt);
 
 		f->from = TextDatumGetCString(SPI_getbinval(t, d, 1, &isnull));
 		f->to = TextDatumGetCString(SPI_getbinval(t, d, 2, &isnull));
-		f->lo_inf = DatumGetBool(SPI_getbinval(t, d, 3, &isnull));
-		f->hi_inf = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
-		f->lo_inc = DatumGetBool(SPI_getbinval(t, d, 5, &isnull));
-		f->hi_inc = DatumGetBool(SPI_getbinval(t, d, 6, &isnull));
-		x = SPI_getbinval(t, d, 7, &isnull);
-		f->lo = isnull ? 0 : DatumGetTimestampTz(x);
-		x = SPI_getbinval(t, d, 8, &isnull);
-		f->hi = isnull ? 0 : DatumGetTimestampTz(x);
+		read_period(t, d, &f->during);
 		f->rate = DatumGetNumericCopy(SPI_getbinval(t, d, 9, &isnull));
 		MemoryContextSwitchTo(old);
 	}
@@ -963,6 +969,22 @@ row_from_blob(m_row *r, m_blob *b)
 	r->ts_null = b->ts_null;
 	r->refund = b->refund;
 	r->context = b->context;
+}
+
+/* byte order ("C" collation), NULLs last */
+int
+qrpay_text_cmp(const text *a, const text *b)
+{
+	int			la,
+				lb,
+				c;
+
+	if (a == NULL || b == NULL)
+		return (a == NULL) - (b == NULL);
+	la = VARSIZE_ANY_EXHDR(a);
+	lb = VARSIZE_ANY_EXHDR(b);
+	c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
+	return c != 0 ? c : (la > lb) - (la < lb);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1409,15 +1431,22 @@ group_next(m_state *st, m_row *r)
 	return true;
 }
 
-/* is t inside the period [lo, hi) as the range bounds say? */
+/* is t inside the period, as its bounds say? */
 static bool
-in_period(TimestampTz t, bool lo_inf, bool lo_inc, TimestampTz lo, bool hi_inf, bool hi_inc, TimestampTz hi)
+in_period(TimestampTz t, const m_period *p)
 {
-	if (!lo_inf && (t < lo || (t == lo && !lo_inc)))
+	if (!p->lo_inf && (t < p->lo || (t == p->lo && !p->lo_inc)))
 		return false;
-	if (!hi_inf && (t > hi || (t == hi && !hi_inc)))
+	if (!p->hi_inf && (t > p->hi || (t == p->hi && !p->hi_inc)))
 		return false;
 	return true;
+}
+
+/* did period a begin after period b (an unbounded start being the earliest)? */
+static bool
+later_start(const m_period *a, const m_period *b)
+{
+	return b->lo_inf ? !a->lo_inf : (!a->lo_inf && a->lo > b->lo);
 }
 
 /*
@@ -1439,9 +1468,9 @@ fx_rate(m_state *st, const text *from, const text *to, TimestampTz at)
 			const m_fxrate *x = &st->fx[i];
 
 			if (strcmp(x->from, pass == 0 ? f : t) != 0 || strcmp(x->to, pass == 0 ? t : f) != 0 ||
-				!in_period(at, x->lo_inf, x->lo_inc, x->lo, x->hi_inf, x->hi_inc, x->hi))
+				!in_period(at, &x->during))
 				continue;
-			if (best == NULL || (best->lo_inf ? !x->lo_inf : (!x->lo_inf && x->lo > best->lo)))
+			if (best == NULL || later_start(&x->during, &best->during))
 			{
 				best = x;
 				inverse = pass == 1;
@@ -1473,13 +1502,13 @@ expected_fee(m_state *st, const m_row *s, Numeric gross)
 			continue;
 		if (f->cur != NULL && (cur == NULL || strcmp(f->cur, cur) != 0))
 			continue;
-		if (!in_period(s->ts, f->lo_inf, f->lo_inc, f->lo, f->hi_inf, f->hi_inc, f->hi))
+		if (!in_period(s->ts, &f->during))
 			continue;
 		/* a currency's own rate before a rate for any; then the period that began last */
 		if (best == NULL ||
 			(f->cur != NULL) > (best->cur != NULL) ||
 			((f->cur != NULL) == (best->cur != NULL) &&
-			 (best->lo_inf ? !f->lo_inf : (!f->lo_inf && f->lo > best->lo))))
+			 later_start(&f->during, &best->during)))
 			best = f;
 	}
 	if (best == NULL)
@@ -2647,21 +2676,6 @@ blob_from(TupleTableSlot *slot)
 	return b;
 }
 
-/* byte order, NULLs last */
-static int
-text_cmp(const text *a, const text *b)
-{
-	int			la,
-				lb,
-				c;
-
-	if (a == NULL || b == NULL)
-		return (a == NULL) - (b == NULL);
-	la = VARSIZE_ANY_EXHDR(a);
-	lb = VARSIZE_ANY_EXHDR(b);
-	c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
-	return c != 0 ? c : (la > lb) - (la < lb);
-}
 
 /*
  * The order rows with a key are read in: by the hash of their key first
@@ -2683,11 +2697,11 @@ blob_cmp(const void *pa, const void *pb)
 		return x->hash < y->hash ? -1 : 1;
 	row_from_blob(&a, (m_blob *) x);
 	row_from_blob(&b, (m_blob *) y);
-	if ((c = text_cmp(a.gkey, b.gkey)) != 0 || (c = text_cmp(a.provider, b.provider)) != 0)
+	if ((c = qrpay_text_cmp(a.gkey, b.gkey)) != 0 || (c = qrpay_text_cmp(a.provider, b.provider)) != 0)
 		return c;
 	if (a.refund != b.refund)
 		return (int) a.refund - (int) b.refund;
-	if ((c = text_cmp(a.ref, b.ref)) != 0)
+	if ((c = qrpay_text_cmp(a.ref, b.ref)) != 0)
 		return c;
 	if (a.ts_null != b.ts_null)
 		return (int) a.ts_null - (int) b.ts_null;
@@ -2695,8 +2709,8 @@ blob_cmp(const void *pa, const void *pb)
 		return a.ts < b.ts ? -1 : 1;
 	if (a.side != b.side)
 		return a.side - b.side;
-	if ((c = text_cmp(a.txn, b.txn)) != 0 || (c = text_cmp(a.parent, b.parent)) != 0 ||
-		(c = text_cmp(a.cur, b.cur)) != 0)
+	if ((c = qrpay_text_cmp(a.txn, b.txn)) != 0 || (c = qrpay_text_cmp(a.parent, b.parent)) != 0 ||
+		(c = qrpay_text_cmp(a.cur, b.cur)) != 0)
 		return c;
 	if ((a.amount == NULL) != (b.amount == NULL))
 		return (a.amount == NULL) - (b.amount == NULL);

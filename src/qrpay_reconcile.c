@@ -6,7 +6,6 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "common/int128.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -18,40 +17,6 @@ PG_FUNCTION_INFO_V1(qr_pair_by_time);
 
 #define SIDE_LEDGER		0
 #define SIDE_STATEMENT	1
-
-/* byte order ("C" collation), NULLs last */
-static int
-text_cmp(const text *a, const text *b)
-{
-	int			la,
-				lb,
-				c;
-
-	if (a == NULL || b == NULL)
-		return (a == NULL) - (b == NULL);
-	la = VARSIZE_ANY_EXHDR(a);
-	lb = VARSIZE_ANY_EXHDR(b);
-	c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
-	return c != 0 ? c : (la > lb) - (la < lb);
-}
-
-/*
- * The window in microseconds as interval comparison reads it (a month is
- * 30 days, a day 24 hours), capped at the largest int64; -1 when negative.
- */
-static int64
-window_span(const Interval *w)
-{
-	INT128		span = int64_to_int128(w->time);
-
-	int128_add_int64_mul_int64(&span, w->day, USECS_PER_DAY);
-	int128_add_int64_mul_int64(&span, w->month, 30 * USECS_PER_DAY);
-	if (int128_compare(span, int64_to_int128(0)) < 0)
-		return -1;
-	if (int128_compare(span, int64_to_int128(PG_INT64_MAX)) > 0)
-		return PG_INT64_MAX;
-	return int128_to_int64(span);
-}
 
 /* ------------------------------------------------------------------ */
 /* qr_pair_by_time(sides text[], ids text[], times timestamptz[], window) */
@@ -75,7 +40,7 @@ pair_item_cmp(const void *pa, const void *pb)
 		return a->t < b->t ? -1 : 1;
 	if (a->side != b->side)
 		return (int) a->side - (int) b->side;
-	return text_cmp(a->id, b->id);
+	return qrpay_text_cmp(a->id, b->id);
 }
 
 static void
@@ -132,7 +97,7 @@ qr_pair_by_time(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("qr_pair_by_time needs a time window")));
-	window = window_span(PG_GETARG_INTERVAL_P(3));
+	window = qrpay_interval_us(PG_GETARG_INTERVAL_P(3));
 	if (window < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -146,7 +146,7 @@ typedef struct iso4217
  * dinars of Bahrain, Iraq, Jordan, Kuwait, Libya and Tunisia and the Omani
  * rial, 4 for the units of account CLF and UYW, 2 for the rest; the list
  * gives N.A. (-1 here) for the precious metals, the bond market units,
- * XDR, XSU, XUA, and the XTS and XXX codes.
+ * XDR, XSU, XUA, the testing code XTS and the no-currency code (999).
  */
 static const iso4217 currencies[] = {
 	{8, "ALL", 2}, {12, "DZD", 2}, {32, "ARS", 2}, {36, "AUD", 2}, {44, "BSD", 2},

@@ -170,7 +170,8 @@ extern const char *qr_iso4217_alpha(const char *num, size_t len);
  * Decimals of the minor unit of an ISO 4217 currency given by its
  * alphabetic code (ASCII letters in either case) or 3-digit numeric code:
  * 0 (JPY), 2 (CNY), 3 (BHD), 4 (CLF); -1 when the code is unknown or the
- * list gives no minor unit (N.A.: XAU, XDR, XXX, ...).
+ * list gives no minor unit (N.A.: XAU, XDR and the other metals, units
+ * of account and test codes).
  */
 extern int	qr_iso4217_minor(const char *code, size_t len);
 
