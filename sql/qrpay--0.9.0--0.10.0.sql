@@ -18,6 +18,7 @@
 -- runs are each node's own history and are not part of it.
 CREATE FUNCTION @extschema@.qr_catalog_tables() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT ARRAY['qr_providers', 'qr_cities', 'qr_provider_patterns', 'qr_interop_rules', 'qr_fee_rates',
                    'qr_statement_formats', 'qr_recon_settings', 'qr_recon_fee_rates', 'qr_fx_rates']::text[] $$;
 COMMENT ON FUNCTION @extschema@.qr_catalog_tables() IS
@@ -232,8 +233,7 @@ COMMENT ON FUNCTION @extschema@.qr_catalog_sync() IS
 -- =====================================================================
 
 CREATE FUNCTION @extschema@.qr_match_key(provider text, reference text, parent_reference text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT COALESCE(NULLIF(parent_reference, ''), NULLIF(reference, ''), provider) $$;
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.qr_match_key(text, text, text) IS
     'The key every row qr_match can link shares: the parent reference, else the reference, else (for a row without one) the provider. Distribute a ledger and its statement by a column holding it, co-located, and qr_match runs on each shard group (under a provider''s keys that leave out references, rows are keyed as those keys say)';
 
@@ -248,7 +248,7 @@ CREATE TYPE @extschema@.qr_match_row AS (
 COMMENT ON TYPE @extschema@.qr_match_row IS
     'A row of qr_match''s result (its columns in its order), the form in which a shard group''s outcomes reach the coordinator';
 
-CREATE FUNCTION @extschema@.qr_match_shard(ledger regclass, statement regclass, settings jsonb, columns integer, styles text[])
+CREATE FUNCTION @extschema@.qr_match_shard(ledger regclass, statement regclass, settings jsonb, width integer, styles text[])
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -258,8 +258,8 @@ DECLARE
     top bigint;
     rows text;
 BEGIN
-    IF ledger IS NULL OR statement IS NULL OR columns IS NULL THEN
-        RAISE EXCEPTION 'qr_match_shard needs a ledger, a statement and a column count'
+    IF ledger IS NULL OR statement IS NULL OR width IS NULL THEN
+        RAISE EXCEPTION 'qr_match_shard needs a ledger, a statement and a width'
               USING ERRCODE = 'null_value_not_allowed';
     END IF;
     -- the coordinator's TimeZone, DateStyle and IntervalStyle, so that the
@@ -273,27 +273,27 @@ BEGIN
     END LOOP;
     SELECT max(m.group_id),
            coalesce(array_agg(ROW(m.status, m.ledger_txn, m.statement_txn, m.amount_diff, m.reason,
-                                  CASE WHEN columns > 5 THEN m.provider END,
-                                  CASE WHEN columns > 5 THEN m.ledger_ts END,
-                                  CASE WHEN columns > 5 THEN m.statement_ts END,
-                                  CASE WHEN columns > 5 THEN m.ledger_amount END,
-                                  CASE WHEN columns > 5 THEN m.statement_amount END,
-                                  CASE WHEN columns > 10 THEN m.ledger_currency END,
-                                  CASE WHEN columns > 10 THEN m.statement_currency END,
-                                  CASE WHEN columns > 10 THEN m.group_id END,
-                                  CASE WHEN columns > 10 THEN m.candidates END,
-                                  CASE WHEN columns > 10 THEN m.original_txn END,
-                                  CASE WHEN columns > 10 THEN m.net_amount END,
-                                  CASE WHEN columns > 10 THEN m.fee END,
-                                  CASE WHEN columns > 10 THEN m.expected_fee END,
-                                  CASE WHEN columns > 10 THEN m.fx_rate END)::@extschema@.qr_match_row),
+                                  CASE WHEN width > 5 THEN m.provider END,
+                                  CASE WHEN width > 5 THEN m.ledger_ts END,
+                                  CASE WHEN width > 5 THEN m.statement_ts END,
+                                  CASE WHEN width > 5 THEN m.ledger_amount END,
+                                  CASE WHEN width > 5 THEN m.statement_amount END,
+                                  CASE WHEN width > 10 THEN m.ledger_currency END,
+                                  CASE WHEN width > 10 THEN m.statement_currency END,
+                                  CASE WHEN width > 10 THEN m.group_id END,
+                                  CASE WHEN width > 10 THEN m.candidates END,
+                                  CASE WHEN width > 10 THEN m.original_txn END,
+                                  CASE WHEN width > 10 THEN m.net_amount END,
+                                  CASE WHEN width > 10 THEN m.fee END,
+                                  CASE WHEN width > 10 THEN m.expected_fee END,
+                                  CASE WHEN width > 10 THEN m.fx_rate END)::@extschema@.qr_match_row),
                     '{}')::text
       INTO top, rows
       FROM @extschema@.qr_match(ledger, statement, settings) m;
     RETURN coalesce(top, 0) || ' ' || rows;
 END $$;
 COMMENT ON FUNCTION @extschema@.qr_match_shard(regclass, regclass, jsonb, integer, text[]) IS
-    'Run by qr_match on each worker for one shard group: qr_match over a ledger shard and its co-located statement shard, under the coordinator''s TimeZone, DateStyle and IntervalStyle (styles: name, value, ...), as text: the largest group_id, a space, and the rows as an array of qr_match_row (the columns after the first columns set to NULL)';
+    'Run by qr_match on each worker for one shard group: qr_match over a ledger shard and its co-located statement shard, under the coordinator''s TimeZone, DateStyle and IntervalStyle (styles: name, value, ...), as text: the largest group_id, a space, and the rows as an array of qr_match_row with the columns after the first width (5, 10 or 19) set to NULL';
 
 -- =====================================================================
 -- Part 3. Clearing over a distributed table

@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#include "fmgr.h"
+
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -34,6 +36,29 @@
 #define NCOLS		19			/* qr_match_row's columns */
 #define GROUP_COL	12			/* group_id among them */
 #define LEAD_COLS	6			/* shard, success, node, port, largest group id, failure */
+
+PG_FUNCTION_INFO_V1(qr_match_key);
+
+/*
+ * qr_match_key(provider, reference, parent_reference): the parent
+ * reference, else the reference, else the provider (an empty text counts
+ * as none, as in the engine).
+ */
+Datum
+qr_match_key(PG_FUNCTION_ARGS)
+{
+	for (int i = 2; i >= 0; i--)
+	{
+		text	   *t;
+
+		if (PG_ARGISNULL(i))
+			continue;
+		t = PG_GETARG_TEXT_PP(i);
+		if (i == 0 || VARSIZE_ANY_EXHDR(t) > 0)
+			PG_RETURN_TEXT_P(t);
+	}
+	PG_RETURN_NULL();
+}
 
 /* one relation's row of pg_dist_partition */
 typedef struct d_part
