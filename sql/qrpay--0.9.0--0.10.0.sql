@@ -14,15 +14,17 @@
 
 -- The tables whose rows decide what the functions answer, in the order
 -- rows are inserted (referenced tables first); rows are deleted in the
--- reverse order.  The audit tables, statement batches and reconciliation
--- runs are each node's own history and are not part of it.
+-- reverse order.  Every role can read them, so every role can compare
+-- them.  The audit tables are each node's own history; the statement
+-- formats, batches and lines and the reconciliation runs belong to the
+-- back office, on the coordinator, where statements are loaded.
 CREATE FUNCTION @extschema@.qr_catalog_tables() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT ARRAY['qr_providers', 'qr_cities', 'qr_provider_patterns', 'qr_interop_rules', 'qr_fee_rates',
-                   'qr_statement_formats', 'qr_recon_settings', 'qr_recon_fee_rates', 'qr_fx_rates']::text[] $$;
+                   'qr_recon_settings', 'qr_recon_fee_rates', 'qr_fx_rates']::text[] $$;
 COMMENT ON FUNCTION @extschema@.qr_catalog_tables() IS
-    'The catalog tables that decide what qrpay''s functions answer and that must be the same on every node of a cluster, in the order their rows are loaded: qr_providers, qr_cities, qr_provider_patterns, qr_interop_rules, qr_fee_rates, qr_statement_formats, qr_recon_settings, qr_recon_fee_rates, qr_fx_rates';
+    'The catalog tables that decide what qrpay''s functions answer and that must be the same on every node of a cluster, in the order their rows are loaded: qr_providers, qr_cities, qr_provider_patterns, qr_interop_rules, qr_fee_rates, qr_recon_settings, qr_recon_fee_rates, qr_fx_rates (every role can read them; the statement formats belong to the back office on the coordinator)';
 
 -- Rows are compared as their jsonb text: keys in jsonb's own order (the
 -- same whatever order the columns were added in), numbers with their

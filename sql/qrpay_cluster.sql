@@ -71,6 +71,20 @@ SELECT node, version = (SELECT extversion FROM pg_extension WHERE extname = 'qrp
        fingerprint = qr_catalog_fingerprint() AS own, matches FROM qr_catalog_nodes();
 SELECT qr_catalog_check() = qr_catalog_fingerprint() AS checked;
 SELECT count(*) AS nodes, bool_and(matches) AS all_match FROM qr_catalog_sync();
+-- a role without any grant compares catalogs too: every catalog table is
+-- readable by all (the statement formats, which are not, are the back
+-- office's and stay out of it)
+CREATE ROLE qrpay_cluster_reader;
+GRANT SELECT ON snap, snap2 TO qrpay_cluster_reader;
+SET ROLE qrpay_cluster_reader;
+SELECT qr_catalog_check() = (SELECT s->>'fingerprint' FROM snap2) AS checked_by_a_reader;
+-- but loading is writing the catalog: for its owner and the roles it grants
+\set VERBOSITY terse
+SELECT qr_catalog_load((SELECT s FROM snap));
+\set VERBOSITY default
+RESET ROLE;
+REVOKE ALL ON snap, snap2 FROM qrpay_cluster_reader;
+DROP ROLE qrpay_cluster_reader;
 
 -- the match key: the parent reference, else the reference, else the
 -- provider; an empty text counts as none, as in the engine
