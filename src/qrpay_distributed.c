@@ -149,6 +149,7 @@ typedef struct d_receiver
 	int64		shard;			/* the shard group being read */
 	int64		top;			/* its largest group id */
 	int64		offset;			/* added to its group ids */
+	int			groups;			/* shard groups read */
 } d_receiver;
 
 static bool
@@ -173,6 +174,7 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
 		if (r->started)
 			r->offset += r->top;
 		r->started = true;
+		r->groups++;
 		r->shard = shard;
 		r->top = DatumGetInt64(slot->tts_values[4]);
 	}
@@ -272,4 +274,7 @@ qrpay_match_on_shards(Oid nsp, Oid lrel, Oid srel, const char *settings, Tuplest
 									  "ON true", schema),
 							 &opts) < 0)
 		elog(ERROR, "qr_match could not run on the shards of %s and %s", get_rel_name(lrel), get_rel_name(srel));
+	ereport(DEBUG1,
+			(errmsg_internal("qr_match reconciled %d shard groups of %s and %s on their workers",
+							 rcv.groups, get_rel_name(lrel), get_rel_name(srel))));
 }
