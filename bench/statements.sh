@@ -53,17 +53,8 @@ detail=$(q -c "SELECT current_setting('data_directory')")/bench_bill_lines.csv
 detail_sql=${detail//\'/\'\'}
 
 echo "generating a WeChat Pay ALL bill of $lines lines"
+q -c "CREATE EXTENSION qrpay" -f "$here/bench.sql"
 q -v lines="$lines" <<'SQL'
-CREATE EXTENSION qrpay;
--- Server-side wall time of one statement.
-CREATE FUNCTION bench_ms(stmt text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE
-	t0 timestamptz := clock_timestamp();
-BEGIN
-	EXECUTE stmt;
-	RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-END
-$$;
 -- one day of payments, every 50th refunded in part, 27 backtick fields a line
 CREATE TABLE bill_lines AS
 SELECT g, format('`%s,`wx8888888888888888,`1900000109,`0,`0,`42000%s,`ORD%s,`oUser%s,`NATIVE,`%s,`CMB_CREDIT,`CNY,`%s,`0.00,`%s,`%s,`%s,`0.00,`%s,`%s,`Tea,`,`%s,`0.60%%,`%s,`%s,`',
