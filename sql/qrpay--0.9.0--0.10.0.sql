@@ -107,8 +107,8 @@ BEGIN
         own := CASE WHEN EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = format('@extschema@.%I', t)::regclass
                                     AND a.attname = 'shipped' AND NOT a.attisdropped)
                     THEN 'NOT x.shipped AND ' ELSE '' END;
-        EXECUTE format('DELETE FROM @extschema@.%I x WHERE %s to_jsonb(x)::text <> ALL (
-                          SELECT e.value::text FROM jsonb_array_elements($1) e)', t, own)
+        EXECUTE format('DELETE FROM @extschema@.%I x WHERE %s NOT EXISTS (
+                          SELECT FROM jsonb_array_elements($1) e WHERE e.value::text = to_jsonb(x)::text)', t, own)
           USING snapshot->t;
     END LOOP;
     FOREACH t IN ARRAY tables LOOP
@@ -117,7 +117,7 @@ BEGIN
                     THEN 'AND NOT coalesce((e.value->>''shipped'')::boolean, false)' ELSE '' END;
         EXECUTE format('INSERT INTO @extschema@.%1$I SELECT (jsonb_populate_record(NULL::@extschema@.%1$I, e.value)).*
                           FROM jsonb_array_elements($1) e
-                         WHERE e.value::text <> ALL (SELECT to_jsonb(x)::text FROM @extschema@.%1$I x) %2$s', t, own)
+                         WHERE NOT EXISTS (SELECT FROM @extschema@.%1$I x WHERE to_jsonb(x)::text = e.value::text) %2$s', t, own)
           USING snapshot->t;
     END LOOP;
     result := @extschema@.qr_catalog_fingerprint();
