@@ -419,3 +419,55 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION @extschema@.qr_clearing(regclass, text) IS
     'Net positions per settlement day, currency and participant from routed transactions (ts, currency, amount, payer, network, via): payers pay the amount, the payee network receives it less the fee of qr_fee_rates (rounded to the minor unit of the currency, qr_round_amount), the via earns the fee; on-us rows (payer = network) move nothing. Positions of a day and currency sum to zero. Over a Citus distributed table the payments are priced and summed on the workers (after qr_catalog_check)';
+
+-- =====================================================================
+-- Part 4. Interoperability share over a distributed table
+-- =====================================================================
+
+-- 0.7.0's function, its payers as an array rather than a join with
+-- qr_providers (a local table Citus would not join on the workers)
+CREATE OR REPLACE FUNCTION @extschema@.qr_interop_share(codes regclass, at timestamptz DEFAULT now(), region text DEFAULT NULL,
+                                 scenario text DEFAULT 'offline')
+RETURNS TABLE (payer text, codes_total bigint, payable bigint, share numeric,
+               volume_total numeric, payable_volume numeric, volume_share numeric)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    amount text;
+    distributed boolean := false;
+BEGIN
+    IF codes IS NULL OR at IS NULL OR scenario IS NULL THEN
+        RAISE EXCEPTION 'qr_interop_share needs a relation, a time and a scenario (a NULL region means each code''s own city)'
+              USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = codes AND a.attname = 'code'
+                      AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION '% has no column "code"', codes
+              USING ERRCODE = 'undefined_column', HINT = 'It needs a payment_qr column "code" (an amount column is optional).';
+    END IF;
+    -- the volume columns are filled when the relation has an amount column
+    amount := CASE WHEN EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = codes AND a.attname = 'amount'
+                                   AND a.attnum > 0 AND NOT a.attisdropped)
+                   THEN 'c.amount::numeric' ELSE 'NULL::numeric' END;
+    -- the payers are the coordinator's providers, passed as an array: on
+    -- Citus the query then runs on the workers, each routing with its own
+    -- copy of the catalog (checked equal first)
+    IF EXISTS (SELECT FROM pg_extension e WHERE e.extname = 'citus') THEN
+        EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1)'
+           INTO distributed USING codes;
+        IF distributed THEN
+            PERFORM @extschema@.qr_catalog_check();
+        END IF;
+    END IF;
+    RETURN QUERY EXECUTE format($q$
+        SELECT p.code, count(*), count(*) FILTER (WHERE a.ok),
+               round(count(*) FILTER (WHERE a.ok)::numeric / nullif(count(*), 0), 4),
+               sum(%2$s), CASE WHEN sum(%2$s) IS NOT NULL THEN coalesce(sum(%2$s) FILTER (WHERE a.ok), 0) END,
+               round(coalesce(sum(%2$s) FILTER (WHERE a.ok), 0) / nullif(sum(%2$s), 0), 4)
+          FROM %1$s c CROSS JOIN unnest($4) p(code),
+               LATERAL @extschema@.qr_accepts(c.code, p.code, $1, $2, $3) a(ok)
+         GROUP BY p.code ORDER BY 4 DESC, 1
+    $q$, codes, amount) USING at, region, scenario, (SELECT array_agg(r.code) FROM @extschema@.qr_providers r);
+END $$;
+COMMENT ON FUNCTION @extschema@.qr_interop_share(regclass, timestamptz, text, text) IS
+    'For every provider, the share of the codes (a relation with a payment_qr column "code") it could pay at that time, in that region and scenario (qr_accepts); when the relation has an amount column, the share of the volume too. On a Citus distributed table the codes are routed on the workers (after qr_catalog_check)';
