@@ -324,6 +324,7 @@ DECLARE
     endless bigint;
     example text;
     distributed boolean := false;
+    at_expr text;
 BEGIN
     SELECT c INTO missing FROM unnest(need) WITH ORDINALITY u(c, i)
      WHERE NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = transactions AND a.attname = u.c
@@ -375,14 +376,21 @@ BEGIN
         -- adds those sums up into the legs.  Sums of the same fees: the
         -- same positions to the last digit.
         PERFORM @extschema@.qr_catalog_check();
+        -- a time without zone is this session's local time, as the cast
+        -- below makes it on one node: the workers are told which zone
+        SELECT CASE a.atttypid WHEN 'timestamp'::regtype THEN format('pg_catalog.timezone(%L, x.ts)', current_setting('TimeZone'))
+                               WHEN 'date'::regtype THEN format('pg_catalog.timezone(%L, x.ts::timestamp)', current_setting('TimeZone'))
+                               ELSE 'x.ts::timestamptz' END
+          INTO at_expr
+          FROM pg_attribute a WHERE a.attrelid = transactions AND a.attname = 'ts';
         RETURN QUERY EXECUTE format($q$
         WITH g AS (
             SELECT t.day, t.cur, t.payer, t.network, t.via, sum(t.amount) AS amount, sum(t.fee) AS fee,
                    count(*) FILTER (WHERE t.fee <> 0) AS charged
-              FROM (SELECT (x.ts::timestamptz AT TIME ZONE $1)::date AS day, x.currency::text AS cur,
+              FROM (SELECT (%2$s AT TIME ZONE $1)::date AS day, x.currency::text AS cur,
                            x.amount::numeric AS amount, x.payer::text AS payer, x.network::text AS network,
                            x.via::text AS via,
-                           @extschema@.qr_clearing_fee(x.payer::text, x.network::text, x.via::text, x.ts::timestamptz,
+                           @extschema@.qr_clearing_fee(x.payer::text, x.network::text, x.via::text, %2$s,
                                                        x.amount::numeric, x.currency::text) AS fee
                       FROM %1$s x
                      WHERE x.payer IS DISTINCT FROM x.network) t
@@ -394,7 +402,7 @@ BEGIN
         )
         SELECT day, cur, who, sum(paid), sum(received), sum(fees), sum(received) + sum(fees) - sum(paid)
           FROM legs GROUP BY day, cur, who ORDER BY day, cur, who
-        $q$, transactions) USING time_zone;
+        $q$, transactions, at_expr) USING time_zone;
         RETURN;
     END IF;
     RETURN QUERY EXECUTE format($q$
