@@ -53,6 +53,8 @@ CREATE FUNCTION sweep.sample(t regtype, name text) RETURNS text LANGUAGE sql IMM
         WHEN name = 'format' THEN $q$'csv'$q$
         WHEN name = 'settings' THEN $q$'{"time_window": "5 minutes", "amount_tolerance": 0.01}'::jsonb$q$
         WHEN name = 'currency' THEN $q$'JPY'$q$
+        WHEN name = 'styles' THEN $q$ARRAY['TimeZone', 'Asia/Shanghai']::text[]$q$
+        WHEN name = 'width' THEN $q$10$q$
         WHEN name = 'mapping' THEN $q$'{"columns": {"provider_txn": "id", "ts": "time", "amount": "amount"}}'::jsonb$q$
         WHEN t = 'payment_qr'::regtype THEN $q$'00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320'::payment_qr$q$
         WHEN t = 'payment_qr[]'::regtype THEN $q$ARRAY['00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320', '00020101021126140010com.pay.me5204411153031565802CN5904SHOP6007BEIJING6304F320']::payment_qr[]$q$

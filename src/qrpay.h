@@ -19,6 +19,8 @@
 #include "postgres.h"
 #include "fmgr.h"
 #include "datatype/timestamp.h"
+#include "access/tupdesc.h"
+#include "utils/tuplestore.h"
 #include "mb/pg_wchar.h"
 
 #include "qrpay_core.h"
@@ -59,5 +61,10 @@ extern char *qrpay_describe_utf8(const char *s, size_t avail);
 /* qrpay_match.c, shared with qr_pair_by_time */
 extern int	qrpay_text_cmp(const text *a, const text *b);	/* bytes, NULLs last */
 extern int64 qrpay_interval_us(const Interval *w);	/* -1 when negative */
+
+/* qrpay_distributed.c: qr_match on Citus */
+extern bool qrpay_citus_colocated(Oid nsp, Oid lrel, Oid srel, char **lcol, char **scol, char **why);
+extern void qrpay_match_on_shards(Oid nsp, Oid lrel, Oid srel, const char *settings,
+								  Tuplestorestate *out, TupleDesc desc);
 
 #endif							/* QRPAY_H */

@@ -51,6 +51,7 @@
 #include "utils/fmgroids.h"
 #include "storage/buffile.h"
 #include "utils/guc.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -2401,7 +2402,8 @@ require_columns(Oid rel)
  * the defaults (use_ref and use_parent); NULL when none does.
  */
 static char *
-side_sql(Oid rel, int side, bool use_ref, bool use_parent, const char *refs, const char *parents)
+side_sql(Oid rel, int side, bool use_ref, bool use_parent, const char *refs, const char *parents,
+		 const char *dcol)
 {
 	char	   *name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(rel)));
 	const char *ur = refs == NULL ? (use_ref ? "true" : "false")
@@ -2420,10 +2422,11 @@ side_sql(Oid rel, int side, bool use_ref, bool use_parent, const char *refs, con
 	return psprintf("SELECT %d AS side, x.txn_id::text AS txn_id, x.provider::text AS provider, "
 					"CASE WHEN %s THEN NULLIF(x.reference::text, '') END AS ref, %s AS parent, %s AS refund, "
 					"x.amount::numeric AS amount, x.currency::text AS currency, x.ts::timestamptz AS ts, "
-					"%s AS fee, %s AS context FROM %s x",
+					"%s AS fee, %s AS context%s%s%s FROM %s x",
 					side, ur, parent, refund,
 					(side == SIDE_STATEMENT && has_column(rel, "fee")) ? "x.fee::numeric" : "NULL::numeric",
 					(side == SIDE_LEDGER && has_column(rel, "context")) ? "coalesce(x.context::boolean, false)" : "false",
+					dcol ? ", x." : "", dcol ? quote_identifier(dcol) : "", dcol ? "::text AS dkey" : "",
 					name);
 }
 
@@ -2450,8 +2453,96 @@ stream_sql(m_state *st, Oid lrel, Oid srel, const char *refs, const char *parent
 					"v.ts, v.side, v.txn_id, v.parent, v.amount, v.currency, v.fee, v.context FROM ("
 					"SELECT w.*, COALESCE(w.parent, w.ref) AS gkey FROM (%s UNION ALL %s) w) v",
 					rounds ? psprintf("%s.qr_round_amount(v.amount, v.currency)", nsp) : "v.amount",
-					side_sql(lrel, SIDE_LEDGER, st->dflt.use_ref, st->dflt.use_parent, refs, parents),
-					side_sql(srel, SIDE_STATEMENT, st->dflt.use_ref, st->dflt.use_parent, refs, parents));
+					side_sql(lrel, SIDE_LEDGER, st->dflt.use_ref, st->dflt.use_parent, refs, parents, NULL),
+					side_sql(srel, SIDE_STATEMENT, st->dflt.use_ref, st->dflt.use_parent, refs, parents, NULL));
+}
+
+/*
+ * Rows of a distributed relation whose distribution column (dcol) does not
+ * hold the key the engine links them by: their group key, else (a row
+ * without one) their provider, as qr_match_key says under each provider's
+ * keys.  With none on either side, no match can cross shard groups.
+ */
+static void key_exceptions(m_state *st, char **refs, char **parents);
+
+static int64
+misplaced_rows(m_state *st, Oid rel, int side, const char *dcol)
+{
+	char	   *refs,
+			   *parents;
+	bool		isnull;
+	Datum		n;
+
+	key_exceptions(st, &refs, &parents);
+	if (SPI_execute(psprintf("SELECT pg_catalog.count(*) FROM (%s) w "
+							 "WHERE w.dkey IS DISTINCT FROM COALESCE(w.parent, w.ref, w.provider)",
+							 side_sql(rel, side, st->dflt.use_ref, st->dflt.use_parent, refs, parents, dcol)),
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "qr_match could not check how %s is distributed", get_rel_name(rel));
+	n = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 0 : DatumGetInt64(n);
+}
+
+/*
+ * On Citus, co-located ledger and statement tables distributed by their
+ * match key are reconciled on each shard group by the workers; other
+ * distributed tables are read through the coordinator, with a notice.
+ * True when the result was made on the shards.
+ */
+static bool
+run_on_shards(m_state *st, FunctionCallInfo fcinfo, bool detail, Oid lrel, Oid srel)
+{
+	char	   *lcol,
+			   *scol,
+			   *why = NULL;
+	int64		off;
+	char	   *settings;
+
+	if (!qrpay_citus_colocated(st->nsp, lrel, srel, &lcol, &scol, &why))
+	{
+		if (why != NULL)
+			ereport(NOTICE,
+					(errmsg("qr_match reads %s and %s through the coordinator: %s",
+							get_rel_name(lrel), get_rel_name(srel), why),
+					 errhint("Distribute both by a column holding qr_match_key(provider, reference, parent_reference), "
+							 "co-located, and each shard group is reconciled on its worker.")));
+		return false;
+	}
+	off = misplaced_rows(st, lrel, SIDE_LEDGER, lcol) + misplaced_rows(st, srel, SIDE_STATEMENT, scol);
+	if (off > 0)
+	{
+		ereport(NOTICE,
+				(errmsg("qr_match reads %s and %s through the coordinator: " INT64_FORMAT " of their rows are "
+						"distributed by something other than their match key (columns %s and %s)",
+						get_rel_name(lrel), get_rel_name(srel), off, lcol, scol),
+				 errhint("Distribute both by a column holding qr_match_key(provider, reference, parent_reference), "
+						 "co-located, and each shard group is reconciled on its worker.")));
+		return false;
+	}
+	if (!detail)
+		settings = st->override ? JsonbToCString(NULL, &st->override->root, VARSIZE(st->override)) : NULL;
+	else
+	{
+		/* qr_reconcile_detail's window and tolerance, as qr_match's settings */
+		StringInfoData j;
+
+		initStringInfo(&j);
+		appendStringInfoChar(&j, '{');
+		if (!PG_ARGISNULL(3) && (numeric_is_nan(PG_GETARG_NUMERIC(3)) || numeric_is_inf(PG_GETARG_NUMERIC(3))))
+			return false;		/* no JSON number: refused as on one node */
+		if (!PG_ARGISNULL(2))
+		{
+			appendStringInfoString(&j, "\"time_window\": ");
+			escape_json(&j, DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(2))));
+		}
+		if (!PG_ARGISNULL(3))
+			appendStringInfo(&j, "%s\"amount_tolerance\": %s", PG_ARGISNULL(2) ? "" : ", ",
+							 DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(3))));
+		appendStringInfoChar(&j, '}');
+		settings = j.data;
+	}
+	qrpay_match_on_shards(st->nsp, lrel, srel, settings, st->out, st->desc);
+	return true;
 }
 
 /* the providers whose keys differ from the defaults', as two ARRAY[...] literals (NULL: none) */
@@ -3218,8 +3309,11 @@ match(FunctionCallInfo fcinfo, bool detail)
 		st.over.v[3] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
 	}
 	read_settings(&st);
-	run(&st, lrel, srel);
-	search_groups(&st);
+	if (!run_on_shards(&st, fcinfo, detail, lrel, srel))
+	{
+		run(&st, lrel, srel);
+		search_groups(&st);
+	}
 	AtEOXact_GUC(true, pinned);
 	SPI_finish();
 

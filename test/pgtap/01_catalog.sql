@@ -10,7 +10,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qrpay;
 
-SELECT plan(437);
+SELECT plan(468);
 
 -- Every member of the extension: catalog, object id, description.
 CREATE TEMP VIEW ext_member AS
@@ -34,11 +34,11 @@ SELECT has_type('payment_qr', 'type payment_qr exists');
 SELECT results_eq(
     $$SELECT catalog::text, count(*) FROM ext_member GROUP BY 1 ORDER BY 1$$,
     $$VALUES ('pg_cast', 1::bigint), ('pg_class', 22), ('pg_opclass', 3), ('pg_operator', 10),
-             ('pg_opfamily', 3), ('pg_proc', 98), ('pg_type', 3)$$,
-    'extension members: 3 types, 16 tables, 5 identity sequences and a view, 98 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
+             ('pg_opfamily', 3), ('pg_proc', 108), ('pg_type', 4)$$,
+    'extension members: 4 types, 16 tables, 5 identity sequences and a view, 108 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
 
 -- ---------------------------------------------------------------------
--- Volatility and parallel safety of every function (1 + 98 + 98 tests),
+-- Volatility and parallel safety of every function (1 + 108 + 108 tests),
 -- from a table that names each function with the label it must carry and
 -- why, so a function added later fails here until it is classified:
 --   payload  IMMUTABLE, PARALLEL SAFE: a function of its arguments alone
@@ -51,6 +51,8 @@ SELECT results_eq(
 --   trigger  VOLATILE, PARALLEL UNSAFE: writes or sends invalidations
 --   writer   VOLATILE, PARALLEL UNSAFE: writes the back office's tables
 --            or takes their locks
+--   cluster  VOLATILE, PARALLEL UNSAFE: asks the other nodes of a Citus
+--            cluster, or serves them (setting the transaction's styles)
 -- ---------------------------------------------------------------------
 
 CREATE TEMP TABLE label (sig text PRIMARY KEY, kind text NOT NULL);
@@ -64,7 +66,9 @@ SELECT sig::text, 'payload' FROM ext_proc
                        'qr_statement_load', 'qr_statement_withdraw', 'qr_back_office_lock', 'qr_recon_run',
                        'qr_recon_execute', 'qr_break_assign', 'qr_break_resolve', 'qr_break_write_off', 'qr_break_move',
                        'qr_statement_diff', 'qr_recon_report', 'qr_recon_require_shape', 'qr_match',
-                       'qr_recon_settings_for', 'qr_recon_run_settings', 'qr_recon_optional_column')
+                       'qr_recon_settings_for', 'qr_recon_run_settings', 'qr_recon_optional_column',
+                       'qr_catalog_fingerprint', 'qr_catalog_snapshot', 'qr_catalog_load', 'qr_catalog_nodes',
+                       'qr_catalog_check', 'qr_catalog_sync', 'qr_match_shard', 'qr_clearing_fee')
    AND prorettype <> 'trigger'::regtype;
 INSERT INTO label VALUES
     ('qr_networks(payment_qr)', 'catalog'),
@@ -101,36 +105,45 @@ INSERT INTO label VALUES
     ('qr_break_assign(bigint,text,text)', 'writer'),
     ('qr_break_resolve(bigint,text)', 'writer'),
     ('qr_break_write_off(bigint,text)', 'writer'),
-    ('qr_break_move(bigint,text,text,text)', 'writer');
+    ('qr_break_move(bigint,text,text,text)', 'writer'),
+    ('qr_catalog_fingerprint()', 'catalog'),
+    ('qr_catalog_snapshot()', 'catalog'),
+    ('qr_clearing_fee(text,text,text,timestamp with time zone,numeric,text)', 'catalog'),
+    ('qr_catalog_load(jsonb)', 'writer'),
+    ('qr_catalog_nodes()', 'cluster'),
+    ('qr_catalog_check()', 'cluster'),
+    ('qr_catalog_sync()', 'cluster'),
+    ('qr_match_shard(regclass,regclass,jsonb,integer,text[])', 'cluster');
 INSERT INTO label SELECT sig::text, 'trigger' FROM ext_proc WHERE prorettype = 'trigger'::regtype;
 
 SELECT set_eq($$SELECT sig FROM label$$, $$SELECT sig::text FROM ext_proc$$,
               'every function of the extension has its label in the table');
 
 SELECT is(p.provolatile::text,
-          CASE l.kind WHEN 'payload' THEN 'i' WHEN 'trigger' THEN 'v' WHEN 'writer' THEN 'v' ELSE 's' END,
+          CASE l.kind WHEN 'payload' THEN 'i' WHEN 'trigger' THEN 'v' WHEN 'writer' THEN 'v' WHEN 'cluster' THEN 'v' ELSE 's' END,
           format('%s is %s (%s)', p.sig,
                  CASE l.kind WHEN 'payload' THEN 'IMMUTABLE' WHEN 'trigger' THEN 'VOLATILE' WHEN 'writer' THEN 'VOLATILE'
-                             ELSE 'STABLE' END, l.kind))
+                             WHEN 'cluster' THEN 'VOLATILE' ELSE 'STABLE' END, l.kind))
   FROM ext_proc p JOIN label l ON l.sig = p.sig::text ORDER BY p.sig::text;
 
 SELECT is(p.proparallel::text,
-          CASE l.kind WHEN 'relation' THEN 'r' WHEN 'trigger' THEN 'u' WHEN 'writer' THEN 'u' ELSE 's' END,
+          CASE l.kind WHEN 'relation' THEN 'r' WHEN 'trigger' THEN 'u' WHEN 'writer' THEN 'u' WHEN 'cluster' THEN 'u' ELSE 's' END,
           format('%s is PARALLEL %s (%s)', p.sig,
                  CASE l.kind WHEN 'relation' THEN 'RESTRICTED' WHEN 'trigger' THEN 'UNSAFE' WHEN 'writer' THEN 'UNSAFE'
-                             ELSE 'SAFE' END, l.kind))
+                             WHEN 'cluster' THEN 'UNSAFE' ELSE 'SAFE' END, l.kind))
   FROM ext_proc p JOIN label l ON l.sig = p.sig::text ORDER BY p.sig::text;
 
 -- ---------------------------------------------------------------------
 -- search_path and privileges (4 tests): every function in SQL or
 -- PL/pgSQL runs under search_path = pg_catalog, pg_temp (it names the
--- extension's objects by schema), none is SECURITY DEFINER, and trigger
+-- extension's objects by schema; the catalog's fingerprint also pins the
+-- time and interval styles), none is SECURITY DEFINER, and trigger
 -- functions cannot be attached by PUBLIC
 -- ---------------------------------------------------------------------
 
 SELECT is_empty($$SELECT sig FROM ext_proc
                    WHERE prolang IN (SELECT oid FROM pg_language WHERE lanname IN ('sql', 'plpgsql'))
-                     AND proconfig IS DISTINCT FROM ARRAY['search_path=pg_catalog, pg_temp']$$,
+                     AND NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)$$,
                 'every SQL and PL/pgSQL function pins search_path = pg_catalog, pg_temp');
 SELECT cmp_ok((SELECT count(*) FROM ext_proc
                 WHERE prolang IN (SELECT oid FROM pg_language WHERE lanname IN ('sql', 'plpgsql'))), '>=', 5::bigint,
