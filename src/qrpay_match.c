@@ -31,6 +31,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
@@ -2506,6 +2507,20 @@ run_on_shards(m_state *st, FunctionCallInfo fcinfo, bool detail, Oid lrel, Oid s
 							get_rel_name(lrel), get_rel_name(srel), why),
 					 errhint("Distribute both by a column holding qr_match_key(provider, reference, parent_reference), "
 							 "co-located, and each shard group is reconciled on its worker.")));
+		return false;
+	}
+	/*
+	 * The workers answer on connections of their own, outside this
+	 * transaction: they would not see what it wrote and has not committed
+	 */
+	if (IsTransactionBlock() && !XactReadOnly)
+	{
+		ereport(NOTICE,
+				(errmsg("qr_match reads %s and %s through the coordinator: inside a read-write transaction block, "
+						"the workers' own connections would not see its uncommitted changes",
+						get_rel_name(lrel), get_rel_name(srel)),
+				 errhint("Run it outside a transaction block, or in a READ ONLY one, and each shard group is "
+						 "reconciled on its worker.")));
 		return false;
 	}
 	off = misplaced_rows(st, lrel, SIDE_LEDGER, lcol) + misplaced_rows(st, srel, SIDE_STATEMENT, scol);
