@@ -176,15 +176,10 @@ $$SELECT count(*) = 2 AND bool_and(w.success AND w.result = e.extversion),
 -- What qr_with_amount and qr_with_reference make of a code, or the
 -- SQLSTATE they refuse it with (formats without the field): these run on
 -- the workers too (Citus creates the functions there).
-CREATE FUNCTION ct_with_amount(code payment_qr, amount numeric) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+CREATE FUNCTION ct_with(code payment_qr, field text, value text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-    RETURN qr_with_amount(code, amount)::text;
-EXCEPTION WHEN OTHERS THEN
-    RETURN 'ERROR ' || SQLSTATE;
-END $$;
-CREATE FUNCTION ct_with_reference(code payment_qr, reference text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-    RETURN qr_with_reference(code, reference)::text;
+    RETURN CASE field WHEN 'amount' THEN qr_with_amount(code, value::numeric)::text
+                      WHEN 'reference' THEN qr_with_reference(code, value)::text END;
 EXCEPTION WHEN OTHERS THEN
     RETURN 'ERROR ' || SQLSTATE;
 END $$;
@@ -249,7 +244,7 @@ $$SELECT c.txn_id, c.code, c.code::text, payment_qr_out(c.code)::text, payment_q
          jsonb_path_query_array(qr_to_jsonb(c.code), 'strict $.*.type()'), qr_networks(c.code), qr_provider(c.code),
          qr_text(c.code), payment_qr_hash(c.code), payment_qr_hash_extended(c.code, 7), md5(qr_svg(c.code)),
          md5(qr_png(c.code)), md5(qr_svg(c.code, 2, 1, 'H')), md5(qr_png(c.code, 3, 2, 'L')),
-         ct_with_amount(c.code, 12.34), ct_with_reference(c.code, 'REF-7')
+         ct_with(c.code, 'amount', '12.34'), ct_with(c.code, 'reference', 'REF-7')
     FROM %1$s c$$,
     'codes_local', '{codes_by_code,codes_by_txn}');
 -- every field of every code by path: qr_get, ?, @>, ?|, ?& and their functions
@@ -628,6 +623,29 @@ SELECT '# synced: ' || string_agg(format('%s:%s %s', node, port, matches), '; ')
 SELECT ct_raises('a ledger row whose match_key is not qr_match_key(provider, reference, parent_reference) is refused on its shard',
     $$INSERT INTO ledger (txn_id, provider, reference, amount, currency, ts, match_key)
       VALUES ('X1', 'alipay', 'ORD-X1', 1, 'CNY', now(), 'alipay')$$, '23514');
+-- rows written in the caller's transaction and not yet committed: in a
+-- transaction block, and in one statement (a function) that writes first
+CREATE FUNCTION ct_write(txn text) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO ledger_local VALUES (txn, 'wechatpay', 'ORD-' || txn, NULL, 'payment', 12.34, 'CNY', '2025-03-01 10:00+08', false, 'ORD-' || txn);
+    INSERT INTO ledger VALUES (txn, 'wechatpay', 'ORD-' || txn, NULL, 'payment', 12.34, 'CNY', '2025-03-01 10:00+08', false, 'ORD-' || txn);
+$$;
+BEGIN;
+SELECT ct_write('ZZ1');
+SELECT ct_same('in a transaction block that wrote a ledger row: qr_match distributed sees it, = one node',
+    $$SELECT * FROM qr_reconcile('ledger_local', 'statement_local')$$, $$SELECT * FROM qr_reconcile('ledger', 'statement')$$);
+COMMIT;
+-- (no EXCEPTION block around it: that would be a subtransaction, which
+-- counts as a transaction block)
+CREATE FUNCTION ct_write_then_reconcile(txn text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM ct_write(txn);
+    RETURN QUERY SELECT r::text FROM qr_reconcile('ledger', 'statement') r;
+END $$;
+CREATE TABLE ct_after_write AS SELECT * FROM ct_write_then_reconcile('ZZ2') r;
+SELECT ct_same('in one statement that wrote a ledger row first (a function): qr_reconcile distributed sees it, = one node',
+    $$SELECT r::text FROM qr_reconcile('ledger_local', 'statement_local') r$$, $$SELECT r FROM ct_after_write$$);
+DELETE FROM ledger_local WHERE txn_id IN ('ZZ1', 'ZZ2');
+DELETE FROM ledger WHERE txn_id IN ('ZZ1', 'ZZ2');
 SELECT ct_same('qr_match over tables distributed by txn_id (read through the coordinator) = one node',
     $$SELECT * FROM ct_match('ledger_local', 'statement_local')$$, $$SELECT * FROM ct_match('ledger_by_txn', 'statement_by_txn')$$);
 
