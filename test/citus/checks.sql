@@ -44,18 +44,20 @@ BEGIN
 END $$;
 
 -- The same rows from the query over the plain table (local) and the one
--- over the distributed table (dist); an empty answer proves nothing and
--- fails.
-CREATE FUNCTION ct_same(description text, local_query text, dist_query text) RETURNS text
-LANGUAGE plpgsql AS $$
+-- over the distributed table (dist; or its rows, kept by ct_run); an empty
+-- answer proves nothing and fails.
+CREATE FUNCTION ct_same(description text, local_query text, dist_query text, dist_rows text[] DEFAULT NULL)
+RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     expected text[];
-    actual text[];
+    actual text[] := dist_rows;
     missing text[];
     extra text[];
 BEGIN
     expected := ct_rows(local_query);
-    actual := ct_rows(dist_query);
+    IF actual IS NULL THEN
+        actual := ct_rows(dist_query);
+    END IF;
     SELECT coalesce(array_agg(x), '{}') INTO missing FROM (SELECT unnest(expected) EXCEPT ALL SELECT unnest(actual)) m(x);
     SELECT coalesce(array_agg(x), '{}') INTO extra FROM (SELECT unnest(actual) EXCEPT ALL SELECT unnest(expected)) e(x);
     RETURN ct_check(description,
@@ -67,6 +69,33 @@ BEGIN
                     dist_query);
 EXCEPTION WHEN OTHERS THEN
     RETURN ct_check(description, false, SQLSTATE || ': ' || SQLERRM, dist_query);
+END $$;
+
+-- A query run by a statement of its own, its rows kept under a name for
+-- ct_same_run, at client_min_messages = debug1 (qr_match says there
+-- whether it ran on the shards).  No EXCEPTION block around it: that
+-- would be a subtransaction, which counts as a transaction block, where
+-- qr_match reads through the coordinator.  Its error, if any, stops the
+-- statement; ct_same_run then finds nothing and fails.
+CREATE TABLE ct_captured (name text NOT NULL, r text NOT NULL);
+CREATE FUNCTION ct_run(name text, query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+BEGIN
+    PERFORM set_config('client_min_messages', 'debug1', true);
+    EXECUTE format('INSERT INTO ct_captured SELECT %L, x::text FROM (%s) x', name, query);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN format('# %s: %s rows', name, n);
+END $$;
+CREATE FUNCTION ct_same_run(description text, local_query text, name text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    actual text[] := ARRAY(SELECT c.r FROM ct_captured c WHERE c.name = ct_same_run.name);
+BEGIN
+    IF cardinality(actual) = 0 THEN
+        RETURN ct_check(description, false, 'nothing kept from the distributed run ' || name || ' (its error is above)', name);
+    END IF;
+    RETURN ct_same(description, local_query,
+                   format('SELECT x.r FROM ct_captured x WHERE x.name = %L', name), actual);
 END $$;
 
 -- The same query over the plain tables and over each set of distributed
@@ -173,6 +202,16 @@ $$SELECT count(*) = 2 AND bool_and(w.success AND w.result = e.extversion),
     FROM run_command_on_workers($c$SELECT extversion FROM pg_extension WHERE extname = 'qrpay'$c$) w,
          pg_extension e WHERE e.extname = 'qrpay'$$);
 
+-- A distributed copy of a plain table: its columns and constraints,
+-- distributed by a column, co-located with another table, every row.
+CREATE FUNCTION ct_distribute(name text, plain regclass, by_column text, colocate_with text DEFAULT 'default')
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE TABLE %I (LIKE %s INCLUDING ALL)', name, plain);
+    PERFORM create_distributed_table(name, by_column, colocate_with => colocate_with);
+    EXECUTE format('INSERT INTO %I SELECT * FROM %s', name, plain);
+END $$;
+
 -- What qr_with_amount and qr_with_reference make of a code, or the
 -- SQLSTATE they refuse it with (formats without the field): these run on
 -- the workers too (Citus creates the functions there).
@@ -196,19 +235,11 @@ FROM vectors v, generate_series(1, 4) c WHERE v.valid = '1';
 -- one copy distributed by its payment_qr column (the type's default hash
 -- operator class), one by transaction id; a co-located payments table
 -- beside each (the co-located join on code uses the type's hash on both)
-CREATE TABLE codes_by_code (LIKE codes_local);
-SELECT create_distributed_table('codes_by_code', 'code');
-INSERT INTO codes_by_code SELECT * FROM codes_local;
-CREATE TABLE codes_by_txn (LIKE codes_local);
-SELECT create_distributed_table('codes_by_txn', 'txn_id');
-INSERT INTO codes_by_txn SELECT * FROM codes_local;
+SELECT ct_distribute('codes_by_code', 'codes_local', 'code');
+SELECT ct_distribute('codes_by_txn', 'codes_local', 'txn_id');
 CREATE TABLE pay_local AS SELECT txn_id || '/p' || k AS pay_id, txn_id, code, amount + k AS paid FROM codes_local, generate_series(1, 2) k;
-CREATE TABLE pay_by_code (LIKE pay_local);
-SELECT create_distributed_table('pay_by_code', 'code', colocate_with => 'codes_by_code');
-INSERT INTO pay_by_code SELECT * FROM pay_local;
-CREATE TABLE pay_by_txn (LIKE pay_local);
-SELECT create_distributed_table('pay_by_txn', 'txn_id', colocate_with => 'codes_by_txn');
-INSERT INTO pay_by_txn SELECT * FROM pay_local;
+SELECT ct_distribute('pay_by_code', 'pay_local', 'code', 'codes_by_code');
+SELECT ct_distribute('pay_by_txn', 'pay_local', 'txn_id', 'codes_by_txn');
 -- every distinct code once, on every node (a reference table) and plain
 CREATE TABLE probes_local AS SELECT DISTINCT ON (code) vector, code FROM codes_local ORDER BY code, vector;
 CREATE TABLE probes (LIKE probes_local);
@@ -393,9 +424,7 @@ CREATE TABLE route_cases_local AS
 SELECT row_number() OVER (ORDER BY c.fact, c.code, c.payer, c.at, c.region, c.scenario) AS case_id,
        c.fact, c.code AS name, k.code, c.payer, c.at, c.region, c.scenario
 FROM route_checks c JOIN route_codes k ON k.name = c.code;
-CREATE TABLE route_cases (LIKE route_cases_local);
-SELECT create_distributed_table('route_cases', 'case_id');
-INSERT INTO route_cases SELECT * FROM route_cases_local;
+SELECT ct_distribute('route_cases', 'route_cases_local', 'case_id');
 SELECT format('# %s routing cases of %s facts', count(*), count(DISTINCT fact)) FROM route_cases_local;
 SELECT ct_same('routing cases: qr_route(code, payer, date, city, scenario) and qr_accepts on the workers = on one node',
 $$SELECT case_id, fact, (qr_route(code, payer, at, region, scenario)).*, qr_accepts(code, payer, at, region, scenario)
@@ -432,9 +461,7 @@ SET TimeZone = 'UTC';
 -- fees the generated day reconciles with, and a user's regional rule,
 -- all added on the coordinator
 CREATE TABLE user_codes_local AS SELECT g, ('https://pay.ctbank.example/q/' || g)::payment_qr AS code FROM generate_series(1, 64) g;
-CREATE TABLE user_codes (LIKE user_codes_local);
-SELECT create_distributed_table('user_codes', 'code');
-INSERT INTO user_codes SELECT * FROM user_codes_local;
+SELECT ct_distribute('user_codes', 'user_codes_local', 'code');
 SELECT ct_check('before the catalog change: the codes of the new provider are unknown everywhere',
                 (SELECT count(*) FROM user_codes WHERE qr_provider(code) IS NOT NULL) = 0
                 AND (SELECT count(*) FROM user_codes_local WHERE qr_provider(code) IS NOT NULL) = 0);
@@ -549,18 +576,10 @@ SELECT format('# reconciliation: %s ledger rows, %s statement rows, %s breaks in
               (SELECT count(*) FROM ledger_local), (SELECT count(*) FROM statement_local), (SELECT count(*) FROM month_injected));
 -- distributed the recommended way (by match_key, co-located), and by
 -- txn_id (the engine must read them through the coordinator)
-CREATE TABLE ledger (LIKE ledger_local INCLUDING ALL);
-SELECT create_distributed_table('ledger', 'match_key');
-INSERT INTO ledger SELECT * FROM ledger_local;
-CREATE TABLE statement (LIKE statement_local INCLUDING ALL);
-SELECT create_distributed_table('statement', 'match_key', colocate_with => 'ledger');
-INSERT INTO statement SELECT * FROM statement_local;
-CREATE TABLE ledger_by_txn (LIKE ledger_local INCLUDING ALL);
-SELECT create_distributed_table('ledger_by_txn', 'txn_id');
-INSERT INTO ledger_by_txn SELECT * FROM ledger_local;
-CREATE TABLE statement_by_txn (LIKE statement_local INCLUDING ALL);
-SELECT create_distributed_table('statement_by_txn', 'txn_id', colocate_with => 'ledger_by_txn');
-INSERT INTO statement_by_txn SELECT * FROM statement_local;
+SELECT ct_distribute('ledger', 'ledger_local', 'match_key');
+SELECT ct_distribute('statement', 'statement_local', 'match_key', 'ledger');
+SELECT ct_distribute('ledger_by_txn', 'ledger_local', 'txn_id');
+SELECT ct_distribute('statement_by_txn', 'statement_local', 'txn_id', 'ledger_by_txn');
 
 -- qr_match's rows with each group named by its least transaction id (the
 -- distributed run numbers groups in shard order)
@@ -589,35 +608,42 @@ $$SELECT coalesce(cardinality(missing) = 0 AND cardinality(extra) = 0, false),
                         WHERE status NOT IN ('matched', 'matched_group', 'refund_matched')
                        EXCEPT ALL
                        SELECT kind || '|' || coalesce(ledger_txn, '') || '|' || coalesce(statement_key, '') FROM month_injected) AS extra) x$$);
-SELECT ct_same('qr_match over co-located tables distributed by match_key = one node (groups compared as groups)',
-    $$SELECT * FROM ct_match('ledger_local', 'statement_local')$$, $$SELECT * FROM ct_match('ledger', 'statement')$$);
-SELECT ct_same('qr_match distributed: every ledger row once',
-    $$SELECT txn_id FROM ledger_local$$, $$SELECT ledger_txn FROM qr_match('ledger', 'statement') WHERE ledger_txn IS NOT NULL$$);
-SELECT ct_same('qr_match distributed: every statement row once',
-    $$SELECT txn_id FROM statement_local$$, $$SELECT statement_txn FROM qr_match('ledger', 'statement') WHERE statement_txn IS NOT NULL$$);
-SELECT ct_same('qr_reconcile distributed = one node',
-    $$SELECT * FROM qr_reconcile('ledger_local', 'statement_local')$$, $$SELECT * FROM qr_reconcile('ledger', 'statement')$$);
-SELECT ct_same('qr_reconcile distributed, a 5-minute window and 0.10 tolerance = one node',
-    $$SELECT * FROM qr_reconcile('ledger_local', 'statement_local', '5 minutes', 0.10)$$,
-    $$SELECT * FROM qr_reconcile('ledger', 'statement', '5 minutes', 0.10)$$);
-SELECT ct_same('qr_reconcile_detail distributed = one node',
-    $$SELECT * FROM qr_reconcile_detail('ledger_local', 'statement_local')$$, $$SELECT * FROM qr_reconcile_detail('ledger', 'statement')$$);
-SELECT ct_same('qr_break_summary distributed = one node',
-    $$SELECT * FROM qr_break_summary('ledger_local', 'statement_local')$$, $$SELECT * FROM qr_break_summary('ledger', 'statement')$$);
-SELECT ct_same('qr_break_summary distributed, days in UTC = one node',
-    $$SELECT * FROM qr_break_summary('ledger_local', 'statement_local', NULL, NULL, 'UTC')$$,
-    $$SELECT * FROM qr_break_summary('ledger', 'statement', NULL, NULL, 'UTC')$$);
-SELECT ct_same('qr_match distributed with settings (a 5-minute window, 1% tolerance, no group search) = one node',
-    $$SELECT * FROM ct_match('ledger_local', 'statement_local', '{"time_window": "5 minutes", "tolerance_percent": 1, "group_search": false}')$$,
-    $$SELECT * FROM ct_match('ledger', 'statement', '{"time_window": "5 minutes", "tolerance_percent": 1, "group_search": false}')$$);
-SELECT ct_same('qr_match distributed with settings whose keys leave out parent_reference = one node',
-    $$SELECT * FROM ct_match('ledger_local', 'statement_local', '{"keys": ["reference", "amount"]}')$$,
-    $$SELECT * FROM ct_match('ledger', 'statement', '{"keys": ["reference", "amount"]}')$$);
+SELECT ct_run('shards:1', $$SELECT * FROM ct_match('ledger', 'statement')$$);
+SELECT ct_same_run('qr_match over co-located tables distributed by match_key = one node (groups compared as groups)',
+    $$SELECT * FROM ct_match('ledger_local', 'statement_local')$$, 'shards:1');
+SELECT ct_run('shards:2', $$SELECT ledger_txn FROM qr_match('ledger', 'statement') WHERE ledger_txn IS NOT NULL$$);
+SELECT ct_same_run('qr_match distributed: every ledger row once',
+    $$SELECT txn_id FROM ledger_local$$, 'shards:2');
+SELECT ct_run('shards:3', $$SELECT statement_txn FROM qr_match('ledger', 'statement') WHERE statement_txn IS NOT NULL$$);
+SELECT ct_same_run('qr_match distributed: every statement row once',
+    $$SELECT txn_id FROM statement_local$$, 'shards:3');
+SELECT ct_run('shards:4', $$SELECT * FROM qr_reconcile('ledger', 'statement')$$);
+SELECT ct_same_run('qr_reconcile distributed = one node',
+    $$SELECT * FROM qr_reconcile('ledger_local', 'statement_local')$$, 'shards:4');
+SELECT ct_run('shards:5', $$SELECT * FROM qr_reconcile('ledger', 'statement', '5 minutes', 0.10)$$);
+SELECT ct_same_run('qr_reconcile distributed, a 5-minute window and 0.10 tolerance = one node',
+    $$SELECT * FROM qr_reconcile('ledger_local', 'statement_local', '5 minutes', 0.10)$$, 'shards:5');
+SELECT ct_run('shards:6', $$SELECT * FROM qr_reconcile_detail('ledger', 'statement')$$);
+SELECT ct_same_run('qr_reconcile_detail distributed = one node',
+    $$SELECT * FROM qr_reconcile_detail('ledger_local', 'statement_local')$$, 'shards:6');
+SELECT ct_run('shards:7', $$SELECT * FROM qr_break_summary('ledger', 'statement')$$);
+SELECT ct_same_run('qr_break_summary distributed = one node',
+    $$SELECT * FROM qr_break_summary('ledger_local', 'statement_local')$$, 'shards:7');
+SELECT ct_run('shards:8', $$SELECT * FROM qr_break_summary('ledger', 'statement', NULL, NULL, 'UTC')$$);
+SELECT ct_same_run('qr_break_summary distributed, days in UTC = one node',
+    $$SELECT * FROM qr_break_summary('ledger_local', 'statement_local', NULL, NULL, 'UTC')$$, 'shards:8');
+SELECT ct_run('shards:9', $$SELECT * FROM ct_match('ledger', 'statement', '{"time_window": "5 minutes", "tolerance_percent": 1, "group_search": false}')$$);
+SELECT ct_same_run('qr_match distributed with settings (a 5-minute window, 1% tolerance, no group search) = one node',
+    $$SELECT * FROM ct_match('ledger_local', 'statement_local', '{"time_window": "5 minutes", "tolerance_percent": 1, "group_search": false}')$$, 'shards:9');
+SELECT ct_run('coordinator:10', $$SELECT * FROM ct_match('ledger', 'statement', '{"keys": ["reference", "amount"]}')$$);
+SELECT ct_same_run('qr_match distributed with settings whose keys leave out parent_reference = one node',
+    $$SELECT * FROM ct_match('ledger_local', 'statement_local', '{"keys": ["reference", "amount"]}')$$, 'coordinator:10');
 -- a provider whose own keys leave out parent_reference (a catalog row, synced)
 INSERT INTO qr_recon_settings (provider, keys, time_window) VALUES ('alipay', '{reference,amount}', '10 minutes');
 SELECT '# synced: ' || string_agg(format('%s:%s %s', node, port, matches), '; ') FROM qr_catalog_sync();
-SELECT ct_same('qr_match distributed with a provider''s settings row (keys without parent_reference, a 10-minute window) = one node',
-    $$SELECT * FROM ct_match('ledger_local', 'statement_local')$$, $$SELECT * FROM ct_match('ledger', 'statement')$$);
+SELECT ct_run('coordinator:11', $$SELECT * FROM ct_match('ledger', 'statement')$$);
+SELECT ct_same_run('qr_match distributed with a provider''s settings row (keys without parent_reference, a 10-minute window) = one node',
+    $$SELECT * FROM ct_match('ledger_local', 'statement_local')$$, 'coordinator:11');
 DELETE FROM qr_recon_settings WHERE provider = 'alipay';
 SELECT '# synced: ' || string_agg(format('%s:%s %s', node, port, matches), '; ') FROM qr_catalog_sync();
 SELECT ct_raises('a ledger row whose match_key is not qr_match_key(provider, reference, parent_reference) is refused on its shard',
@@ -649,6 +675,33 @@ DELETE FROM ledger WHERE txn_id IN ('ZZ1', 'ZZ2');
 SELECT ct_same('qr_match over tables distributed by txn_id (read through the coordinator) = one node',
     $$SELECT * FROM ct_match('ledger_local', 'statement_local')$$, $$SELECT * FROM ct_match('ledger_by_txn', 'statement_by_txn')$$);
 
+-- times without a time zone are the session's: the coordinator's session
+-- here is in China time, printing day first, the workers' in UTC
+CREATE TABLE ledger_naive_local AS
+SELECT txn_id, provider, reference, parent_reference, kind, amount, currency, (ts AT TIME ZONE 'Asia/Shanghai') AS ts, context, match_key
+FROM ledger_local;
+CREATE TABLE statement_naive_local AS
+SELECT txn_id, provider, reference, parent_reference, kind, amount, fee, currency, (ts AT TIME ZONE 'Asia/Shanghai') AS ts, match_key
+FROM statement_local;
+SELECT ct_distribute('ledger_naive', 'ledger_naive_local', 'match_key');
+SELECT ct_distribute('statement_naive', 'statement_naive_local', 'match_key', 'ledger_naive');
+SET TimeZone = 'Asia/Shanghai';
+SELECT ct_run('shards:13', $$SELECT * FROM ct_match('ledger_naive', 'statement_naive')$$);
+SELECT ct_same_run('qr_match over times without a time zone, the session in China time, the workers'' in UTC = one node',
+    $$SELECT * FROM ct_match('ledger_naive_local', 'statement_naive_local')$$, 'shards:13');
+BEGIN;
+SELECT ct_same('qr_match over times without a time zone read through the coordinator (a transaction block), the session in China time = one node',
+    $$SELECT * FROM ct_match('ledger_naive_local', 'statement_naive_local')$$, $$SELECT * FROM ct_match('ledger_naive', 'statement_naive')$$);
+COMMIT;
+-- the times the workers send back, read in a session printing SQL, DMY
+-- (China time: CST, the abbreviation US Central Time reads as)
+SET DateStyle = 'SQL, DMY';
+SELECT ct_run('shards:14', $$SELECT * FROM ct_match('ledger', 'statement')$$);
+SELECT ct_same_run('qr_match distributed, the session in China time printing SQL, DMY = one node',
+    $$SELECT * FROM ct_match('ledger_local', 'statement_local')$$, 'shards:14');
+SET TimeZone = 'UTC';
+SET DateStyle = ISO;
+
 -- =================================== 7. clearing and settlement
 -- routed payments: the generated day's payments, each paid by one of five
 -- payer apps scanning its provider's code in Shenzhen, as qr_route routes it
@@ -659,30 +712,39 @@ JOIN route_codes k ON k.name = CASE l.provider WHEN 'wechatpay' THEN 'wechat_url
 CROSS JOIN LATERAL (SELECT (ARRAY['unionpay', 'ccb', 'wechatpay', 'alipay', 'cmpay'])[1 + abs(hashtext(l.txn_id)) % 5] AS payer) p
 CROSS JOIN LATERAL qr_route(k.code, p.payer, l.ts, 'Shenzhen') r
 WHERE r.network IS NOT NULL;
-CREATE TABLE routed (LIKE routed_local);
-SELECT create_distributed_table('routed', 'txn_id');
-INSERT INTO routed SELECT * FROM routed_local;
+SELECT ct_distribute('routed', 'routed_local', 'txn_id');
 SELECT format('# clearing: %s routed payments, %s fee-bearing routes', count(*),
               count(DISTINCT (payer, network, via)) FILTER (WHERE via IS NOT NULL)) FROM routed_local;
 SELECT ct_same('qr_clearing over distributed routed payments = one node',
     $$SELECT * FROM qr_clearing('routed_local')$$, $$SELECT * FROM qr_clearing('routed')$$);
 SELECT ct_same('qr_clearing in another time zone = one node',
     $$SELECT * FROM qr_clearing('routed_local', 'America/New_York')$$, $$SELECT * FROM qr_clearing('routed', 'America/New_York')$$);
+-- payments timed without a time zone, in the session's (China time); the
+-- workers' sessions are in UTC
+CREATE TABLE routed_naive_local AS
+SELECT txn_id, (ts AT TIME ZONE 'Asia/Shanghai') AS ts, currency, amount, payer, network, via FROM routed_local;
+SELECT ct_distribute('routed_naive', 'routed_naive_local', 'txn_id');
+SET TimeZone = 'Asia/Shanghai';
+SELECT ct_same('qr_clearing over payments timed without a time zone, the session in China time, the workers not = one node',
+    $$SELECT * FROM qr_clearing('routed_naive_local')$$, $$SELECT * FROM qr_clearing('routed_naive')$$);
+SET TimeZone = 'UTC';
 SELECT ct_same('qr_settlement over distributed routed payments = one node',
     $$SELECT * FROM qr_settlement('routed_local')$$, $$SELECT * FROM qr_settlement('routed')$$);
 
 -- ============================= 8. a role that may only read the tables
 CREATE ROLE ct_reader LOGIN;
 GRANT SELECT ON ledger_local, statement_local, ledger, statement TO ct_reader;
-GRANT SELECT, INSERT ON ct_results TO ct_reader;
+GRANT SELECT, INSERT ON ct_results, ct_captured TO ct_reader;
 GRANT USAGE ON SEQUENCE ct_results_n_seq TO ct_reader;
 CREATE TABLE ct_fingerprint AS SELECT qr_catalog_fingerprint() AS fingerprint;
 GRANT SELECT ON ct_fingerprint TO ct_reader;
 SET ROLE ct_reader;
-SELECT ct_same('as a role with SELECT only: qr_reconcile distributed = one node',
-    $$SELECT * FROM qr_reconcile('ledger_local', 'statement_local')$$, $$SELECT * FROM qr_reconcile('ledger', 'statement')$$);
-SELECT ct_same('as a role with SELECT only: qr_match distributed = one node',
-    $$SELECT * FROM ct_match('ledger_local', 'statement_local')$$, $$SELECT * FROM ct_match('ledger', 'statement')$$);
+SELECT ct_run('shards:15', $$SELECT * FROM qr_reconcile('ledger', 'statement')$$);
+SELECT ct_same_run('as a role with SELECT only: qr_reconcile distributed = one node',
+    $$SELECT * FROM qr_reconcile('ledger_local', 'statement_local')$$, 'shards:15');
+SELECT ct_run('shards:16', $$SELECT * FROM ct_match('ledger', 'statement')$$);
+SELECT ct_same_run('as a role with SELECT only: qr_match distributed = one node',
+    $$SELECT * FROM ct_match('ledger_local', 'statement_local')$$, 'shards:16');
 SELECT ct_true('as a role with SELECT only: qr_catalog_check() passes with the coordinator''s fingerprint',
     $$SELECT qr_catalog_check() = fingerprint, format('%s, the owner''s %s', qr_catalog_check(), fingerprint) FROM ct_fingerprint$$);
 RESET ROLE;

@@ -37,7 +37,7 @@ cd "$(dirname "$0")/../.."
 . test/citus/cluster.sh
 
 # the checks the script runs; fewer is a failure
-expected=83
+expected=88
 
 # shellcheck disable=SC2119 # the project's packages, none of its own
 qrpay_deps
@@ -77,8 +77,22 @@ check() {
 # setup) is a failure too: its ERROR lines are counted.
 # (the blank lines are the answers of create_distributed_table and the like)
 psql -X -q -At -v routing_cases="$work/routing.sql" -f test/citus/checks.sql 2>"$work/errors" | sed '/^$/d' || true
-sed 's/^/# /' "$work/errors"
+# (its messages but the DEBUG ones, and their DETAIL lines)
+awk '/^psql:.*: DEBUG: / { debug = 1; next } debug && /^(DETAIL|HINT|CONTEXT): / { next } { debug = 0; print "# " $0 }' \
+	"$work/errors"
 setup_errors=$(grep -c 'ERROR:' "$work/errors" || true)
+# every run of ct_run('shards:...') on tables distributed by match key
+# went through the shard groups, as qr_match says at DEBUG1
+planned=$(grep -c "ct_run('shards:" test/citus/checks.sql || true)
+kept=$(q -c "SELECT count(DISTINCT name) FROM ct_captured WHERE name LIKE 'shards:%'")
+shards=$(q -c "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'ledger'::regclass" 2>/dev/null || echo 0)
+sharded=$(grep -c "DEBUG:  qr_match reconciled $shards shard groups of" "$work/errors" || true)
+desc="each of the $planned distributed reconciliations of tables co-located by match key ran per shard group (DEBUG1)"
+if [ "$planned" -gt 0 ] && [ "$kept" -eq "$planned" ] && [ "$sharded" -eq "$planned" ]; then
+	check "$desc" true
+else
+	check "$desc" false "$kept of $planned kept, $sharded said they reconciled the $shards shard groups"
+fi
 
 # 1. a repartitioning INSERT .. SELECT: the rows move between the workers
 # in Citus's binary format (payment_qr_send and payment_qr_recv), and
@@ -105,7 +119,6 @@ SQL
 messages() {	# the messages of one query at a level
 	q -c "SET client_min_messages = $1" -c "$2" 2>&1 >/dev/null | grep -E "^(DEBUG|NOTICE|WARNING|ERROR)" || true
 }
-shards=$(q -c "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'ledger'::regclass" 2>/dev/null || echo 0)
 said=$(messages debug1 "SELECT count(*) FROM qr_match('ledger', 'statement')")
 desc="qr_match over tables distributed by match_key: run on the workers, $shards shard groups (DEBUG1), no notice"
 if grep -q "qr_match reconciled $shards shard groups of ledger and statement on their workers" <<<"$said" \
