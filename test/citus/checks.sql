@@ -13,6 +13,9 @@
 --
 SET client_min_messages = warning;
 SET citus.shard_count = 8;
+-- results and repartitioned rows travel between the nodes in binary
+-- (payment_qr_send and payment_qr_recv) where the types allow it
+SET citus.enable_binary_protocol = on;
 SET DateStyle = ISO;
 -- the sessions on the workers run in their own time zone: the coordinator's
 -- matches it, so that a timestamp printed on either reads the same
@@ -541,6 +544,13 @@ $$SELECT count(*) = 3 AND bool_and(matches), string_agg(format('%s:%s %s', node,
 SELECT ct_true('after qr_catalog_sync: qr_catalog_check() passes again, 64 of 64 identified on the workers',
 $$SELECT qr_catalog_check() = qr_catalog_fingerprint() AND n = 64, format('%s of 64', n)
     FROM (SELECT count(*) AS n FROM user_codes WHERE qr_provider(code) = 'ctbank') x$$);
+
+-- the share of the codes (and of their amounts) each payer app could pay,
+-- routed on the workers with the synced catalog
+SELECT ct_same_each('qr_interop_share of the codes and amounts, dated, in a city and nationwide',
+$$SELECT '2024' AS y, * FROM qr_interop_share(%1$L, '2024-07-01 12:00+08', 'Shenzhen')
+  UNION ALL SELECT '2021', * FROM qr_interop_share(%1$L, '2021-10-05 12:00+08')$$,
+    'codes_local', '{codes_by_code,codes_by_txn}');
 
 -- ================================================= 6. reconciliation
 -- the generated day of test/month (20,000 payments, its injected breaks:

@@ -37,7 +37,7 @@ cd "$(dirname "$0")/../.."
 . test/citus/cluster.sh
 
 # the checks the script runs; fewer is a failure
-expected=88
+expected=90
 
 # shellcheck disable=SC2119 # the project's packages, none of its own
 qrpay_deps
