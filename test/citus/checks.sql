@@ -17,8 +17,9 @@ SET citus.shard_count = 8;
 -- (payment_qr_send and payment_qr_recv) where the types allow it
 SET citus.enable_binary_protocol = on;
 SET DateStyle = ISO;
--- the sessions on the workers run in their own time zone: the coordinator's
--- matches it, so that a timestamp printed on either reads the same
+-- every node's sessions are in UTC (run.sh starts them so), the
+-- coordinator's too, so that a timestamp printed on either reads the same;
+-- the checks that set the coordinator's session to another zone say so
 SET TimeZone = 'UTC';
 
 -- ------------------------------------------------------------ the checks

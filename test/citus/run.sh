@@ -59,7 +59,9 @@ elif [ "$status" -ne 0 ]; then
 fi
 
 work=$(mktemp -d /tmp/qrpay-citus-run.XXXXXX)
-qrpay_citus_start
+# every node's sessions in UTC whatever this machine's zone: the checks
+# set the coordinator's session to other zones on purpose
+QRPAY_PGOPTS="-c timezone=UTC ${QRPAY_PGOPTS:-}" qrpay_citus_start
 trap 'qrpay_citus_stop; rm -rf "$work"' EXIT
 t0=$(date +%s)
 
