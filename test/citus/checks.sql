@@ -116,8 +116,8 @@ BEGIN
     END LOOP;
 END $$;
 
--- A query that must raise SQLSTATE state, with a message naming what
--- (NULL: anything).
+-- A query that must raise SQLSTATE state (NULL: any), with a message or
+-- detail naming what (NULL: anything).
 CREATE FUNCTION ct_raises(description text, query text, state text, naming text DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -128,7 +128,7 @@ BEGIN
     RETURN ct_check(description, false, 'no error raised', query);
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
-    RETURN ct_check(description, SQLSTATE = state AND (naming IS NULL OR concat_ws(' ', msg, detail) LIKE '%' || naming || '%'),
+    RETURN ct_check(description, (state IS NULL OR SQLSTATE = state) AND (naming IS NULL OR concat_ws(' ', msg, detail) LIKE '%' || naming || '%'),
                     format('SQLSTATE %s (expected %s): %s %s%s', SQLSTATE, state, msg, coalesce(detail, ''),
                            CASE WHEN naming IS NOT NULL THEN format(' (should name %s)', naming) ELSE '' END), query);
 END $$;
@@ -198,7 +198,7 @@ CREATE FUNCTION ct_port(node int) RETURNS int LANGUAGE sql AS $$
     SELECT nodeport FROM pg_dist_node WHERE isactive ORDER BY groupid, nodeport OFFSET node LIMIT 1
 $$;
 
--- ======================================================= 1. the extension
+-- ======================================================= 0. the extension
 CREATE EXTENSION qrpay;
 SELECT ct_true('CREATE EXTENSION qrpay on the coordinator reached both workers, same version',
 $$SELECT count(*) = 2 AND bool_and(w.success AND w.result = e.extversion),
@@ -758,4 +758,10 @@ SELECT ct_same_run('as a role with SELECT only: qr_match distributed = one node'
     $$SELECT * FROM ct_match('ledger_local', 'statement_local')$$, 'shards:16');
 SELECT ct_true('as a role with SELECT only: qr_catalog_check() passes with the coordinator''s fingerprint',
     $$SELECT qr_catalog_check() = fingerprint, format('%s, the owner''s %s', qr_catalog_check(), fingerprint) FROM ct_fingerprint$$);
+SELECT ct_raises('as a role with SELECT only: qr_catalog_sync() is refused (permission denied)',
+    'SELECT * FROM qr_catalog_sync()', NULL, 'permission denied');
+SELECT ct_raises('as a role with SELECT only: qr_catalog_load() of a snapshot is refused (42501)',
+    'SELECT qr_catalog_load(qr_catalog_snapshot())', '42501');
 RESET ROLE;
+SELECT ct_true('after the refused sync: every node''s catalog still the coordinator''s',
+    $$SELECT qr_catalog_check() = fingerprint, qr_catalog_check() FROM ct_fingerprint$$);
