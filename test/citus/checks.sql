@@ -192,6 +192,9 @@ CREATE FUNCTION ct_port(node int) RETURNS int LANGUAGE sql AS $$
 $$;
 
 -- ======================================================= 0. the extension
+-- the last worker waits outside the cluster until section 9 adds it
+CREATE TABLE ct_spare AS SELECT nodename, nodeport FROM pg_dist_node WHERE groupid > 0 ORDER BY nodeport DESC LIMIT 1;
+SELECT '# spare worker: ' || nodeport || ' ' || citus_remove_node(nodename, nodeport) FROM ct_spare;
 CREATE EXTENSION qrpay;
 SELECT ct_true('CREATE EXTENSION qrpay on the coordinator reached both workers, same version',
 $$SELECT count(*) = 2 AND bool_and(w.success AND w.result = e.extversion),
@@ -356,12 +359,17 @@ $$SELECT bool_and(plan ~ 'Task Count: 8\n' AND plan !~* 'MapMergeJob|repartition
 -- ===================================================== 2. the GIN index
 CREATE INDEX codes_by_code_gin ON codes_by_code USING gin (code);
 CREATE INDEX codes_by_txn_gin ON codes_by_txn USING gin (code);
-SELECT ct_true(format('the GIN index exists on every shard of %s', t),
-    format($$SELECT count(*) = (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = %1$L::regclass) AND bool_and(success AND result = '1'),
-                    string_agg(format('%%s: %%s', shardid, result), ', ')
-               FROM run_command_on_shards(%1$L, $c$SELECT count(*) FROM pg_indexes WHERE tablename = '%%s'
-                                                     AND indexdef LIKE '%%%%USING gin (code)%%%%'$c$)$$, t))
-FROM unnest(ARRAY['codes_by_code', 'codes_by_txn']) t;
+-- a query whose answer is true when every shard of a table has its GIN
+-- index (asked on the shard's worker)
+CREATE FUNCTION ct_gin_everywhere(t regclass) RETURNS text LANGUAGE sql AS $f$
+    SELECT format($$SELECT count(*) = (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = %1$L::regclass)
+                           AND bool_and(success AND result = '1'),
+                           string_agg(format('%%s: %%s', shardid, result), ', ')
+                      FROM run_command_on_shards(%1$L, $c$SELECT count(*) FROM pg_indexes WHERE tablename = '%%s'
+                                                            AND indexdef LIKE '%%%%USING gin (code)%%%%'$c$)$$, t)
+$f$;
+SELECT ct_true(format('the GIN index exists on every shard of %s', t), ct_gin_everywhere(t))
+FROM unnest(ARRAY['codes_by_code', 'codes_by_txn']::regclass[]) t;
 -- the queries of the regression's GIN test: every (path, value) and every
 -- path of the data, absent ones, ?| and ?&; on one node a plain table, on
 -- the workers a reference table joined with the codes (each query a
@@ -758,3 +766,33 @@ SELECT ct_raises('as a role with SELECT only: qr_catalog_load() of a snapshot is
 RESET ROLE;
 SELECT ct_true('after the refused sync: every node''s catalog still the coordinator''s',
     $$SELECT qr_catalog_check() = fingerprint, qr_catalog_check() FROM ct_fingerprint$$);
+
+-- ================================== 9. a worker added, the shards moved
+-- as the scale-out guide says: add the node (Citus creates qrpay there,
+-- with the shipped catalog rows only), sync the catalog, rebalance
+SELECT '# added: ' || citus_add_node(nodename, nodeport) FROM ct_spare;
+SELECT ct_true('a worker added: Citus created qrpay there, the same version',
+    $$SELECT v = extversion, v FROM pg_extension,
+             ct_on_node(3, 'SELECT extversion FROM pg_extension WHERE extname = ''qrpay''') v
+       WHERE extname = 'qrpay'$$);
+SELECT ct_raises('a worker added: qr_catalog_check() raises 55000 naming it (it has the shipped rows only)',
+    'SELECT qr_catalog_check()', '55000', (SELECT nodeport FROM ct_spare)::text);
+SELECT ct_true('a worker added: qr_catalog_sync() gives it the catalog, four nodes match',
+$$SELECT count(*) = 4 AND bool_and(matches), string_agg(format('%s:%s %s', node, port, matches), '; ') FROM qr_catalog_sync()$$);
+SELECT '# rebalance: ' || citus_rebalance_start(shard_transfer_mode => 'block_writes');
+SELECT '# rebalance done' FROM citus_rebalance_wait();
+SELECT ct_true('the shards moved: the new worker holds shards of the codes, ledger, statement and routed payments',
+$$SELECT count(DISTINCT s.table_name) = 4, string_agg(DISTINCT s.table_name::text, ', ')
+    FROM citus_shards s, ct_spare p WHERE s.nodeport = p.nodeport
+     AND s.table_name IN ('codes_by_txn'::regclass, 'ledger'::regclass, 'statement'::regclass, 'routed'::regclass)$$);
+SELECT ct_true('after rebalancing: the GIN index exists on every shard of codes_by_txn', ct_gin_everywhere('codes_by_txn'));
+SELECT ct_same('after rebalancing: every GIN @> query on three workers = one node',
+    $$SELECT q.n, c.txn_id FROM codes_local c JOIN gin_queries_local q ON c.code @> q.contains$$,
+    $$SELECT q.n, c.txn_id FROM codes_by_txn c JOIN gin_queries q ON c.code @> q.contains$$);
+SELECT ct_same('after rebalancing: the user''s provider identified 64 of 64 on three workers',
+    $$SELECT g, qr_provider(code) FROM user_codes_local$$, $$SELECT g, qr_provider(code) FROM user_codes$$);
+SELECT ct_same_run('after rebalancing: qr_match per shard group on three workers = one node',
+    $$SELECT * FROM ct_match('ledger_local', 'statement_local')$$,
+    $$SELECT * FROM ct_match('ledger', 'statement')$$);
+SELECT ct_same('after rebalancing: qr_clearing on three workers = one node',
+    $$SELECT * FROM qr_clearing('routed_local')$$, $$SELECT * FROM qr_clearing('routed')$$);
