@@ -2398,11 +2398,6 @@ require_columns(Oid rel)
 }
 
 /*
- * One side's rows as the streams read them.  refs and parents list the
- * providers whose use of references and of parent references differs from
- * the defaults (use_ref and use_parent); NULL when none does.
- */
-/*
  * A row's time as timestamptz.  A time without zone (or a date) is the
  * session's local time, as a cast makes it, but with the zone written out:
  * on Citus the expression runs on the workers, whose sessions may be in
@@ -2421,6 +2416,12 @@ time_sql(Oid rel)
 	return "x.ts::timestamptz";
 }
 
+/*
+ * One side's rows as the streams read them.  refs and parents list the
+ * providers whose use of references and of parent references differs from
+ * the defaults (use_ref and use_parent); NULL when none does.  dcol, when
+ * given, adds that column as text, dkey (a distribution column).
+ */
 static char *
 side_sql(Oid rel, int side, bool use_ref, bool use_parent, const char *refs, const char *parents,
 		 const char *dcol)
@@ -2477,14 +2478,14 @@ stream_sql(m_state *st, Oid lrel, Oid srel, const char *refs, const char *parent
 					side_sql(srel, SIDE_STATEMENT, st->dflt.use_ref, st->dflt.use_parent, refs, parents, NULL));
 }
 
+static void key_exceptions(m_state *st, char **refs, char **parents);
+
 /*
  * Rows of a distributed relation whose distribution column (dcol) does not
  * hold the key the engine links them by: their group key, else (a row
  * without one) their provider, as qr_match_key says under each provider's
  * keys.  With none on either side, no match can cross shard groups.
  */
-static void key_exceptions(m_state *st, char **refs, char **parents);
-
 static int64
 misplaced_rows(m_state *st, Oid rel, int side, const char *dcol)
 {
