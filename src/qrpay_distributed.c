@@ -184,6 +184,7 @@ static const char *
 read_field(const char *p, const char *end, StringInfo buf, bool *isnull, int64 shard)
 {
 	bool		quoted = false;
+	const char *run;
 
 	resetStringInfo(buf);
 	while (p < end && *p != ',' && *p != ')')
@@ -191,18 +192,21 @@ read_field(const char *p, const char *end, StringInfo buf, bool *isnull, int64 s
 		if (*p == '"')
 		{
 			quoted = true;
-			for (p++;; p++)
+			for (p++;;)
 			{
+				for (run = p; p < end && *p != '"' && *p != '\\'; p++)
+					;
+				appendBinaryStringInfo(buf, run, p - run);
 				if (p >= end)
 					malformed(shard, "a quote is not closed");
 				if (*p == '\\' && p + 1 < end)
-					appendStringInfoChar(buf, *++p);
+					appendStringInfoChar(buf, p[1]), p += 2;
 				else if (*p == '"' && p + 1 < end && p[1] == '"')
-					appendStringInfoChar(buf, *++p);
+					appendStringInfoChar(buf, '"'), p += 2;
 				else if (*p == '"')
 					break;
 				else
-					appendStringInfoChar(buf, *p);
+					malformed(shard, "a backslash ends the text");
 			}
 			p++;
 		}
@@ -212,7 +216,11 @@ read_field(const char *p, const char *end, StringInfo buf, bool *isnull, int64 s
 			p += 2;
 		}
 		else
-			appendStringInfoChar(buf, *p++);
+		{
+			for (run = p; p < end && *p != ',' && *p != ')' && *p != '"' && *p != '\\'; p++)
+				;
+			appendBinaryStringInfo(buf, run, p - run);
+		}
 	}
 	*isnull = !quoted && buf->len == 0;
 	return p;
