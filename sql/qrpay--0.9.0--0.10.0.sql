@@ -107,8 +107,8 @@ BEGIN
         own := CASE WHEN EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = format('@extschema@.%I', t)::regclass
                                     AND a.attname = 'shipped' AND NOT a.attisdropped)
                     THEN 'NOT x.shipped AND ' ELSE '' END;
-        EXECUTE format('DELETE FROM @extschema@.%I x WHERE %s to_jsonb(x)::text <> ALL (
-                          SELECT e.value::text FROM jsonb_array_elements($1) e)', t, own)
+        EXECUTE format('DELETE FROM @extschema@.%I x WHERE %s NOT EXISTS (
+                          SELECT FROM jsonb_array_elements($1) e WHERE e.value::text = to_jsonb(x)::text)', t, own)
           USING snapshot->t;
     END LOOP;
     FOREACH t IN ARRAY tables LOOP
@@ -117,7 +117,7 @@ BEGIN
                     THEN 'AND NOT coalesce((e.value->>''shipped'')::boolean, false)' ELSE '' END;
         EXECUTE format('INSERT INTO @extschema@.%1$I SELECT (jsonb_populate_record(NULL::@extschema@.%1$I, e.value)).*
                           FROM jsonb_array_elements($1) e
-                         WHERE e.value::text <> ALL (SELECT to_jsonb(x)::text FROM @extschema@.%1$I x) %2$s', t, own)
+                         WHERE NOT EXISTS (SELECT FROM @extschema@.%1$I x WHERE to_jsonb(x)::text = e.value::text) %2$s', t, own)
           USING snapshot->t;
     END LOOP;
     result := @extschema@.qr_catalog_fingerprint();
@@ -239,17 +239,13 @@ AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.qr_match_key(text, text, text) IS
     'The key every row qr_match can link shares: the parent reference, else the reference, else (for a row without one) the provider. Distribute a ledger and its statement by a column holding it, co-located, and qr_match runs on each shard group (under a provider''s keys that leave out references, rows are keyed as those keys say)';
 
--- A row of qr_match's result, as it travels from a worker
-CREATE TYPE @extschema@.qr_match_row AS (
-    status text, ledger_txn text, statement_txn text, amount_diff numeric, reason text,
-    provider text, ledger_ts timestamptz, statement_ts timestamptz,
-    ledger_amount numeric, statement_amount numeric,
-    ledger_currency text, statement_currency text,
-    group_id bigint, candidates text[], original_txn text, net_amount numeric,
-    fee numeric, expected_fee numeric, fx_rate numeric);
-COMMENT ON TYPE @extschema@.qr_match_row IS
-    'A row of qr_match''s result (its columns in its order), the form in which a shard group''s outcomes reach the coordinator';
-
+-- qr_match on one shard group, for the coordinator.  Its rows travel as
+-- one text value (what Citus's run_command functions carry): the largest
+-- group id, then one line per row, the row's first width columns in the
+-- text form of a row, times as microseconds since 2000-01-01 UTC (so that
+-- no DateStyle or zone abbreviation stands between the nodes).  The
+-- coordinator's styles are set for the transaction, so that the reasons
+-- read as they would there.
 CREATE FUNCTION @extschema@.qr_match_shard(ledger regclass, statement regclass, settings jsonb, width integer, styles text[])
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -264,8 +260,10 @@ BEGIN
         RAISE EXCEPTION 'qr_match_shard needs a ledger, a statement and a width'
               USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    -- the coordinator's TimeZone, DateStyle and IntervalStyle, so that the
-    -- reasons read as they would there (until the end of this transaction)
+    IF width NOT IN (5, 10, 19) THEN
+        RAISE EXCEPTION 'qr_match_shard sends 5, 10 or 19 columns, not %', width
+              USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     FOR i IN 1 .. coalesce(cardinality(styles), 0) / 2 LOOP
         IF styles[2 * i - 1] NOT IN ('TimeZone', 'DateStyle', 'IntervalStyle') THEN
             RAISE EXCEPTION 'qr_match_shard sets TimeZone, DateStyle and IntervalStyle only, not %', styles[2 * i - 1]
@@ -274,28 +272,25 @@ BEGIN
         PERFORM set_config(styles[2 * i - 1], styles[2 * i], true);
     END LOOP;
     SELECT max(m.group_id),
-           coalesce(array_agg(ROW(m.status, m.ledger_txn, m.statement_txn, m.amount_diff, m.reason,
-                                  CASE WHEN width > 5 THEN m.provider END,
-                                  CASE WHEN width > 5 THEN m.ledger_ts END,
-                                  CASE WHEN width > 5 THEN m.statement_ts END,
-                                  CASE WHEN width > 5 THEN m.ledger_amount END,
-                                  CASE WHEN width > 5 THEN m.statement_amount END,
-                                  CASE WHEN width > 10 THEN m.ledger_currency END,
-                                  CASE WHEN width > 10 THEN m.statement_currency END,
-                                  CASE WHEN width > 10 THEN m.group_id END,
-                                  CASE WHEN width > 10 THEN m.candidates END,
-                                  CASE WHEN width > 10 THEN m.original_txn END,
-                                  CASE WHEN width > 10 THEN m.net_amount END,
-                                  CASE WHEN width > 10 THEN m.fee END,
-                                  CASE WHEN width > 10 THEN m.expected_fee END,
-                                  CASE WHEN width > 10 THEN m.fx_rate END)::@extschema@.qr_match_row),
-                    '{}')::text
+           string_agg(CASE width
+                      WHEN 5 THEN ROW(m.status, m.ledger_txn, m.statement_txn, m.amount_diff, m.reason)::text
+                      WHEN 10 THEN ROW(m.status, m.ledger_txn, m.statement_txn, m.amount_diff, m.reason, m.provider,
+                                       ((extract(epoch FROM m.ledger_ts) - 946684800) * 1000000)::bigint,
+                                       ((extract(epoch FROM m.statement_ts) - 946684800) * 1000000)::bigint,
+                                       m.ledger_amount, m.statement_amount)::text
+                      ELSE ROW(m.status, m.ledger_txn, m.statement_txn, m.amount_diff, m.reason, m.provider,
+                               ((extract(epoch FROM m.ledger_ts) - 946684800) * 1000000)::bigint,
+                               ((extract(epoch FROM m.statement_ts) - 946684800) * 1000000)::bigint,
+                               m.ledger_amount, m.statement_amount, m.ledger_currency, m.statement_currency,
+                               m.group_id, m.candidates, m.original_txn, m.net_amount, m.fee, m.expected_fee,
+                               m.fx_rate)::text END,
+                      E'\n')
       INTO top, rows
       FROM @extschema@.qr_match(ledger, statement, settings) m;
-    RETURN coalesce(top, 0) || ' ' || rows;
+    RETURN coalesce(top, 0) || E'\n' || coalesce(rows, '');
 END $$;
 COMMENT ON FUNCTION @extschema@.qr_match_shard(regclass, regclass, jsonb, integer, text[]) IS
-    'Run by qr_match on each worker for one shard group: qr_match over a ledger shard and its co-located statement shard, under the coordinator''s TimeZone, DateStyle and IntervalStyle (styles: name, value, ...), as text: the largest group_id, a space, and the rows as an array of qr_match_row with the columns after the first width (5, 10 or 19) set to NULL';
+    'Run by qr_match on each worker for one shard group: qr_match over a ledger shard and its co-located statement shard, under the coordinator''s TimeZone, DateStyle and IntervalStyle (styles: name, value, ...), as text: the largest group_id, then one line per row holding its first width columns (5, 10 or 19) as a row''s text, times as microseconds since 2000-01-01 UTC';
 
 -- =====================================================================
 -- Part 3. Clearing over a distributed table
@@ -329,6 +324,7 @@ DECLARE
     endless bigint;
     example text;
     distributed boolean := false;
+    at_expr text;
 BEGIN
     SELECT c INTO missing FROM unnest(need) WITH ORDINALITY u(c, i)
      WHERE NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = transactions AND a.attname = u.c
@@ -380,14 +376,21 @@ BEGIN
         -- adds those sums up into the legs.  Sums of the same fees: the
         -- same positions to the last digit.
         PERFORM @extschema@.qr_catalog_check();
+        -- a time without zone is this session's local time, as the cast
+        -- below makes it on one node: the workers are told which zone
+        SELECT CASE a.atttypid WHEN 'timestamp'::regtype THEN format('pg_catalog.timezone(%L, x.ts)', current_setting('TimeZone'))
+                               WHEN 'date'::regtype THEN format('pg_catalog.timezone(%L, x.ts::timestamp)', current_setting('TimeZone'))
+                               ELSE 'x.ts::timestamptz' END
+          INTO at_expr
+          FROM pg_attribute a WHERE a.attrelid = transactions AND a.attname = 'ts';
         RETURN QUERY EXECUTE format($q$
         WITH g AS (
             SELECT t.day, t.cur, t.payer, t.network, t.via, sum(t.amount) AS amount, sum(t.fee) AS fee,
                    count(*) FILTER (WHERE t.fee <> 0) AS charged
-              FROM (SELECT (x.ts::timestamptz AT TIME ZONE $1)::date AS day, x.currency::text AS cur,
+              FROM (SELECT (%2$s AT TIME ZONE $1)::date AS day, x.currency::text AS cur,
                            x.amount::numeric AS amount, x.payer::text AS payer, x.network::text AS network,
                            x.via::text AS via,
-                           @extschema@.qr_clearing_fee(x.payer::text, x.network::text, x.via::text, x.ts::timestamptz,
+                           @extschema@.qr_clearing_fee(x.payer::text, x.network::text, x.via::text, %2$s,
                                                        x.amount::numeric, x.currency::text) AS fee
                       FROM %1$s x
                      WHERE x.payer IS DISTINCT FROM x.network) t
@@ -399,7 +402,7 @@ BEGIN
         )
         SELECT day, cur, who, sum(paid), sum(received), sum(fees), sum(received) + sum(fees) - sum(paid)
           FROM legs GROUP BY day, cur, who ORDER BY day, cur, who
-        $q$, transactions) USING time_zone;
+        $q$, transactions, at_expr) USING time_zone;
         RETURN;
     END IF;
     RETURN QUERY EXECUTE format($q$
@@ -424,3 +427,55 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION @extschema@.qr_clearing(regclass, text) IS
     'Net positions per settlement day, currency and participant from routed transactions (ts, currency, amount, payer, network, via): payers pay the amount, the payee network receives it less the fee of qr_fee_rates (rounded to the minor unit of the currency, qr_round_amount), the via earns the fee; on-us rows (payer = network) move nothing. Positions of a day and currency sum to zero. Over a Citus distributed table the payments are priced and summed on the workers (after qr_catalog_check)';
+
+-- =====================================================================
+-- Part 4. Interoperability share over a distributed table
+-- =====================================================================
+
+-- 0.7.0's function, its payers as an array rather than a join with
+-- qr_providers (a local table Citus would not join on the workers)
+CREATE OR REPLACE FUNCTION @extschema@.qr_interop_share(codes regclass, at timestamptz DEFAULT now(), region text DEFAULT NULL,
+                                 scenario text DEFAULT 'offline')
+RETURNS TABLE (payer text, codes_total bigint, payable bigint, share numeric,
+               volume_total numeric, payable_volume numeric, volume_share numeric)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    amount text;
+    distributed boolean := false;
+BEGIN
+    IF codes IS NULL OR at IS NULL OR scenario IS NULL THEN
+        RAISE EXCEPTION 'qr_interop_share needs a relation, a time and a scenario (a NULL region means each code''s own city)'
+              USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = codes AND a.attname = 'code'
+                      AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION '% has no column "code"', codes
+              USING ERRCODE = 'undefined_column', HINT = 'It needs a payment_qr column "code" (an amount column is optional).';
+    END IF;
+    -- the volume columns are filled when the relation has an amount column
+    amount := CASE WHEN EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = codes AND a.attname = 'amount'
+                                   AND a.attnum > 0 AND NOT a.attisdropped)
+                   THEN 'c.amount::numeric' ELSE 'NULL::numeric' END;
+    -- the payers are the coordinator's providers, passed as an array: on
+    -- Citus the query then runs on the workers, each routing with its own
+    -- copy of the catalog (checked equal first)
+    IF EXISTS (SELECT FROM pg_extension e WHERE e.extname = 'citus') THEN
+        EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1)'
+           INTO distributed USING codes;
+        IF distributed THEN
+            PERFORM @extschema@.qr_catalog_check();
+        END IF;
+    END IF;
+    RETURN QUERY EXECUTE format($q$
+        SELECT p.code, count(*), count(*) FILTER (WHERE a.ok),
+               round(count(*) FILTER (WHERE a.ok)::numeric / nullif(count(*), 0), 4),
+               sum(%2$s), CASE WHEN sum(%2$s) IS NOT NULL THEN coalesce(sum(%2$s) FILTER (WHERE a.ok), 0) END,
+               round(coalesce(sum(%2$s) FILTER (WHERE a.ok), 0) / nullif(sum(%2$s), 0), 4)
+          FROM %1$s c CROSS JOIN unnest($4) p(code),
+               LATERAL @extschema@.qr_accepts(c.code, p.code, $1, $2, $3) a(ok)
+         GROUP BY p.code ORDER BY 4 DESC, 1
+    $q$, codes, amount) USING at, region, scenario, (SELECT array_agg(r.code) FROM @extschema@.qr_providers r);
+END $$;
+COMMENT ON FUNCTION @extschema@.qr_interop_share(regclass, timestamptz, text, text) IS
+    'For every provider, the share of the codes (a relation with a payment_qr column "code") it could pay at that time, in that region and scenario (qr_accepts); when the relation has an amount column, the share of the volume too. On a Citus distributed table the codes are routed on the workers (after qr_catalog_check)';

@@ -92,44 +92,52 @@ SELECT qr_match_key('alipay', 'R1', 'P1') AS parent, qr_match_key('alipay', 'R1'
        qr_match_key('alipay', 'R1', '') AS empty_parent, qr_match_key('alipay', '', NULL) AS provider,
        qr_match_key('alipay', NULL, NULL) AS no_reference, qr_match_key(NULL, NULL, NULL) AS none;
 
--- a shard group's run: the largest group id, a space, the rows as an
--- array of qr_match_row; the columns past the width are NULL
+-- a shard group's run: the largest group id, then one line per row, its
+-- first width columns as a row's text, times as microseconds since 2000
 CREATE TABLE cl_ledger (txn_id text, provider text, reference text, parent_reference text, amount numeric,
                         currency text, ts timestamptz);
 CREATE TABLE cl_statement (LIKE cl_ledger);
 INSERT INTO cl_ledger VALUES ('L1', 'alipay', 'R1', NULL, 10, 'CNY', '2026-03-01 10:00+08'),
                              ('L2', 'alipay', 'R2', NULL, 20, 'CNY', '2026-03-01 10:05+08'),
-                             ('L3', 'alipay', 'R3', NULL, 30, 'CNY', '2026-03-01 10:10+08');
+                             ('L3', 'alipay', 'R3', NULL, 30, 'CNY', '2026-03-01 10:10+08'),
+                             ('L4', 'alipay', 'R,4 "x"', NULL, 40, 'CNY', '2026-03-01 10:15+08');
 INSERT INTO cl_statement VALUES ('S1', 'alipay', 'R1', NULL, 10, 'CNY', '2026-03-01 10:00:05+08'),
                                 ('S3a', 'alipay', 'R3', NULL, 10, 'CNY', '2026-03-01 10:10:01+08'),
                                 ('S3b', 'alipay', 'R3', NULL, 20, 'CNY', '2026-03-01 10:10:02+08');
-SELECT split_part(r, ' ', 1) AS top_group,
-       (SELECT array_agg(format('%s %s/%s %s', x.status, x.ledger_txn, x.statement_txn, x.group_id)
-                         ORDER BY x.ledger_txn, x.statement_txn)
-          FROM unnest(substr(r, strpos(r, ' ') + 1)::qr_match_row[]) x) AS rows
-  FROM qr_match_shard('cl_ledger', 'cl_statement', NULL, 19, ARRAY['TimeZone', 'Asia/Shanghai']) r;
--- the same rows as qr_match on the same tables
-SELECT (SELECT array_agg(x ORDER BY x.ledger_txn, x.statement_txn)
-          FROM unnest(substr(r, strpos(r, ' ') + 1)::qr_match_row[]) x)
-     = (SELECT array_agg(m::qr_match_row ORDER BY m.ledger_txn, m.statement_txn) FROM qr_match('cl_ledger', 'cl_statement') m)
-       AS same_as_qr_match
+SELECT qr_match_shard('cl_ledger', 'cl_statement', NULL, 5, ARRAY['TimeZone', 'Asia/Shanghai']);
+SELECT qr_match_shard('cl_ledger', 'cl_statement', NULL, 10, NULL);
+SELECT qr_match_shard('cl_ledger', 'cl_statement', NULL, 19, NULL);
+-- read back as the coordinator reads them, they are qr_match's rows
+CREATE TYPE cl_wire AS (status text, ledger_txn text, statement_txn text, amount_diff numeric, reason text,
+                        provider text, ledger_ts bigint, statement_ts bigint,
+                        ledger_amount numeric, statement_amount numeric,
+                        ledger_currency text, statement_currency text,
+                        group_id bigint, candidates text[], original_txn text, net_amount numeric,
+                        fee numeric, expected_fee numeric, fx_rate numeric);
+SELECT (SELECT array_agg(ROW(w.status, w.ledger_txn, w.statement_txn, w.amount_diff, w.reason, w.provider,
+                             timestamptz '2000-01-01 00:00+00' + w.ledger_ts * interval '1 microsecond',
+                             timestamptz '2000-01-01 00:00+00' + w.statement_ts * interval '1 microsecond',
+                             w.ledger_amount, w.statement_amount, w.ledger_currency, w.statement_currency,
+                             w.group_id, w.candidates, w.original_txn, w.net_amount, w.fee, w.expected_fee, w.fx_rate)::text
+                         ORDER BY w.ledger_txn, w.statement_txn)
+          FROM regexp_split_to_table(r, E'\n') WITH ORDINALITY l(line, n),
+               LATERAL (SELECT (l.line::cl_wire).*) w
+         WHERE l.n > 1)
+     = (SELECT array_agg(m::record::text ORDER BY m.ledger_txn, m.statement_txn)
+          FROM qr_match('cl_ledger', 'cl_statement') m) AS same_as_qr_match
   FROM qr_match_shard('cl_ledger', 'cl_statement', NULL, 19, NULL) r;
-SELECT bool_and(x.provider IS NULL AND x.group_id IS NULL) AS five_columns
-  FROM qr_match_shard('cl_ledger', 'cl_statement', NULL, 5, NULL) r,
-       unnest(substr(r, strpos(r, ' ') + 1)::qr_match_row[]) x;
-SELECT bool_and(x.provider IS NOT NULL AND x.group_id IS NULL) AS ten_columns
-  FROM qr_match_shard('cl_ledger', 'cl_statement', NULL, 10, NULL) r,
-       unnest(substr(r, strpos(r, ' ') + 1)::qr_match_row[]) x;
--- the coordinator's styles: the times of the reasons read as there
+DROP TYPE cl_wire;
+-- the coordinator's styles, for the transaction: the reasons read as there
 SELECT current_setting('TimeZone') AS before,
        qr_match_shard('cl_ledger', 'cl_statement', NULL, 5, ARRAY['TimeZone', 'UTC']) IS NOT NULL AS ran,
        current_setting('TimeZone') AS after_the_statement;
 \set VERBOSITY terse
 SELECT qr_match_shard('cl_ledger', 'cl_statement', NULL, 5, ARRAY['search_path', 'public']);
 SELECT qr_match_shard('cl_ledger', NULL, NULL, 5, NULL);
+SELECT qr_match_shard('cl_ledger', 'cl_statement', NULL, 7, NULL);
 SELECT qr_match_shard('cl_ledger', 'cl_statement', '{"window": "1 hour"}', 19, NULL);
 \set VERBOSITY default
--- a ledger and a statement without rows: no group, an empty array
+-- a ledger and a statement without rows: no group, no line
 CREATE TABLE cl_empty (LIKE cl_ledger);
 SELECT qr_match_shard('cl_empty', 'cl_empty', NULL, 19, NULL) AS empty;
 

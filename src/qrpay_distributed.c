@@ -9,11 +9,13 @@
  * and a provider's rows without a reference.  qr_match's result is then the
  * union of its results on each shard group, which the workers compute in
  * parallel (Citus's run_command_on_colocated_placements, one connection per
- * shard group).  Each returns its rows as one text value, an array of
- * qr_match_row, with the largest group id it gave; the coordinator shifts
- * each shard group's ids past the previous ones so that they stay unique,
- * and stores the rows for the caller.  The engine's caller checks the
- * distribution first (qrpay_match.c); nothing here runs without Citus.
+ * shard group).  Each returns its rows as one text value
+ * (qr_match_shard): the largest group id it gave, then a row per line in
+ * the text form of a row, times as microseconds; the coordinator reads
+ * them with the columns' input functions, shifts each shard group's ids
+ * past the previous ones so that they stay unique, and stores the rows for
+ * the caller.  The engine's caller checks the distribution first
+ * (qrpay_match.c); nothing here runs without Citus.
  */
 #include "postgres.h"
 
@@ -30,12 +32,16 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "common/int.h"
 
 #include "qrpay.h"
 
-#define NCOLS		19			/* qr_match_row's columns */
-#define GROUP_COL	12			/* group_id among them */
-#define LEAD_COLS	6			/* shard, success, node, port, largest group id, failure */
+#define NCOLS		19			/* qr_match's columns */
+#define LEDGER_TS_COL 6			/* ledger_ts among them */
+#define STATEMENT_TS_COL 7		/* statement_ts */
+#define GROUP_COL	12			/* group_id */
 
 PG_FUNCTION_INFO_V1(qr_match_key);
 
@@ -140,62 +146,159 @@ format_escaped(const char *s)
 	return b.data;
 }
 
+/* how a column of the wire becomes a Datum of the result */
+typedef struct d_col
+{
+	FmgrInfo	in;
+	Oid			ioparam;
+	int32		typmod;
+	bool		micros;			/* a time, as microseconds since 2000-01-01 UTC */
+} d_col;
+
 typedef struct d_receiver
 {
 	DestReceiver pub;
 	Tuplestorestate *out;
 	TupleDesc	desc;
-	bool		started;
-	int64		shard;			/* the shard group being read */
-	int64		top;			/* its largest group id */
-	int64		offset;			/* added to its group ids */
+	d_col		cols[NCOLS];
+	MemoryContext rowcxt;
+	StringInfoData field;
+	int64		offset;			/* added to the group ids of the shard group being read */
 	int			groups;			/* shard groups read */
 } d_receiver;
 
-static bool
-receive_row(TupleTableSlot *slot, DestReceiver *self)
+static void
+malformed(int64 shard, const char *what)
 {
-	d_receiver *r = (d_receiver *) self;
-	int			natts = r->desc->natts;
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("qr_match: the rows of shard " INT64_FORMAT " are malformed: %s", shard, what)));
+}
+
+/*
+ * One field of a row's text (as record_out writes it: a NULL is nothing, a
+ * value with special characters is quoted, with quotes and backslashes
+ * doubled) into buf; returns where it ends (at the ',' or ')' after it).
+ */
+static const char *
+read_field(const char *p, const char *end, StringInfo buf, bool *isnull, int64 shard)
+{
+	bool		quoted = false;
+	const char *run;
+
+	resetStringInfo(buf);
+	while (p < end && *p != ',' && *p != ')')
+	{
+		if (*p == '"')
+		{
+			quoted = true;
+			for (p++;;)
+			{
+				for (run = p; p < end && *p != '"' && *p != '\\'; p++)
+					;
+				appendBinaryStringInfo(buf, run, p - run);
+				if (p >= end)
+					malformed(shard, "a quote is not closed");
+				if (*p == '\\' && p + 1 < end)
+					appendStringInfoChar(buf, p[1]), p += 2;
+				else if (*p == '"' && p + 1 < end && p[1] == '"')
+					appendStringInfoChar(buf, '"'), p += 2;
+				else if (*p == '"')
+					break;
+				else
+					malformed(shard, "a backslash ends the text");
+			}
+			p++;
+		}
+		else if (*p == '\\' && p + 1 < end)
+		{
+			appendStringInfoChar(buf, p[1]);
+			p += 2;
+		}
+		else
+		{
+			for (run = p; p < end && *p != ',' && *p != ')' && *p != '"' && *p != '\\'; p++)
+				;
+			appendBinaryStringInfo(buf, run, p - run);
+		}
+	}
+	*isnull = !quoted && buf->len == 0;
+	return p;
+}
+
+/* a shard group's text: its largest group id, then a row per line */
+static void
+read_shard(d_receiver *r, int64 shard, const char *p, const char *end, int width)
+{
 	Datum		values[NCOLS];
 	bool		nulls[NCOLS];
+	int64		top = 0;
+	MemoryContext old;
+
+	for (; p < end && *p >= '0' && *p <= '9'; p++)
+	{
+		if (pg_mul_s64_overflow(top, 10, &top) || pg_add_s64_overflow(top, *p - '0', &top))
+			malformed(shard, "its largest group id is out of range");
+	}
+	if (p < end && *p++ != '\n')
+		malformed(shard, "no largest group id");
+	while (p < end)
+	{
+		old = MemoryContextSwitchTo(r->rowcxt);
+		if (*p++ != '(')
+			malformed(shard, "a row does not start with \"(\"");
+		for (int i = 0; i < width; i++)
+		{
+			p = read_field(p, end, &r->field, &nulls[i], shard);
+			if (p >= end || *p != (i == width - 1 ? ')' : ','))
+				malformed(shard, i == width - 1 ? "a row has too many columns or no \")\"" : "a row has too few columns");
+			p++;
+			if (i >= r->desc->natts || nulls[i])
+				continue;
+			if (r->cols[i].micros)
+				values[i] = TimestampTzGetDatum(DatumGetInt64(DirectFunctionCall1(int8in, CStringGetDatum(r->field.data))));
+			else
+				values[i] = InputFunctionCall(&r->cols[i].in, r->field.data, r->cols[i].ioparam, r->cols[i].typmod);
+		}
+		if (p < end && *p++ != '\n')
+			malformed(shard, "a row does not end its line");
+		if (r->desc->natts > GROUP_COL && !nulls[GROUP_COL])
+			values[GROUP_COL] = Int64GetDatum(DatumGetInt64(values[GROUP_COL]) + r->offset);
+		MemoryContextSwitchTo(old);
+		tuplestore_putvalues(r->out, r->desc, values, nulls);
+		MemoryContextReset(r->rowcxt);
+	}
+	r->offset += top;
+}
+
+static bool
+receive_shard(TupleTableSlot *slot, DestReceiver *self)
+{
+	d_receiver *r = (d_receiver *) self;
 	int64		shard;
+	text	   *t;
 
 	slot_getallattrs(slot);
 	shard = DatumGetInt64(slot->tts_values[0]);
-	if (!DatumGetBool(slot->tts_values[1]))
+	if (!DatumGetBool(slot->tts_values[1]) || slot->tts_isnull[4])
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("qr_match failed on shard " INT64_FORMAT " at %s:%d: %s", shard,
 						TextDatumGetCString(slot->tts_values[2]), DatumGetInt32(slot->tts_values[3]),
-						slot->tts_isnull[5] ? "(no message)" : TextDatumGetCString(slot->tts_values[5]))));
-	if (!r->started || shard != r->shard)
-	{
-		if (r->started)
-			r->offset += r->top;
-		r->started = true;
-		r->groups++;
-		r->shard = shard;
-		r->top = DatumGetInt64(slot->tts_values[4]);
-	}
-	if (slot->tts_isnull[LEAD_COLS])
-		return true;			/* a shard group without rows: status is never NULL */
-	for (int i = 0; i < natts; i++)
-	{
-		values[i] = slot->tts_values[LEAD_COLS + i];
-		nulls[i] = slot->tts_isnull[LEAD_COLS + i];
-	}
-	if (natts > GROUP_COL && !nulls[GROUP_COL])
-		values[GROUP_COL] = Int64GetDatum(DatumGetInt64(values[GROUP_COL]) + r->offset);
-	tuplestore_putvalues(r->out, r->desc, values, nulls);
+						slot->tts_isnull[4] ? "(no message)" : TextDatumGetCString(slot->tts_values[4]))));
+	t = DatumGetTextPP(slot->tts_values[4]);
+	read_shard(r, shard, VARDATA_ANY(t), VARDATA_ANY(t) + VARSIZE_ANY_EXHDR(t), r->desc->natts);
+	if ((Pointer) t != DatumGetPointer(slot->tts_values[4]))
+		pfree(t);
+	r->groups++;
 	return true;
 }
 
 static void
 receive_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
-	if (typeinfo->natts != LEAD_COLS + NCOLS)
-		elog(ERROR, "qr_match: a shard group's rows came with %d columns", typeinfo->natts);
+	if (typeinfo->natts != 5)
+		elog(ERROR, "qr_match: the shard groups' answers came with %d columns", typeinfo->natts);
 }
 
 static void
@@ -234,19 +337,27 @@ qrpay_match_on_shards(Oid nsp, Oid lrel, Oid srel, const char *settings, Tuplest
 					   schema, format_escaped(settings ? psprintf("%s::jsonb", quote_literal_cstr(settings)) : "NULL::jsonb"),
 					   desc->natts, format_escaped(st.data));
 
-	/*
-	 * One row per shard group (a shard with several placements answers
-	 * once), its rows unnested after it: the shard groups' rows stay
-	 * together, which is all the renumbering of groups needs.
-	 */
+	/* one answer per shard group (a shard with several placements answers once) */
 	memset(&rcv, 0, sizeof(rcv));
-	rcv.pub.receiveSlot = receive_row;
+	rcv.pub.receiveSlot = receive_shard;
 	rcv.pub.rStartup = receive_startup;
 	rcv.pub.rShutdown = receive_nothing;
 	rcv.pub.rDestroy = receive_nothing;
 	rcv.pub.mydest = DestNone;
 	rcv.out = out;
 	rcv.desc = desc;
+	rcv.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "qr_match shard rows", ALLOCSET_DEFAULT_SIZES);
+	initStringInfo(&rcv.field);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Oid			func;
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		rcv.cols[i].micros = (i == LEDGER_TS_COL || i == STATEMENT_TS_COL);
+		getTypeInputInfo(att->atttypid, &func, &rcv.cols[i].ioparam);
+		fmgr_info(func, &rcv.cols[i].in);
+		rcv.cols[i].typmod = att->atttypmod;
+	}
 	values[0] = ObjectIdGetDatum(lrel);
 	values[1] = ObjectIdGetDatum(srel);
 	values[2] = CStringGetTextDatum(command);
@@ -262,18 +373,12 @@ qrpay_match_on_shards(Oid nsp, Oid lrel, Oid srel, const char *settings, Tuplest
 	opts.params = params;
 	opts.read_only = false;
 	opts.dest = (DestReceiver *) &rcv;
-	if (SPI_execute_extended(psprintf(
-									  "SELECT c.shardid1, c.success, c.nodename, c.nodeport, "
-									  "CASE WHEN c.success THEN pg_catalog.split_part(c.result, ' ', 1)::int8 END, "
-									  "CASE WHEN NOT c.success THEN c.result END, u.* "
-									  "FROM (SELECT DISTINCT ON (r.shardid1) r.* "
-									  "FROM pg_catalog.run_command_on_colocated_placements($1, $2, $3) r "
-									  "ORDER BY r.shardid1, r.success DESC) c "
-									  "LEFT JOIN LATERAL pg_catalog.unnest(CASE WHEN c.success THEN "
-									  "pg_catalog.substr(c.result, pg_catalog.strpos(c.result, ' ') + 1)::%s.qr_match_row[] END) u "
-									  "ON true", schema),
+	if (SPI_execute_extended("SELECT DISTINCT ON (r.shardid1) r.shardid1, r.success, r.nodename, r.nodeport, r.result "
+							 "FROM pg_catalog.run_command_on_colocated_placements($1, $2, $3) r "
+							 "ORDER BY r.shardid1, r.success DESC",
 							 &opts) < 0)
 		elog(ERROR, "qr_match could not run on the shards of %s and %s", get_rel_name(lrel), get_rel_name(srel));
+	MemoryContextDelete(rcv.rowcxt);
 	ereport(DEBUG1,
 			(errmsg_internal("qr_match reconciled %d shard groups of %s and %s on their workers",
 							 rcv.groups, get_rel_name(lrel), get_rel_name(srel))));

@@ -2398,9 +2398,29 @@ require_columns(Oid rel)
 }
 
 /*
+ * A row's time as timestamptz.  A time without zone (or a date) is the
+ * session's local time, as a cast makes it, but with the zone written out:
+ * on Citus the expression runs on the workers, whose sessions may be in
+ * another zone.
+ */
+static char *
+time_sql(Oid rel)
+{
+	Oid			type = get_atttype(rel, get_attnum(rel, "ts"));
+	const char *zone = quote_literal_cstr(GetConfigOption("TimeZone", false, false));
+
+	if (type == TIMESTAMPOID)
+		return psprintf("pg_catalog.timezone(%s, x.ts)", zone);
+	if (type == DATEOID)
+		return psprintf("pg_catalog.timezone(%s, x.ts::timestamp)", zone);
+	return "x.ts::timestamptz";
+}
+
+/*
  * One side's rows as the streams read them.  refs and parents list the
  * providers whose use of references and of parent references differs from
- * the defaults (use_ref and use_parent); NULL when none does.
+ * the defaults (use_ref and use_parent); NULL when none does.  dcol, when
+ * given, adds that column as text, dkey (a distribution column).
  */
 static char *
 side_sql(Oid rel, int side, bool use_ref, bool use_parent, const char *refs, const char *parents,
@@ -2422,9 +2442,9 @@ side_sql(Oid rel, int side, bool use_ref, bool use_parent, const char *refs, con
 		refund = psprintf("coalesce(%s AND x.amount::numeric < 0 AND %s IS NOT NULL, false)", up, parent);
 	return psprintf("SELECT %d AS side, x.txn_id::text AS txn_id, x.provider::text AS provider, "
 					"CASE WHEN %s THEN NULLIF(x.reference::text, '') END AS ref, %s AS parent, %s AS refund, "
-					"x.amount::numeric AS amount, x.currency::text AS currency, x.ts::timestamptz AS ts, "
+					"x.amount::numeric AS amount, x.currency::text AS currency, %s AS ts, "
 					"%s AS fee, %s AS context%s%s%s FROM %s x",
-					side, ur, parent, refund,
+					side, ur, parent, refund, time_sql(rel),
 					(side == SIDE_STATEMENT && has_column(rel, "fee")) ? "x.fee::numeric" : "NULL::numeric",
 					(side == SIDE_LEDGER && has_column(rel, "context")) ? "coalesce(x.context::boolean, false)" : "false",
 					dcol ? ", x." : "", dcol ? quote_identifier(dcol) : "", dcol ? "::text AS dkey" : "",
@@ -2458,14 +2478,14 @@ stream_sql(m_state *st, Oid lrel, Oid srel, const char *refs, const char *parent
 					side_sql(srel, SIDE_STATEMENT, st->dflt.use_ref, st->dflt.use_parent, refs, parents, NULL));
 }
 
+static void key_exceptions(m_state *st, char **refs, char **parents);
+
 /*
  * Rows of a distributed relation whose distribution column (dcol) does not
  * hold the key the engine links them by: their group key, else (a row
  * without one) their provider, as qr_match_key says under each provider's
  * keys.  With none on either side, no match can cross shard groups.
  */
-static void key_exceptions(m_state *st, char **refs, char **parents);
-
 static int64
 misplaced_rows(m_state *st, Oid rel, int side, const char *dcol)
 {
@@ -2511,15 +2531,20 @@ run_on_shards(m_state *st, FunctionCallInfo fcinfo, bool detail, Oid lrel, Oid s
 	}
 	/*
 	 * The workers answer on connections of their own, outside this
-	 * transaction: they would not see what it wrote and has not committed
+	 * transaction, each with a fresh snapshot: they would not see what it
+	 * wrote before (any command that changed something, even on the
+	 * workers, advances the command counter), nor read as of the
+	 * snapshot of a REPEATABLE READ or SERIALIZABLE transaction
 	 */
-	if (IsTransactionBlock() && !XactReadOnly)
+	if (GetCurrentCommandId(false) != FirstCommandId || IsolationUsesXactSnapshot())
 	{
 		ereport(NOTICE,
-				(errmsg("qr_match reads %s and %s through the coordinator: inside a read-write transaction block, "
-						"the workers' own connections would not see its uncommitted changes",
-						get_rel_name(lrel), get_rel_name(srel)),
-				 errhint("Run it outside a transaction block, or in a READ ONLY one, and each shard group is "
+				(errmsg("qr_match reads %s and %s through the coordinator: %s",
+						get_rel_name(lrel), get_rel_name(srel),
+						IsolationUsesXactSnapshot()
+						? "the workers' own connections would not read as of this transaction's snapshot"
+						: "this transaction has changed data, which the workers' own connections would not see"),
+				 errhint("Reconcile in a transaction of its own (READ COMMITTED), and each shard group is "
 						 "reconciled on its worker.")));
 		return false;
 	}

@@ -19,10 +19,12 @@ cd "$(dirname "$0")/../.."
 . test/cluster.sh
 
 CITUS_PACKAGES="libzstd-dev liblz4-dev libkrb5-dev"
+# the server's own pg_config: in a private copy it prints the copy's paths
+# (PostgreSQL finds them relative to its binaries), which is where the
+# library goes, as make install puts the system's paths under DESTDIR
 libdir=$("$PGBIN/pg_config" --pkglibdir 2>/dev/null || true)
-[ -n "$libdir" ] || libdir=$(pg_config --pkglibdir)
-# pg_config of a private copy prints the system's paths: the library goes under DESTDIR
-if [ -f "${QRPAY_DESTDIR:-}$libdir/citus.so" ]; then
+[ -n "$libdir" ] || libdir=${QRPAY_DESTDIR:-}$(pg_config --pkglibdir)
+if [ -f "$libdir/citus.so" ]; then
 	exit 0
 fi
 if [ -z "${CITUS_TARBALL:-}" ]; then
@@ -59,4 +61,4 @@ echo "building Citus from $(basename "$CITUS_TARBALL") (a few minutes)"
 	make -s install ${QRPAY_DESTDIR:+DESTDIR=$QRPAY_DESTDIR} >install.log 2>&1 \
 		|| { tail -n 30 install.log; exit 1; }
 )
-echo "Citus installed into ${QRPAY_DESTDIR:-}$libdir"
+echo "Citus installed into $libdir"
