@@ -479,3 +479,21 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION @extschema@.qr_interop_share(regclass, timestamptz, text, text) IS
     'For every provider, the share of the codes (a relation with a payment_qr column "code") it could pay at that time, in that region and scenario (qr_accepts); when the relation has an amount column, the share of the volume too. On a Citus distributed table the codes are routed on the workers (after qr_catalog_check)';
+
+-- =====================================================================
+-- Part 5. The aging view's columns, described
+-- =====================================================================
+
+COMMENT ON COLUMN @extschema@.qr_recon_break_aging.id IS 'The break (qr_recon_breaks.id)';
+COMMENT ON COLUMN @extschema@.qr_recon_break_aging.provider IS 'The provider of the break''s rows';
+COMMENT ON COLUMN @extschema@.qr_recon_break_aging.kind IS 'The break''s status in reconciliation (amount_mismatch, missing_in_statement, ...)';
+COMMENT ON COLUMN @extschema@.qr_recon_break_aging.status IS 'open or assigned';
+COMMENT ON COLUMN @extschema@.qr_recon_break_aging.owner IS 'Who the break is assigned to, if anyone';
+COMMENT ON COLUMN @extschema@.qr_recon_break_aging.currency IS 'Currency of the amount';
+COMMENT ON COLUMN @extschema@.qr_recon_break_aging.amount IS 'The amount at stake';
+COMMENT ON COLUMN @extschema@.qr_recon_break_aging.txn_at IS 'Time of the transaction the break is about';
+COMMENT ON COLUMN @extschema@.qr_recon_break_aging.opened_at IS 'When a run opened the break';
+COMMENT ON COLUMN @extschema@.qr_recon_break_aging.last_run IS 'The last run that saw the break';
+COMMENT ON COLUMN @extschema@.qr_recon_break_aging.age IS 'Now minus the transaction''s time (the opening time when there is none)';
+COMMENT ON COLUMN @extschema@.qr_recon_break_aging.age_bucket IS '0-1 days, 1-3 days, 3-7 days, 7-30 days or 30+ days';
+COMMENT ON COLUMN @extschema@.qr_recon_break_aging.severity IS 'low, medium, high or critical: the higher of the amount''s band and the age''s';
