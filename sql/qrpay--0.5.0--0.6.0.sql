@@ -4,7 +4,7 @@
 \echo Use "ALTER EXTENSION qrpay UPDATE TO '0.6.0'" to load this file. \quit
 
 -- ---------------------------------------------------------------------
--- Provider statements (STATEMENTS.md sections 2 and 3)
+-- Provider statements (doc/reconciliation.md, Provider bills)
 -- ---------------------------------------------------------------------
 
 CREATE TYPE qr_statement_line AS (

@@ -29,7 +29,7 @@ CREATE TRIGGER qr_cities_references AFTER DELETE OR UPDATE OF name ON @extschema
     FOR EACH ROW EXECUTE FUNCTION @extschema@.qr_city_references_check();
 
 -- ---------------------------------------------------------------------
--- Who reads and who writes (README "Security")
+-- Who reads and who writes (doc/security.md)
 -- ---------------------------------------------------------------------
 
 -- The catalog and the rules are reference data every role routes with:

@@ -66,7 +66,7 @@ AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 -- =====================================================================
 
 -- The back office's tables hold its own data: no role but the extension's
--- owner reads or writes them until granted (README, "Back office: roles").
+-- owner reads or writes them until granted (doc/reconciliation.md, "The back office's day, persisted").
 -- Their rows are dumped; the audit trail, like qr_catalog_audit, is not.
 -- Every write that must not happen (a result changed, a break reopened, a
 -- batch's lines edited) is refused by a trigger, which a role other than

@@ -94,7 +94,7 @@ SELECT format(E'# Function reference\n\n'
 SQL
 
 if [ "${1:-}" = --write ]; then
-	cp "$out" doc/reference.md
+	cat "$out" >doc/reference.md
 	echo "wrote doc/reference.md ($(wc -l <doc/reference.md) lines)"
 elif ! diff -u doc/reference.md "$out"; then
 	echo "doc/reference.md is stale: run bash test/reference.sh --write and commit it" >&2

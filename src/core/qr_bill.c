@@ -19,7 +19,7 @@
  *   field of a data row (and of the totals line) opens with a backtick;
  *   the rows end at the summary header, which opens with 总交易单数, and
  *   the line after it holds the totals.  The ALL header has 27 columns
- *   (STATEMENTS.md §2).  The SUCCESS header (20 columns: no refund
+ *   (doc/reconciliation.md, Provider bills).  The SUCCESS header (20 columns: no refund
  *   columns) and the REFUND header (29 columns: 退款申请时间 and 退款成功时间
  *   before 微信退款单号) are those of WxJava's bill fixtures
  *   (Wechat-Group/weixin-java-tools, weixin-java-pay/src/test/java/com/
@@ -28,12 +28,12 @@
  *   layout (总金额 for 应结订单金额, 代金券或立减优惠金额; 24 columns for ALL,
  *   26 for REFUND; a 5-name summary 总交易单数, 总交易额, 总退款金额,
  *   总代金券或立减优惠退款金额, 手续费总金额) is that of the downloadbill
- *   documentation as SDKs reproduce it (chzhxiang/hhtc, see STATEMENTS.md).
+ *   documentation as SDKs reproduce it (chzhxiang/hhtc).
  *   The bill type is read from the header: 退款申请时间 makes it REFUND,
  *   微信退款单号 otherwise ALL, neither SUCCESS.  RECHARGE_REFUND bills are
  *   not documented in the sources above; they read by name like the rest.
  *
- *   Alipay (业务明细, STATEMENTS.md §3).  '#' lines before the header (the
+ *   Alipay (业务明细, doc/reconciliation.md, Provider bills).  '#' lines before the header (the
  *   account, 起始日期：[...]   终止日期：[...]) and after the rows (the end
  *   of the list, 交易合计：N笔, the export time); fields padded with a tab.
  *   A 退款 row's 商家实收（元） is negative as the file prints it; its

@@ -2,8 +2,8 @@
  * qr_route.c — the interoperability routing matcher.
  *
  * Which network clears a scan depends on who pays, whose code it is, when,
- * where and how (INTEROP.md facts F1-F13: China's wallets opened to each
- * other by city, scenario and date).  The rules are data; this file only
+ * where and how (doc/routing.md, facts F1-F13: China's wallets opened to
+ * each other by city, scenario and date).  The rules are data; this file only
  * decides.  Rules are sorted by (payer, payee) with the highest priority
  * first, so one decision reads the few rules of each candidate pair and
  * stops at the first that matches: the cost does not grow with the
