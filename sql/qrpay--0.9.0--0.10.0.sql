@@ -497,3 +497,40 @@ COMMENT ON COLUMN @extschema@.qr_recon_break_aging.last_run IS 'The last run tha
 COMMENT ON COLUMN @extschema@.qr_recon_break_aging.age IS 'Now minus the transaction''s time (the opening time when there is none)';
 COMMENT ON COLUMN @extschema@.qr_recon_break_aging.age_bucket IS '0-1 days, 1-3 days, 3-7 days, 7-30 days or 30+ days';
 COMMENT ON COLUMN @extschema@.qr_recon_break_aging.severity IS 'low, medium, high or critical: the higher of the amount''s band and the age''s';
+
+-- =====================================================================
+-- Part 6. The shipped rows cite the project's own documents
+-- =====================================================================
+
+-- The notes of the shipped patterns and the sources of the shipped rules
+-- name the part of doc/routing.md that holds their facts and sources.
+-- Shipped rows are the version's, not a user's change: the audit trail,
+-- which records users' changes, does not record this one (and a fresh
+-- install's trail starts empty, as an updated one's does).
+ALTER TABLE @extschema@.qr_provider_patterns DISABLE TRIGGER qr_provider_patterns_audit;
+ALTER TABLE @extschema@.qr_interop_rules DISABLE TRIGGER qr_interop_rules_audit;
+-- The script is ASCII and loads in every server encoding: the section
+-- sign is matched as "not a digit", and written as the database encoding
+-- has it (as the six characters U+00A7 where it has none, as 0.2.0 did).
+DO $$
+DECLARE
+    sign text;
+BEGIN
+    BEGIN
+        sign := pg_catalog.convert_from('\xc2a7'::bytea, 'UTF8');
+    EXCEPTION WHEN untranslatable_character THEN
+        sign := 'U+00A7';
+    END;
+    UPDATE @extschema@.qr_provider_patterns
+       SET note = pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(note,
+                  '^REFERENCE [^0-9 ]+2: ', 'doc/routing.md ' || sign || ' Provider identifiers, EMVCo: '),
+                  '^REFERENCE [^0-9 ]+3: ', 'doc/routing.md ' || sign || ' Provider identifiers, URL and text formats: '),
+                  '^REFERENCE [^0-9 ]+4: ', 'doc/routing.md ' || sign || ' Provider identifiers, consumer codes: '),
+                  '^providers\.tsv: ', 'doc/routing.md ' || sign || ' Provider identifiers, URL and text formats: ')
+     WHERE shipped;
+    UPDATE @extschema@.qr_interop_rules
+       SET source = pg_catalog.regexp_replace(source, ', REFERENCE [^0-9 ]+5\)', ', doc/routing.md ' || sign || ' Provider identifiers)')
+     WHERE shipped;
+END $$;
+ALTER TABLE @extschema@.qr_provider_patterns ENABLE TRIGGER qr_provider_patterns_audit;
+ALTER TABLE @extschema@.qr_interop_rules ENABLE TRIGGER qr_interop_rules_audit;
