@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# install_script.sh — writes sql/qrpay--VERSION.sql, the standalone install
+# script of the current version, from what the upgrade chain builds:
+#
+#   export QRPAY_DESTDIR=/tmp/pg-qrpay; . test/cluster.sh; qrpay_install; qrpay_cluster_start
+#   bash tools/install_script.sh >sql/qrpay--0.10.0.sql.new   # then compare and tidy by hand
+#
+# It creates qrpay 0.1.0 in a scratch database and a schema of its own
+# (whose name becomes @extschema@, in names and in strings alike) as a
+# role of its own (the extension is trusted, so its objects belong to the
+# bootstrap superuser and @extowner@ is that role), updates it through every upgrade script,
+# then makes the extension's objects ordinary objects (their pg_depend
+# rows of deptype 'e', the pg_init_privs rows and the pg_extension row go:
+# the database is thrown away) so that pg_dump writes them out in
+# dependency order: types and functions, then tables and their shipped
+# rows, then indexes, constraints and triggers.  The output names the
+# schema @extschema@, the library MODULE_PATHNAME and the role
+# @extowner@ as the upgrade scripts do, and ends with the
+# pg_extension_config_dump calls the chain made.  test/dump_upgrade.sh
+# proves that the script committed installs what the chain installs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+db=qrpay_install_script owner=qrpay_install_script_owner schema=qrpay_install_script_schema
+version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" qrpay.control)
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+psql -X -q -v ON_ERROR_STOP=1 -d postgres <<SQL
+DROP DATABASE IF EXISTS $db;
+DROP ROLE IF EXISTS $owner;
+CREATE ROLE $owner;
+CREATE DATABASE $db OWNER $owner;
+SQL
+trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "DROP ROLE IF EXISTS $owner"' EXIT
+
+psql -X -q -v ON_ERROR_STOP=1 -d $db <<SQL
+SET ROLE $owner;
+CREATE SCHEMA $schema;
+CREATE EXTENSION qrpay SCHEMA $schema VERSION '0.1.0';
+ALTER EXTENSION qrpay UPDATE TO '$version';
+SQL
+config=$(psql -X -At -v ON_ERROR_STOP=1 -d $db <<'SQL'
+SELECT format('SELECT pg_catalog.pg_extension_config_dump(%L, %L);',
+              '@extschema@.' || c.relname, x.extcondition[i])
+  FROM pg_extension x CROSS JOIN generate_subscripts(x.extconfig, 1) i JOIN pg_class c ON c.oid = x.extconfig[i]
+ WHERE x.extname = 'qrpay'
+ ORDER BY i;
+SQL
+)
+psql -X -q -v ON_ERROR_STOP=1 -d $db <<'SQL'
+DELETE FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'qrpay');
+DELETE FROM pg_init_privs WHERE privtype = 'e';
+DELETE FROM pg_extension WHERE extname = 'qrpay';
+SQL
+
+cat <<HEAD
+/* qrpay $version: the standalone install script */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\\echo Use "CREATE EXTENSION qrpay" to load this file. \\quit
+
+HEAD
+# the upgrade script that first shipped text beyond ASCII says how it is
+# written, and holds the function that reads it: the same here
+sed -n '/^-- This script is ASCII/,/^END \$\$;$/p' sql/qrpay--0.1.0--0.2.0.sql \
+	| sed 's/^CREATE FUNCTION qrpay_script_text/CREATE FUNCTION @extschema@.qrpay_script_text/'
+echo
+# pg_dump's own settings and headers go, and so does the schema, which is
+# not the extension's
+pg_dump --no-owner --inserts --column-inserts -d $db \
+	| sed -e '/^SET /d' -e '/^\\\(un\)\{0,1\}restrict /d' -e '/^SELECT pg_catalog.set_config/d' -e '/^--$/d' \
+	      -e '/^-- Dumped /d' -e '/^-- PostgreSQL database dump/d' \
+	      -e "s/\\\$libdir\\/qrpay'/MODULE_PATHNAME'/g" \
+	      -e "/^CREATE SCHEMA $schema;\$/d" \
+	      -e "s/\\b$schema\\b/@extschema@/g" \
+	      -e "s/\\b$owner\\b/@extowner@/g" \
+	      -e "/^SELECT pg_catalog.setval('[^']*', 1, false);\$/d" \
+	| awk '
+	# pg_dump heads every entry with "-- Name: N; Type: T; ..."; a banner
+	# of the section replaces them where the kind of object changes
+	# (comments, grants and defaults stay in their object'"'"'s section)
+	/^-- (Data for )?Name: / {
+		t = $0; sub(/.*; Type: /, "", t); sub(/;.*/, "", t)
+		if (t == "SCHEMA" || t == "COMMENT" || t == "ACL" || t == "DEFAULT" || t == "SEQUENCE OWNED BY") { print ""; next }
+		s = t
+		if (t ~ /TYPE/ || t == "CAST" || t ~ /^OPERATOR/) s = "Types, operators, operator classes and casts"
+		else if (t == "FUNCTION") s = "Functions"
+		else if (t == "TABLE" || t == "SEQUENCE" || t == "VIEW") s = "Tables, sequences and views"
+		else if (t == "TABLE DATA" || t == "SEQUENCE SET") s = "The shipped rows"
+		else if (t ~ /CONSTRAINT/ || t == "INDEX") s = "Keys, indexes and foreign keys"
+		else if (t == "TRIGGER") s = "Triggers"
+		if (s != section) {
+			section = s
+			print ""
+			print "-- ---------------------------------------------------------------------"
+			print "-- " s
+			print "-- ---------------------------------------------------------------------"
+		}
+		print ""
+		next
+	}
+	{ print }' \
+	| perl -CSD -pe '
+	# text beyond ASCII (shipped rows, one comment) as qrpay_script_text
+	# calls; qr_cities holds it only in name_zh, NULL where the encoding
+	# cannot hold the whole name; a comment is set by EXECUTE
+	next unless /[^\x00-\x7f]/;
+	my $whole = /^INSERT INTO \@extschema\@\.qr_cities / ? ", true" : "";
+	s{(\x27(?:[^\x27]|\x27\x27)*\x27)}{
+		my $l = $1;
+		if ($l =~ /[^\x00-\x7f]/) {
+			die "a backslash or a character beyond U+FFFF in $l\n" if $l =~ /[\\\x{10000}-\x{10ffff}]/;
+			$l =~ s/([^\x00-\x7f])/sprintf("\\%04X", ord($1))/ge;
+			"\@extschema\@.qrpay_script_text($l$whole)";
+		} else { $l }
+	}ge;
+	s{^(COMMENT ON .*) IS (.*);$}{DO \$script\$ BEGIN EXECUTE format(\x27$1 IS %L\x27, $2); END \$script\$;}s;
+	' \
+	| cat -s
+echo
+echo 'DROP FUNCTION @extschema@.qrpay_script_text(text, boolean);'
+echo
+echo '-- the tables and sequences pg_dump dumps: their rows that are not shipped'
+echo "$config"
