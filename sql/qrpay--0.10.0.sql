@@ -79,6 +79,8 @@ COMMENT ON FUNCTION @extschema@.payment_qr_send(@extschema@.payment_qr) IS 'paym
 -- Types, operators, operator classes and casts
 -- ---------------------------------------------------------------------
 
+-- STORAGE extended: codes are short, but TOAST's 1-byte headers still save
+-- space, and SGQR-style multi-scheme codes compress well.
 CREATE TYPE @extschema@.payment_qr (
     INTERNALLENGTH = variable,
     INPUT = @extschema@.payment_qr_in,
@@ -255,6 +257,9 @@ CREATE FUNCTION @extschema@.qr_amount(@extschema@.payment_qr) RETURNS numeric
 
 COMMENT ON FUNCTION @extschema@.qr_amount(@extschema@.payment_qr) IS 'Transaction amount as numeric: EMVCo tag 54, EPC/Swiss amount, UPI am, SPAYD AM, BezahlCode amount; NULL when the payer enters it';
 
+-- The guard of the back office's tables: refuses what its first argument
+-- names.  It checks that it fires on one of the extension's own tables,
+-- as the extension attached it.
 CREATE FUNCTION @extschema@.qr_back_office_guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -285,6 +290,9 @@ END $$;
 
 COMMENT ON FUNCTION @extschema@.qr_back_office_guard() IS 'Trigger: refuses changes to rows of the back office that are final (run results, statement lines, runs, breaks)';
 
+-- One lock per provider serializes what changes its batches and breaks:
+-- loads (a corrected file and the batch it supersedes) and runs.  The
+-- advisory lock's first key is qrpay's own (0x71727061, "qrpa").
 CREATE FUNCTION @extschema@.qr_back_office_lock(providers text[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -399,6 +407,8 @@ END $$;
 
 COMMENT ON FUNCTION @extschema@.qr_break_assign(break bigint, owner text, note text) IS 'Assigns an open break to an owner (or reassigns it), adding the note; returns the break';
 
+-- The three moves of a break share one UPDATE; qr_recon_guard checks the
+-- move and stamps who closed it and when
 CREATE FUNCTION @extschema@.qr_break_move(break bigint, status text, owner text, note text) RETURNS @extschema@.qr_recon_breaks
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -493,6 +503,10 @@ END $$;
 
 COMMENT ON FUNCTION @extschema@.qr_catalog_check() IS 'Raises 55000 naming every node whose qrpay version or catalog fingerprint differs from this node''s (the coordinator''s), or that cannot answer; else returns the fingerprint. Distributed reconciliation and clearing call it before they run';
 
+-- Rows are compared as their jsonb text: keys in jsonb's own order (the
+-- same whatever order the columns were added in), numbers with their
+-- scale, ranges and times written in UTC and ISO style, whatever the
+-- session's TimeZone, DateStyle or IntervalStyle.
 CREATE FUNCTION @extschema@.qr_catalog_fingerprint() RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -591,6 +605,8 @@ END $_$;
 
 COMMENT ON FUNCTION @extschema@.qr_catalog_load(snapshot jsonb) IS 'Makes this node''s catalog tables hold exactly the rows of a snapshot of qr_catalog_snapshot (of the same qrpay version): your own rows missing from it are deleted, the snapshot''s missing here are inserted, in one transaction, through the tables'' guards and audit. Returns the new fingerprint; raises 55000 when it does not equal the snapshot''s. qr_catalog_sync calls it on every worker';
 
+-- The nodes of a Citus cluster, the coordinator first; one row for a
+-- database without Citus
 CREATE FUNCTION @extschema@.qr_catalog_nodes() RETURNS TABLE(node text, port integer, version text, fingerprint text, matches boolean)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -683,6 +699,12 @@ END $$;
 
 COMMENT ON FUNCTION @extschema@.qr_catalog_sync() IS 'On a Citus coordinator: gives every active worker the coordinator''s catalog (qr_catalog_snapshot loaded by qr_catalog_load, one transaction per worker), then returns qr_catalog_nodes. Run it after changing a catalog table; without Citus it only returns this node';
 
+-- The tables whose rows decide what the functions answer, in the order
+-- rows are inserted (referenced tables first); rows are deleted in the
+-- reverse order.  Every role can read them, so every role can compare
+-- them.  The audit tables are each node's own history; the statement
+-- formats, batches and lines and the reconciliation runs belong to the
+-- back office, on the coordinator, where statements are loaded.
 CREATE FUNCTION @extschema@.qr_catalog_tables() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -988,6 +1010,13 @@ CREATE FUNCTION @extschema@.qr_match_key(provider text, reference text, parent_r
 
 COMMENT ON FUNCTION @extschema@.qr_match_key(provider text, reference text, parent_reference text) IS 'The key every row qr_match can link shares: the parent reference, else the reference, else (for a row without one) the provider. Distribute a ledger and its statement by a column holding it, co-located, and qr_match runs on each shard group (under a provider''s keys that leave out references, rows are keyed as those keys say)';
 
+-- qr_match on one shard group, for the coordinator.  Its rows travel as
+-- one text value (what Citus's run_command functions carry): the largest
+-- group id, then one line per row, the row's first width columns in the
+-- text form of a row, times as microseconds since 2000-01-01 UTC (so that
+-- no DateStyle or zone abbreviation stands between the nodes).  The
+-- coordinator's styles are set for the transaction, so that the reasons
+-- read as they would there.
 CREATE FUNCTION @extschema@.qr_match_shard(ledger regclass, statement regclass, settings jsonb, width integer, styles text[]) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1051,6 +1080,7 @@ CREATE FUNCTION @extschema@.qr_merchant_name(@extschema@.payment_qr) RETURNS tex
 
 COMMENT ON FUNCTION @extschema@.qr_merchant_name(@extschema@.payment_qr) IS 'Merchant or payee name: EMVCo tag 59, EPC/BezahlCode name, Swiss creditor name, UPI pn, SPAYD RN';
 
+-- currency minor units (ISO 4217) and rounding to them
 CREATE FUNCTION @extschema@.qr_minor_unit(currency text) RETURNS integer
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'qr_minor_unit';
@@ -1063,6 +1093,8 @@ CREATE FUNCTION @extschema@.qr_networks(code @extschema@.payment_qr) RETURNS tex
 
 COMMENT ON FUNCTION @extschema@.qr_networks(code @extschema@.payment_qr) IS 'Every provider the code belongs to or accepts, in payload order, from the qr_provider_patterns catalog (cached per session, reloaded when the catalog changes)';
 
+-- two sides' rows paired one to one by nearest time (src/core/qr_pair.c);
+-- qr_reconcile pairs its rows without a reference the same way
 CREATE FUNCTION @extschema@.qr_pair_by_time(sides text[], ids text[], times timestamp with time zone[], time_window interval) RETURNS TABLE(ledger_txn text, statement_txn text, apart interval)
     LANGUAGE c IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'qr_pair_by_time';
@@ -1087,6 +1119,14 @@ CREATE FUNCTION @extschema@.qr_recon_audit() RETURNS trigger
 
 COMMENT ON FUNCTION @extschema@.qr_recon_audit() IS 'Trigger: appends each change of a back-office table (statement formats and batches, runs, breaks, reconciliation settings and rates) to qr_recon_audit, as the audit table''s owner, naming the role that made it';
 
+-- The run proper, over pg_temp.qr_recon_run$ledger (txn_id, provider,
+-- reference, parent_reference, kind, context, amount, currency, ts) and
+-- pg_temp.qr_recon_run$statement (txn_id, provider, reference,
+-- parent_reference, kind, amount, fee, currency, ts, and the line's batch,
+-- line and provider id as stxn) that qr_recon_run filled: refunds of a
+-- ledger without parent references linked, qr_match's outcomes under the
+-- run's settings, breaks carried over, opened and closed, the results
+-- written.
 CREATE FUNCTION @extschema@.qr_recon_execute(run bigint, ledger_parents boolean) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1225,6 +1265,9 @@ END $_$;
 
 COMMENT ON FUNCTION @extschema@.qr_recon_execute(run bigint, ledger_parents boolean) IS 'Internal to qr_recon_run: reconciles the rows it gathered with qr_match under the run''s settings (a ledger without parent references, ledger_parents false, has its row under a statement refund''s own reference taken as that refund), carries breaks over, opens and closes them, and writes the run''s results';
 
+-- A run is written by the transaction that started it, and is final once
+-- done; a result row belongs to a run its own transaction is writing; a
+-- break moves open -> assigned -> resolved | written_off and closes once.
 CREATE FUNCTION @extschema@.qr_recon_guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1331,6 +1374,8 @@ END $$;
 
 COMMENT ON FUNCTION @extschema@.qr_recon_guard() IS 'Trigger: a run is written by its own transaction and final once done, results are written only by the run''s transaction, and a break moves open -> assigned -> resolved or written off, closing once, with what a run found changed only by a run';
 
+-- The run's inputs have optional columns: a relation that has one gives
+-- it, else it is NULL.  Text is read as NULL when empty, as references are.
 CREATE FUNCTION @extschema@.qr_recon_optional_column(rel regclass, col text, typ regtype) RETURNS text
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1345,6 +1390,7 @@ $_$;
 
 COMMENT ON FUNCTION @extschema@.qr_recon_optional_column(rel regclass, col text, typ regtype) IS 'Part of qr_recon_run: the select-list expression reading an optional column of a ledger or statement relation (alias x) as the type given, NULL when the relation has no such column (text: NULL when empty too)';
 
+-- the run's report: the statuses that are not breaks are shown as matched
 CREATE FUNCTION @extschema@.qr_recon_report(run bigint) RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1451,6 +1497,7 @@ END $$;
 
 COMMENT ON FUNCTION @extschema@.qr_recon_report(run bigint) IS 'A self-contained HTML page on a run: its inputs and settings, result rows and amounts by provider and status (matched, matched_group and refund_matched as matches, the rest as breaks), the run''s breaks still open as a chart by age, and the largest of them. psql -Atc "SELECT qr_recon_report(42)" > day.html';
 
+-- the columns a ledger or statement relation must have
 CREATE FUNCTION @extschema@.qr_recon_require_shape(rel regclass) RETURNS void
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1713,6 +1760,9 @@ END $$;
 
 COMMENT ON FUNCTION @extschema@.qr_recon_run_settings(providers text[], time_window interval, amount_tolerance numeric, settings jsonb) IS 'Part of qr_recon_run: the settings it records, {"override": settings with the time_window and amount_tolerance arguments set over it, "providers": {provider: qr_recon_settings_for(provider, override)}}; 22023 when the override cannot be applied';
 
+-- A provider's settings as qr_match applies them.  The override is checked
+-- without an exception block: a subtransaction is refused in parallel mode,
+-- and this function is PARALLEL SAFE.
 CREATE FUNCTION @extschema@.qr_recon_settings_for(provider text, settings jsonb DEFAULT NULL::jsonb) RETURNS jsonb
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1857,6 +1907,8 @@ CREATE FUNCTION @extschema@.qr_reconcile(ledger regclass, statement regclass, ti
 
 COMMENT ON FUNCTION @extschema@.qr_reconcile(ledger regclass, statement regclass, time_window interval, amount_tolerance numeric) IS 'Reconciles a ledger against a provider statement (both with txn_id, provider, reference, amount, currency, ts), as qr_match does under each provider''s settings (a time window or amount tolerance given overrides them), returning its first five columns. Every row of both sides appears in exactly one result row: matched, matched_group, refund_matched; amount_mismatch, outside_window, missing_in_statement, missing_in_ledger, duplicate_in_ledger, duplicate_in_statement, ambiguous, refund_orphan, fee_mismatch or fx_difference';
 
+-- qr_reconcile_detail and qr_reconcile are the engine itself, returning its
+-- first ten and five columns: no wrapper materializes the result again
 CREATE FUNCTION @extschema@.qr_reconcile_detail(ledger regclass, statement regclass, time_window interval DEFAULT NULL::interval, amount_tolerance numeric DEFAULT NULL::numeric) RETURNS TABLE(status text, ledger_txn text, statement_txn text, amount_diff numeric, reason text, provider text, ledger_ts timestamp with time zone, statement_ts timestamp with time zone, ledger_amount numeric, statement_amount numeric)
     LANGUAGE c STABLE PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'qr_reconcile_detail';
@@ -1947,6 +1999,9 @@ CREATE FUNCTION @extschema@.qr_statement_alipay(bill text, time_zone text DEFAUL
 
 DO $script$ BEGIN EXECUTE format('COMMENT ON FUNCTION @extschema@.qr_statement_alipay(bill text, time_zone text) IS %L', @extschema@.qrpay_script_text('Reads an Alipay merchant bill (\4E1A\52A1\660E\7EC6 CSV: # comment lines, padded fields) already decoded to text')); END $script$;
 
+-- A batch's identity and totals are set by the transaction that loads it;
+-- afterwards only its status moves on (superseded, withdrawn) and never
+-- back.  A batch that a run has read is not deleted.
 CREATE FUNCTION @extschema@.qr_statement_batch_guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2008,6 +2063,9 @@ CREATE FUNCTION @extschema@.qr_statement_csv(bill text, provider text, columns j
 
 COMMENT ON FUNCTION @extschema@.qr_statement_csv(bill text, provider text, columns jsonb, delimiter text, time_zone text) IS 'Reads any provider''s CSV statement: columns maps provider_txn, ts, amount (mandatory) and reference, currency, fee, status, refund_txn, refund_reference, refund_amount to header names';
 
+-- a line's identity across two files of one provider: its transaction and
+-- refund ids, and which occurrence of them it is; a line that could not be
+-- read is known by its text
 CREATE FUNCTION @extschema@.qr_statement_diff(old_batch bigint, new_batch bigint) RETURNS TABLE(change text, provider_txn text, refund_txn text, old_line integer, new_line integer, fields text[], old jsonb, new jsonb)
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2042,6 +2100,11 @@ CREATE FUNCTION @extschema@.qr_statement_info(file bytea, format text DEFAULT NU
 
 COMMENT ON FUNCTION @extschema@.qr_statement_info(file bytea, format text, mapping jsonb) IS 'What a provider statement file is: its format, WeChat Pay bill type, encoding, byte order mark and CRLF line ends, header columns, the totals its summary or footer declares (count, amount, refund_amount, coupon_refund_amount, fee, order_amount, refund_requested_amount), the period it declares (Alipay), its number of data records, and what is wrong with it as a whole (a summary missing or not counting the records)';
 
+-- A batch's lines are written by the transaction that loads it: checked
+-- once per statement over the rows it inserted, which is stronger than a
+-- foreign key (no line joins a batch loaded earlier) and costs one pass
+-- instead of a lookup and a row lock per line.  The batch guard deletes
+-- the lines of a batch deleted.
 CREATE FUNCTION @extschema@.qr_statement_lines_check() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2724,6 +2787,9 @@ ALTER TABLE @extschema@.qr_recon_audit ALTER COLUMN id ADD GENERATED ALWAYS AS I
 
 COMMENT ON SEQUENCE @extschema@.qr_recon_audit_id_seq IS 'Numbers the rows of qr_recon_audit';
 
+-- Aging counts from the transaction's time; severity is the higher of the
+-- amount's band (under 100, 1,000, 10,000 units of the currency, or more)
+-- and the age's (under 1, 3, 7 days, or more)
 CREATE VIEW @extschema@.qr_recon_break_aging AS
  SELECT b.id,
     b.provider,
@@ -3399,6 +3465,9 @@ CASE
     ELSE reference
 END));
 
+-- a line as a run sees it: a refund line (one with a refund amount) by its
+-- refund id and refund reference; a later run finds the lines of open
+-- breaks through these
 CREATE INDEX qr_statement_lines_txn ON @extschema@.qr_statement_lines USING btree ((
 CASE
     WHEN (refund_amount <> (0)::numeric) THEN COALESCE(refund_txn, refund_reference, provider_txn)
@@ -3473,6 +3542,7 @@ CREATE TRIGGER qr_recon_runs_guard BEFORE INSERT OR DELETE OR UPDATE ON @extsche
 
 CREATE TRIGGER qr_recon_runs_kept BEFORE TRUNCATE ON @extschema@.qr_recon_runs FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.qr_back_office_guard('immutable');
 
+-- who changed how runs match, and when: every change is in qr_recon_audit
 CREATE TRIGGER qr_recon_settings_audit AFTER INSERT OR DELETE OR UPDATE ON @extschema@.qr_recon_settings FOR EACH ROW EXECUTE FUNCTION @extschema@.qr_recon_audit();
 
 CREATE TRIGGER qr_recon_settings_audit_truncate AFTER TRUNCATE ON @extschema@.qr_recon_settings FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.qr_recon_audit();

@@ -65,6 +65,7 @@ HEAD
 sed -n '/^-- This script is ASCII/,/^END \$\$;$/p' sql/qrpay--0.1.0--0.2.0.sql \
 	| sed 's/^CREATE FUNCTION qrpay_script_text/CREATE FUNCTION @extschema@.qrpay_script_text/'
 echo
+mapfile -t upgrades < <(printf '%s\n' sql/qrpay--*--*.sql | sort -V)
 # pg_dump's own settings and headers go, and so does the schema, which is
 # not the extension's
 pg_dump --no-owner --inserts --column-inserts -d $db \
@@ -116,6 +117,30 @@ pg_dump --no-owner --inserts --column-inserts -d $db \
 	}ge;
 	s{^(COMMENT ON .*) IS (.*);$}{DO \$script\$ BEGIN EXECUTE format(\x27$1 IS %L\x27, $2); END \$script\$;}s;
 	' \
+	| perl -e '
+	# the comment over an object in the upgrade script that defined it last
+	# goes over it here too, unless it tells the object'"'"'s history (names a
+	# version, or what it was)
+	my ($out, @chain) = @ARGV; my (%note, %done, @buf);
+	for my $f (@chain) {
+		open my $h, "<", $f or die "$f: $!"; @buf = ();
+		while (<$h>) {
+			if (/^--/) { push @buf, $_; next }
+			if (/^CREATE (?:OR REPLACE )?(FUNCTION|TABLE|VIEW|TYPE|TRIGGER|INDEX|UNIQUE INDEX) (?:\@extschema\@\.)?(\w+)/) {
+				my $n = join "", @buf;
+				$note{"$1 $2"} = ($n =~ /\d+\.\d+\.\d+|\bwas\b|\bnow\b/ || $2 eq "qrpay_script_text") ? "" : $n;
+			}
+			@buf = ();
+		}
+	}
+	open my $o, "<", $out or die; 
+	while (<$o>) {
+		if (/^CREATE (FUNCTION|TABLE|VIEW|TYPE|TRIGGER|INDEX|UNIQUE INDEX) (?:\@extschema\@\.)?(\w+)(?!;)/ && !/^CREATE TYPE \S+;$/) {
+			my $k = "$1 $2";
+			print $note{$k} if $note{$k} && !$done{$k}++;
+		}
+		print;
+	}' /dev/stdin sql/qrpay--0.1.0.sql "${upgrades[@]}" \
 	| cat -s
 echo
 echo 'DROP FUNCTION @extschema@.qrpay_script_text(text, boolean);'
