@@ -3,6 +3,12 @@
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION qrpay" to load this file. \quit
 
+-- Every object of qrpay 0.10.0 once, in its final definition, in the order
+-- pg_dump writes them (types and functions, tables, the shipped rows, keys,
+-- indexes, triggers and foreign keys, privileges).  tools/install_script.sh
+-- writes this script from what qrpay--0.1.0.sql and the upgrade scripts
+-- install; test/dump_upgrade.sh proves the two installations the same.
+
 -- This script is ASCII, so that it loads in every server encoding (with no
 -- encoding line in qrpay.control, PostgreSQL reads it in the database's).
 -- Shipped text beyond ASCII is written with \hhhh (four hex digits) for the character
@@ -3387,7 +3393,7 @@ INSERT INTO @extschema@.qr_providers (code, name, kind, country, recognised_by, 
 INSERT INTO @extschema@.qr_providers (code, name, kind, country, recognised_by, shipped) VALUES ('bsi', 'Bank Syariah Indonesia', 'bank', 'ID', 'EMV GUID ID.CO.BANKBSI.WWW (a QRIS issuer/acquirer)', true);
 
 -- ---------------------------------------------------------------------
--- Keys, indexes and foreign keys
+-- Keys and indexes
 -- ---------------------------------------------------------------------
 
 ALTER TABLE ONLY @extschema@.qr_catalog_audit
@@ -3562,7 +3568,7 @@ CREATE TRIGGER qr_statement_lines_final BEFORE UPDATE OR TRUNCATE ON @extschema@
 CREATE TRIGGER qr_statement_lines_written AFTER INSERT ON @extschema@.qr_statement_lines REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.qr_statement_lines_check();
 
 -- ---------------------------------------------------------------------
--- Keys, indexes and foreign keys
+-- Foreign keys
 -- ---------------------------------------------------------------------
 
 ALTER TABLE ONLY @extschema@.qr_fee_rates
@@ -3603,6 +3609,10 @@ ALTER TABLE ONLY @extschema@.qr_statement_batches
 
 ALTER TABLE ONLY @extschema@.qr_statement_formats
     ADD CONSTRAINT qr_statement_formats_provider_fkey FOREIGN KEY (provider) REFERENCES @extschema@.qr_providers(code) ON UPDATE CASCADE;
+
+-- ---------------------------------------------------------------------
+-- Privileges
+-- ---------------------------------------------------------------------
 
 REVOKE ALL ON FUNCTION @extschema@.qr_back_office_guard() FROM PUBLIC;
 

@@ -59,6 +59,12 @@ cat <<HEAD
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \\echo Use "CREATE EXTENSION qrpay" to load this file. \\quit
 
+-- Every object of qrpay $version once, in its final definition, in the order
+-- pg_dump writes them (types and functions, tables, the shipped rows, keys,
+-- indexes, triggers and foreign keys, privileges).  tools/install_script.sh
+-- writes this script from what qrpay--0.1.0.sql and the upgrade scripts
+-- install; test/dump_upgrade.sh proves the two installations the same.
+
 HEAD
 # the upgrade script that first shipped text beyond ASCII says how it is
 # written, and holds the function that reads it: the same here
@@ -68,7 +74,7 @@ echo
 mapfile -t upgrades < <(printf '%s\n' sql/qrpay--*--*.sql | sort -V)
 # pg_dump's own settings and headers go, and so does the schema, which is
 # not the extension's
-pg_dump --no-owner --inserts --column-inserts -d $db \
+PGTZ=UTC pg_dump --no-owner --inserts --column-inserts -d $db \
 	| sed -e '/^SET /d' -e '/^\\\(un\)\{0,1\}restrict /d' -e '/^SELECT pg_catalog.set_config/d' -e '/^--$/d' \
 	      -e '/^-- Dumped /d' -e '/^-- PostgreSQL database dump/d' \
 	      -e "s/\\\$libdir\\/qrpay'/MODULE_PATHNAME'/g" \
@@ -79,16 +85,19 @@ pg_dump --no-owner --inserts --column-inserts -d $db \
 	| awk '
 	# pg_dump heads every entry with "-- Name: N; Type: T; ..."; a banner
 	# of the section replaces them where the kind of object changes
-	# (comments, grants and defaults stay in their object'"'"'s section)
+	# (comments and defaults stay in their object'"'"'s section; pg_dump
+	# writes the privileges last)
 	/^-- (Data for )?Name: / {
 		t = $0; sub(/.*; Type: /, "", t); sub(/;.*/, "", t)
-		if (t == "SCHEMA" || t == "COMMENT" || t == "ACL" || t == "DEFAULT" || t == "SEQUENCE OWNED BY") { print ""; next }
+		if (t == "SCHEMA" || t == "COMMENT" || t == "DEFAULT" || t == "SEQUENCE OWNED BY") { print ""; next }
 		s = t
 		if (t ~ /TYPE/ || t == "CAST" || t ~ /^OPERATOR/) s = "Types, operators, operator classes and casts"
 		else if (t == "FUNCTION") s = "Functions"
 		else if (t == "TABLE" || t == "SEQUENCE" || t == "VIEW") s = "Tables, sequences and views"
 		else if (t == "TABLE DATA" || t == "SEQUENCE SET") s = "The shipped rows"
-		else if (t ~ /CONSTRAINT/ || t == "INDEX") s = "Keys, indexes and foreign keys"
+		else if (t == "CONSTRAINT" || t == "INDEX") s = "Keys and indexes"
+		else if (t == "FK CONSTRAINT") s = "Foreign keys"
+		else if (t == "ACL") s = "Privileges"
 		else if (t == "TRIGGER") s = "Triggers"
 		if (s != section) {
 			section = s
