@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# install_script.sh — writes sql/qrpay--VERSION.sql, the standalone install
-# script of the current version, from what the upgrade chain builds:
+# install_script.sh — writes the standalone install script of the current
+# version (sql/qrpay--VERSION.sql, VERSION being qrpay.control's
+# default_version) from what qrpay--0.1.0.sql and the upgrade scripts
+# install, against a running cluster with the extension installed
+# (PGHOST/PGPORT/PGUSER set, as test/run does):
 #
-#   export QRPAY_DESTDIR=/tmp/pg-qrpay; . test/cluster.sh; qrpay_install; qrpay_cluster_start
-#   bash tools/install_script.sh >sql/qrpay--0.10.0.sql.new   # then compare and tidy by hand
+#   bash tools/install_script.sh >new.sql   # then compare with the script and tidy by hand
 #
-# It creates qrpay 0.1.0 in a scratch database and a schema of its own
-# (whose name becomes @extschema@, in names and in strings alike) as a
-# role of its own (the extension is trusted, so its objects belong to the
-# bootstrap superuser and @extowner@ is that role), updates it through every upgrade script,
-# then makes the extension's objects ordinary objects (their pg_depend
-# rows of deptype 'e', the pg_init_privs rows and the pg_extension row go:
-# the database is thrown away) so that pg_dump writes them out in
-# dependency order: types and functions, then tables and their shipped
-# rows, then indexes, constraints and triggers.  The output names the
-# schema @extschema@, the library MODULE_PATHNAME and the role
-# @extowner@ as the upgrade scripts do, and ends with the
-# pg_extension_config_dump calls the chain made.  test/dump_upgrade.sh
-# proves that the script committed installs what the chain installs.
+# A release that adds an upgrade script writes its install script so; the
+# upgrade scripts stay, for every earlier version, and test/dump_upgrade.sh
+# proves that both paths install the same.
+#
+# It installs 0.1.0 in a scratch database, into a schema of its own (whose
+# name becomes @extschema@, in names and strings alike), as a role of its
+# own (qrpay is trusted, so its objects belong to the bootstrap superuser
+# and that role becomes @extowner@), and updates it to VERSION.  Then the
+# extension's objects are made ordinary ones (its pg_depend rows of
+# deptype 'e', pg_init_privs rows and pg_extension row are deleted: the
+# database is thrown away), so that pg_dump writes each once, in
+# dependency order, with its comments, privileges and rows; the library
+# becomes MODULE_PATHNAME, and the script ends with the
+# pg_extension_config_dump calls the chain made.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
