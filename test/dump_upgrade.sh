@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # dump_upgrade.sh — the extension's life cycle against a running cluster
 # (PGHOST/PGPORT/PGUSER set, as test/run does):
+#   0. qrpay--0.10.0.sql, the install script, installs what 0.1.0 and every
+#      upgrade script install: the same members (pg_depend deptype 'e'),
+#      definitions, columns in the same order, comments, ACLs and the
+#      privileges pg_init_privs records, config-dump registrations,
+#      sequences, and every table's rows, shipped or not, both created by a
+#      role that is not a superuser (@extowner@);
 #   1. a 0.1.0 installation holding indexed codes, updated to 0.8.0 and
 #      given a back-office day (a batch, a run and its breaks), upgrades in
 #      place: the codes stay readable,
 #      their btree index passes amcheck, a GIN index builds and answers, the
 #      next run carries the day's breaks, and it ends with exactly the
-#      objects, comments, constraints, triggers and shipped rows of a fresh
-#      installation;
+#      definitions of a fresh installation (its rows are the day's);
 #   2. pg_dump / pg_restore carries the user's catalog rows and their
 #      effect on qr_networks and qr_route, not the shipped rows twice, a
 #      GIN index with its value_bits parameter, the back office's rows and
@@ -21,11 +26,109 @@ set -euo pipefail
 db() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" "${@:2}"; }
 
 fresh=qrpay_fresh upgraded=qrpay_upgraded src=qrpay_dump_src dst=qrpay_dump_dst pdst=qrpay_dump_pdst
+script=qrpay_script chain=qrpay_chain owner=qrpay_upgrade_owner
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-for d in $fresh $upgraded $src $dst $pdst; do
+for d in $fresh $upgraded $src $dst $pdst $script $chain; do
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d" -c "CREATE DATABASE $d"
 done
-trap 'rm -rf "${TMPDIR:-/tmp}/qrpay_dumpdir.$$"*; for d in $fresh $upgraded $src $dst $pdst; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d"; done' EXIT
+psql -X -q -d postgres -c "DROP ROLE IF EXISTS $owner" -c "CREATE ROLE $owner" \
+	-c "GRANT CREATE ON DATABASE $script, $chain TO $owner"
+trap 'rm -rf "${TMPDIR:-/tmp}/qrpay_dumpdir.$$"*; for d in $fresh $upgraded $src $dst $pdst $script $chain; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d"; done; psql -X -q -d postgres -c "DROP ROLE IF EXISTS $owner"' EXIT
+
+# everything the extension defines and holds, as text, one line a fact
+# (a function's definition spans lines); attnum is counted without dropped
+# columns, so that a column's place is compared, and rows are compared as
+# their text, so that SELECT * reads the same on both paths
+describe=$(cat <<'SQL'
+-- the extension's members: pg_depend rows of deptype 'e'
+WITH member AS (
+  SELECT d.classid, d.objid, d.objsubid FROM pg_depend d JOIN pg_extension x ON x.oid = d.refobjid
+   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' AND x.extname = 'qrpay'),
+rel AS (
+  SELECT objid AS oid FROM member WHERE classid = 'pg_class'::regclass
+  UNION SELECT t.typrelid FROM member m JOIN pg_type t ON t.oid = m.objid
+   WHERE m.classid = 'pg_type'::regclass AND t.typrelid <> 0)
+SELECT 'member ' || pg_describe_object(classid, objid, objsubid) || ' ' || coalesce(obj_description(objid, classid::regclass::text), '')
+  FROM member
+UNION ALL SELECT 'extension ' || extversion || ' ' || extrelocatable || ' ' || extnamespace::regnamespace || ' ' || extowner::regrole
+       || ' ' || coalesce((SELECT string_agg(c::regclass || ' ' || quote_literal(w), ', ' ORDER BY c::regclass::text)
+                             FROM unnest(extconfig, extcondition) u(c, w)), '')
+  FROM pg_extension WHERE extname = 'qrpay'
+-- functions: their definition, ACL and comment
+UNION ALL SELECT 'function ' || pg_get_functiondef(p.oid) || ' ' || coalesce(p.proacl::text, '') || ' '
+       || coalesce(obj_description(p.oid, 'pg_proc'), '')
+  FROM pg_proc p JOIN member m ON m.objid = p.oid AND m.classid = 'pg_proc'::regclass WHERE p.prokind = 'f'
+-- types, operators, operator classes and families, casts
+UNION ALL SELECT 'type ' || t.oid::regtype || ' ' || concat_ws(' ', t.typlen, t.typbyval, t.typtype, t.typcategory, t.typispreferred,
+       t.typdelim, t.typinput, t.typoutput, t.typreceive, t.typsend, t.typmodin, t.typmodout, t.typanalyze, t.typsubscript,
+       t.typelem::regtype, t.typarray::regtype, t.typalign, t.typstorage, t.typnotnull, t.typbasetype::regtype, t.typdefault,
+       t.typcollation, t.typacl)
+  FROM pg_type t JOIN member m ON m.objid = t.oid AND m.classid = 'pg_type'::regclass
+UNION ALL SELECT 'operator ' || o.oid::regoperator || ' ' || concat_ws(' ', o.oprkind, o.oprcanmerge, o.oprcanhash, o.oprresult::regtype,
+       o.oprcode, o.oprcom::regoperator, o.oprnegate::regoperator, o.oprrest, o.oprjoin)
+  FROM pg_operator o JOIN member m ON m.objid = o.oid AND m.classid = 'pg_operator'::regclass
+UNION ALL SELECT 'opclass ' || c.opcname || ' ' || concat_ws(' ', a.amname, c.opcnamespace::regnamespace, f.opfname,
+       c.opcintype::regtype, c.opcdefault, c.opckeytype::regtype)
+  FROM pg_opclass c JOIN member m ON m.objid = c.oid AND m.classid = 'pg_opclass'::regclass
+  JOIN pg_am a ON a.oid = c.opcmethod JOIN pg_opfamily f ON f.oid = c.opcfamily
+UNION ALL SELECT 'amop ' || f.opfname || ' ' || concat_ws(' ', o.amoplefttype::regtype, o.amoprighttype::regtype, o.amopstrategy,
+       o.amoppurpose, o.amopopr::regoperator, o.amopsortfamily)
+  FROM pg_amop o JOIN pg_opfamily f ON f.oid = o.amopfamily JOIN member m ON m.objid = f.oid AND m.classid = 'pg_opfamily'::regclass
+UNION ALL SELECT 'amproc ' || f.opfname || ' ' || concat_ws(' ', p.amproclefttype::regtype, p.amprocrighttype::regtype, p.amprocnum,
+       p.amproc::regprocedure)
+  FROM pg_amproc p JOIN pg_opfamily f ON f.oid = p.amprocfamily JOIN member m ON m.objid = f.oid AND m.classid = 'pg_opfamily'::regclass
+UNION ALL SELECT 'cast ' || concat_ws(' ', c.castsource::regtype, c.casttarget::regtype, c.castfunc::regprocedure, c.castcontext,
+       c.castmethod)
+  FROM pg_cast c JOIN member m ON m.objid = c.oid AND m.classid = 'pg_cast'::regclass
+-- relations: kind, options, ACL and comment; views' definitions; columns
+-- in their order (attnum counted without dropped columns), their type,
+-- default, NOT NULL, identity, storage and comment
+UNION ALL SELECT 'relation ' || c.oid::regclass || ' ' || concat_ws(' ', c.relkind, c.relpersistence, c.reloptions, c.relrowsecurity,
+       c.relforcerowsecurity, c.relreplident, c.relacl, obj_description(c.oid, 'pg_class'),
+       CASE WHEN c.relkind = 'v' THEN pg_get_viewdef(c.oid) END)
+  FROM pg_class c JOIN rel ON rel.oid = c.oid
+UNION ALL SELECT 'column ' || a.attrelid::regclass || ' ' || row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) || ' '
+       || a.attname || ' ' || concat_ws(' ', format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity, a.attgenerated,
+       a.attstorage, a.attcompression, a.attcollation, a.attacl, pg_get_expr(ad.adbin, ad.adrelid), col_description(a.attrelid, a.attnum))
+  FROM pg_attribute a JOIN rel ON rel.oid = a.attrelid LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+ WHERE a.attnum > 0 AND NOT a.attisdropped
+UNION ALL SELECT 'sequence ' || s.seqrelid::regclass || ' ' || concat_ws(' ', s.seqtypid::regtype, s.seqstart, s.seqincrement, s.seqmax,
+       s.seqmin, s.seqcache, s.seqcycle, q.last_value,
+       (SELECT pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) || ' ' || d.deptype::text FROM pg_depend d
+         WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid AND d.refclassid = 'pg_class'::regclass))
+  FROM pg_sequence s JOIN rel ON rel.oid = s.seqrelid
+  JOIN pg_sequences q ON q.schemaname::regnamespace = (SELECT relnamespace FROM pg_class WHERE oid = s.seqrelid)
+   AND q.sequencename = (SELECT relname FROM pg_class WHERE oid = s.seqrelid)
+-- constraints, indexes and triggers of the tables, with their comments
+UNION ALL SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' '
+       || coalesce(obj_description(oid, 'pg_constraint'), '')
+  FROM pg_constraint WHERE conrelid IN (SELECT oid FROM rel)
+UNION ALL SELECT 'index ' || pg_get_indexdef(i.indexrelid) || ' ' || coalesce(obj_description(i.indexrelid, 'pg_class'), '')
+  FROM pg_index i WHERE i.indrelid IN (SELECT oid FROM rel)
+UNION ALL SELECT 'trigger ' || pg_get_triggerdef(oid) || ' ' || tgenabled::text || ' ' || coalesce(obj_description(oid, 'pg_trigger'), '')
+  FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN (SELECT oid FROM rel)
+UNION ALL SELECT 'rule ' || pg_get_ruledef(r.oid) FROM pg_rewrite r WHERE r.ev_class IN (SELECT oid FROM rel) AND r.rulename <> '_RETURN'
+UNION ALL SELECT 'policy ' || polrelid::regclass || ' ' || polname FROM pg_policy WHERE polrelid IN (SELECT oid FROM rel)
+-- the privileges the extension's script set (pg_dump dumps the difference)
+UNION ALL SELECT 'init privs ' || pg_describe_object(i.classoid, i.objoid, i.objsubid) || ' ' || i.privtype::text || ' ' || i.initprivs::text
+  FROM pg_init_privs i JOIN member m ON m.classid = i.classoid AND m.objid = i.objoid
+-- every table's rows, in column order, whether shipped or not
+UNION ALL SELECT 'rows ' || c.oid::regclass || ' ' || (xpath('/row/r/text()', query_to_xml(format(
+         'SELECT count(*) || '' '' || coalesce(md5(string_agg(t::text, E''\n'' ORDER BY t::text)), '''') AS r FROM %s t',
+         c.oid::regclass), false, true, '')))[1]::text
+  FROM pg_class c JOIN rel ON rel.oid = c.oid WHERE c.relkind = 'r'
+ORDER BY 1
+SQL
+)
+
+# 0. the install script against the chain, both trusted installs by a
+# role that is not a superuser
+db $script -c "SET ROLE $owner" -c "CREATE EXTENSION qrpay"
+db $chain -c "SET ROLE $owner" -c "CREATE EXTENSION qrpay VERSION '0.1.0'" -c "ALTER EXTENSION qrpay UPDATE"
+[ "$(db $script -At -c "SELECT extversion FROM pg_extension WHERE extname = 'qrpay'")" = "$(db $chain -At -c "SELECT extversion FROM pg_extension WHERE extname = 'qrpay'")" ]
+diff <(db $script -At -c "$describe") <(db $chain -At -c "$describe")
+facts() { db "$1" -At -c "$describe" | grep -Eo '^(member|function|type|operator|opclass|amop|amproc|cast|relation|column|sequence|constraint|index|trigger|init privs|rows) ' | sort | uniq -c | awk '{ n = $1; $1 = ""; printf "%s%s%s", sep, n, $0; sep = "," }'; }
+echo "qrpay--$(db $script -At -c "SELECT extversion FROM pg_extension WHERE extname = 'qrpay'").sql installs what 0.1.0 and its upgrade scripts install: $(facts $script) equal"
 
 # the back office's day: a statement batch and its lines, a run, its
 # results and breaks, one of them worked
@@ -84,28 +187,11 @@ db $upgraded -q -c "DROP EXTENSION amcheck"
 [ "$(db $upgraded -At -c "SELECT string_agg(txn || ' ' || status || ' ' || (last_run = 2), ',' ORDER BY txn) FROM qr_recon_breaks")" = 'L7 assigned true,L8 open true' ]
 [ "$(db $upgraded -At -c "SELECT count(*) FILTER (WHERE settings ? 'override') || ' ' || count(*) FROM qr_recon_runs")" = '1 2' ]
 
-# everything the extension defines, as text
-describe='
-SELECT pg_describe_object(classid, objid, objsubid) || E"\t" || coalesce(obj_description(objid, classid::regclass::text), "")
-  FROM pg_depend WHERE refclassid = "pg_extension"::regclass AND deptype = "e"
-UNION ALL SELECT pg_get_functiondef(p.oid) || coalesce(obj_description(p.oid, "pg_proc"), "")
-  FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = "e" WHERE p.prokind = "f"
-UNION ALL SELECT conrelid::regclass || " " || conname || " " || pg_get_constraintdef(oid)
-  FROM pg_constraint WHERE conrelid IN (SELECT objid FROM pg_depend WHERE classid = "pg_class"::regclass AND deptype = "e")
-UNION ALL SELECT pg_get_triggerdef(oid) FROM pg_trigger
-  WHERE NOT tgisinternal AND tgrelid IN (SELECT objid FROM pg_depend WHERE classid = "pg_class"::regclass AND deptype = "e")
-UNION ALL SELECT attrelid::regclass || "." || attname || " " || format_type(atttypid, atttypmod)
-       || " " || coalesce(col_description(attrelid, attnum), "")
-  FROM pg_attribute WHERE attrelid IN (SELECT objid FROM pg_depend WHERE classid = "pg_class"::regclass AND deptype = "e")
-   AND attnum > 0 AND NOT attisdropped
-UNION ALL SELECT "providers " || md5(string_agg(p::text, "," ORDER BY code)) FROM qr_providers p
-UNION ALL SELECT "patterns " || md5(string_agg(p::text, "," ORDER BY provider, kind, pattern)) FROM qr_provider_patterns p
-UNION ALL SELECT "cities " || md5(string_agg(c::text, "," ORDER BY name)) FROM qr_cities c
-UNION ALL SELECT "rules " || md5(string_agg(r::text, "," ORDER BY id)) FROM qr_interop_rules r
-ORDER BY 1'
-describe=${describe//\"/\'}
-diff <(db $fresh -At -c "$describe") <(db $upgraded -At -c "$describe")
-echo "upgrade 0.1.0 -> $(db $upgraded -At -c "SELECT extversion FROM pg_extension WHERE extname = 'qrpay'") in place: data and index intact, $(db $fresh -At -c "$describe" | wc -l) definitions equal to a fresh install"
+# the upgraded database holds the day's rows: its definitions are the
+# fresh installation's (its rows and sequences are the day's)
+defs() { db "$1" -At -c "$describe" | grep -Ev '^(rows|sequence) '; }
+diff <(defs $fresh) <(defs $upgraded)
+echo "upgrade 0.1.0 -> $(db $upgraded -At -c "SELECT extversion FROM pg_extension WHERE extname = 'qrpay'") in place: data and index intact, $(defs $fresh | wc -l) lines of definitions equal to a fresh install"
 
 # user rows survive dump and restore; shipped rows are not duplicated
 db $src <<'SQL'
