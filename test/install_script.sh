@@ -5,7 +5,8 @@
 # install, against a running cluster with the extension installed
 # (PGHOST/PGPORT/PGUSER set, as test/run does):
 #
-#   bash tools/install_script.sh >new.sql   # then compare with the script and tidy by hand
+#   bash test/install_script.sh >sql/qrpay--VERSION.sql   # write it
+#   bash test/install_script.sh | diff -u sql/qrpay--VERSION.sql -   # test/run: it is current
 #
 # A release that adds an upgrade script writes its install script so; the
 # upgrade scripts stay, for every earlier version, and test/dump_upgrade.sh
@@ -64,7 +65,7 @@ cat <<HEAD
 
 -- Every object of qrpay $version once, in its final definition, in the order
 -- pg_dump writes them (types and functions, tables, the shipped rows, keys,
--- indexes, triggers and foreign keys, privileges).  tools/install_script.sh
+-- indexes, triggers and foreign keys, privileges).  test/install_script.sh
 -- writes this script from what qrpay--0.1.0.sql and the upgrade scripts
 -- install; test/dump_upgrade.sh proves the two installations the same.
 
