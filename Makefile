@@ -87,3 +87,20 @@ fuzz-build: $(addprefix $(TESTBUILD)/fuzz_,$(FUZZ_TARGETS)) $(addprefix $(TESTBU
 check-core: $(TESTBUILD)/test_core $(TESTBUILD)/test_core_san
 	$(TESTBUILD)/test_core test/data/vectors.tsv
 	$(TESTBUILD)/test_core_san test/data/vectors.tsv
+
+# ---------------------------------------------------------------------
+# The PGXN release: qrpay-X.Y.Z.zip, X.Y.Z being qrpay.control's
+# default_version, a zip with one top directory qrpay-X.Y.Z/ and META.json
+# at its top (PGXN Meta Spec 1.0.0, "Serialization"; PGXN Manager's How To,
+# "Release It!").  git archive takes the committed tree (HEAD): no build
+# output, nothing untracked.  DISTDIR: where it goes.  test/meta.sh checks
+# it.  (QRPAY_VERSION, because PGXS's VERSION is the server's.)
+# ---------------------------------------------------------------------
+QRPAY_VERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" qrpay.control)
+DISTDIR ?= .
+EXTRA_CLEAN += qrpay-$(QRPAY_VERSION).zip
+
+.PHONY: dist
+dist:
+	@git diff --quiet HEAD || echo "note: uncommitted changes are not in the archive (it is HEAD's tree)"
+	git archive --format=zip --prefix=qrpay-$(QRPAY_VERSION)/ -o $(DISTDIR)/qrpay-$(QRPAY_VERSION).zip HEAD
