@@ -66,6 +66,8 @@ in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LA
 
 mkdir -p "$cache"
 chmod 700 "$cache"
+# the diffs and results of an earlier failed run would mislead
+rm -rf "$cache/last-diffs" "$cache/last-results"
 if [ -f "$deps" ]; then
 	echo "== chroot with build dependencies from $deps"
 	tar -x -C "$root" -f "$deps"
