@@ -48,6 +48,9 @@ SELECT count(*) AS left_over FROM qr_cities WHERE NOT shipped;
 
 -- a parallel worker fills its own cache under the statement's snapshot
 -- (no newer one may be taken in parallel mode)
-SET force_parallel_mode = on;
+-- force_parallel_mode is named debug_parallel_query from PostgreSQL 16 on
+SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
+    THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END AS force_parallel \gset
+SET :force_parallel = on;
 SELECT qr_networks('wxp://f2f0abc'), (qr_route('wxp://f2f0abc', 'alipay', '2025-01-01', 'Beijing')).status;
-RESET force_parallel_mode;
+RESET :force_parallel;

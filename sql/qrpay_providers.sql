@@ -63,12 +63,15 @@ SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
-SET force_parallel_mode = on;
+-- force_parallel_mode is named debug_parallel_query from PostgreSQL 16 on
+SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
+    THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END AS force_parallel \gset
+SET :force_parallel = on;
 CREATE TABLE networks_serial AS SELECT id, qr_networks(code) AS n FROM loaded;
 EXPLAIN (costs off) SELECT id, qr_networks(code) FROM loaded;
 SELECT count(*) AS rows, count(*) FILTER (WHERE s.n IS DISTINCT FROM qr_networks(l.code)) AS differ
 FROM loaded l JOIN networks_serial s USING (id);
-RESET force_parallel_mode;
+RESET :force_parallel;
 RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
 RESET parallel_tuple_cost;

@@ -131,11 +131,14 @@ SELECT g, code::text AS c, qr_route(code, 'unionpay', '2022-06-01') AS r FROM ro
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
-SET force_parallel_mode = on;
+-- force_parallel_mode is named debug_parallel_query from PostgreSQL 16 on
+SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
+    THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END AS force_parallel \gset
+SET :force_parallel = on;
 EXPLAIN (costs off) SELECT qr_route(code, 'unionpay', '2022-06-01') FROM route_many;
 SELECT count(*) AS rows, count(*) FILTER (WHERE s.r IS DISTINCT FROM qr_route(m.code, 'unionpay', '2022-06-01')) AS differ
 FROM route_many m JOIN route_serial s ON s.g = m.g AND s.c = m.code::text;
-RESET force_parallel_mode;
+RESET :force_parallel;
 RESET min_parallel_table_scan_size;
 RESET parallel_tuple_cost;
 RESET parallel_setup_cost;

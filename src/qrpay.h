@@ -60,7 +60,7 @@ extern char *qrpay_describe_utf8(const char *s, size_t avail);
 
 /* qrpay_match.c, shared with qr_pair_by_time */
 extern int	qrpay_text_cmp(const text *a, const text *b);	/* bytes, NULLs last */
-extern int64 qrpay_interval_us(const Interval *w);	/* -1 when negative */
+extern int64 qrpay_interval_us(const Interval *w);	/* -1 when negative or infinite */
 
 /* qrpay_distributed.c: qr_match on Citus */
 extern bool qrpay_citus_colocated(Oid nsp, Oid lrel, Oid srel, char **lcol, char **scol, char **why);

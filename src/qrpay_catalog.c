@@ -59,6 +59,13 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+/* the backend's local transaction id: PGPROC holds it in vxid from 17 on */
+#if PG_VERSION_NUM >= 170000
+#define MY_LXID (MyProc->vxid.lxid)
+#else
+#define MY_LXID (MyProc->lxid)
+#endif
+
 #include "qrpay.h"
 #include "qrpay_catalog.h"
 
@@ -751,7 +758,7 @@ fill(FunctionCallInfo fcinfo)
 	PG_END_TRY();
 
 	generation++;
-	cache.lxid = MyProc->lxid;
+	cache.lxid = MY_LXID;
 	cache.stmt_start = GetCurrentStatementStartTimestamp();
 	cache.valid = true;
 }
@@ -759,7 +766,7 @@ fill(FunctionCallInfo fcinfo)
 static void
 ensure(FunctionCallInfo fcinfo)
 {
-	if (cache.valid && cache.scope != SCOPE_LASTING && cache.lxid != MyProc->lxid)
+	if (cache.valid && cache.scope != SCOPE_LASTING && cache.lxid != MY_LXID)
 		cache.valid = false;
 	if (cache.valid && cache.scope == SCOPE_STATEMENT &&
 		cache.stmt_start != GetCurrentStatementStartTimestamp())

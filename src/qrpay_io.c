@@ -328,15 +328,12 @@ raise_invalid(const qr_error *err)
 			 errmsg(QRPAY_ERRMSG_PREFIX "%s", server_message(err->message))));
 }
 
-/* Validate UTF-8 payload bytes and build the stored value. */
-struct varlena *
-qrpay_from_utf8(const char *buf, size_t len)
+/* The stored value of validated UTF-8 payload bytes. */
+static struct varlena *
+stored_value(const char *buf, size_t len)
 {
-	qr_error	err;
 	struct varlena *v;
 
-	if (qr_validate(buf, len, &err, NULL, NULL) != QR_OK)
-		raise_invalid(&err);
 	if (len > MaxAllocSize - VARHDRSZ - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -348,14 +345,46 @@ qrpay_from_utf8(const char *buf, size_t len)
 	return v;
 }
 
+/* Validate UTF-8 payload bytes and build the stored value. */
+struct varlena *
+qrpay_from_utf8(const char *buf, size_t len)
+{
+	qr_error	err;
+
+	if (qr_validate(buf, len, &err, NULL, NULL) != QR_OK)
+		raise_invalid(&err);
+	return stored_value(buf, len);
+}
+
+/*
+ * From 16 on, an input function reports a payload that is no code as a
+ * soft error when its caller passes an ErrorSaveContext (fcinfo->context):
+ * pg_input_is_valid answers false and pg_input_error_info gives the same
+ * SQLSTATE and message the ERROR carries.  A payload too long to store
+ * stays an ERROR.
+ */
 Datum
 payment_qr_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
 	size_t		len;
-	char	   *utf8 = qrpay_utf8_from_server(str, strlen(str), &len);
+	char	   *utf8;
+#if PG_VERSION_NUM >= 160000
+	qr_error	err;
 
+	if (!utf8_from_server(str, strlen(str), &utf8, &len, &err))
+		ereturn(fcinfo->context, (Datum) 0,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 errmsg(QRPAY_ERRMSG_PREFIX "%s", err.message)));
+	if (qr_validate(utf8, len, &err, NULL, NULL) != QR_OK)
+		ereturn(fcinfo->context, (Datum) 0,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg(QRPAY_ERRMSG_PREFIX "%s", server_message(err.message))));
+	PG_RETURN_POINTER(stored_value(utf8, len));
+#else
+	utf8 = qrpay_utf8_from_server(str, strlen(str), &len);
 	PG_RETURN_POINTER(qrpay_from_utf8(utf8, len));
+#endif
 }
 
 Datum

@@ -306,13 +306,20 @@ typedef struct m_provset
 
 /*
  * The window in microseconds as interval comparison reads it (a month is
- * 30 days, a day 24 hours), capped at the largest int64; -1 when negative.
+ * 30 days, a day 24 hours), capped at the largest int64; -1 when negative
+ * or infinite.
  */
 int64
 qrpay_interval_us(const Interval *w)
 {
-	INT128		span = int64_to_int128(w->time);
+	INT128		span;
 
+#if PG_VERSION_NUM >= 170000
+	/* 17 has infinite intervals: no window or lag is infinite */
+	if (INTERVAL_NOT_FINITE(w))
+		return -1;
+#endif
+	span = int64_to_int128(w->time);
 	int128_add_int64_mul_int64(&span, w->day, USECS_PER_DAY);
 	int128_add_int64_mul_int64(&span, w->month, 30 * USECS_PER_DAY);
 	if (int128_compare(span, int64_to_int128(0)) < 0)
@@ -1800,10 +1807,10 @@ group_end(m_state *st, m_group *g)
 				 */
 				if (first[r.side] == NULL)
 				{
-					MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
+					MemoryContext prev = MemoryContextSwitchTo(st->groupcxt);
 
 					first[r.side] = group_keep(st, &r);
-					MemoryContextSwitchTo(old);
+					MemoryContextSwitchTo(prev);
 				}
 				else
 					emit_one(st, &r, duplicate_status(&r),
@@ -1843,11 +1850,11 @@ group_end(m_state *st, m_group *g)
 		}
 		if (rfirst[r.side] == NULL)
 		{
-			MemoryContext old = MemoryContextSwitchTo(st->groupcxt);
+			MemoryContext prev = MemoryContextSwitchTo(st->groupcxt);
 
 			rfirst[r.side] = group_keep(st, &r);
 			rsub = rfirst[r.side]->ref;
-			MemoryContextSwitchTo(old);
+			MemoryContextSwitchTo(prev);
 		}
 		else
 			emit_one(st, &r, duplicate_status(&r),
