@@ -34,6 +34,8 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
+# test/run's cluster is not this test's: pg_virtualenv makes its own
+unset PGHOST PGPORT PGUSER PGDATABASE PGOPTIONS
 mirror=${QRPAY_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # the clusters of the build-time and the chroot's installcheck listen on
 # localhost (pg_virtualenv): ports of their own, clear of a system cluster's 5432
@@ -52,8 +54,10 @@ echo "version: $version (default_version $default_version)"
 
 # --- 2. build dependencies, debian/control from control.in -------------------
 aptget update -qq
-aptget install -y -qq dpkg-dev debhelper lintian debootstrap git postgresql-common >/dev/null
-aptget build-dep -y -qq ./ >/dev/null
+{
+	aptget install -y -qq dpkg-dev debhelper lintian debootstrap git postgresql-common
+	aptget build-dep -y -qq ./
+} >/dev/null 2>&1 || { echo "apt-get could not install the build dependencies" >&2; exit 1; }
 pg_buildext checkcontrol
 
 work=$(mktemp -d /tmp/qrpay-pkg.XXXXXX)
@@ -90,7 +94,7 @@ deb=$work/postgresql-15-qrpay_${version}_amd64.deb
 grep -E "tests passed|failed" "$work/build.log" | sed 's/^/  build-time installcheck: /'
 # the package's build runs the extension's targets only (PGXS's own clang
 # call writes the JIT bitcode, as in every Debian PostgreSQL extension)
-if grep -E "test/build|test/unit|test/fuzz|fsanitize" "$work/build.log"; then
+if grep -vE "^rm -rf " "$work/build.log" | grep -E "test/build|test/unit|test/fuzz|fsanitize"; then
 	echo "the package build ran a unit or fuzz target" >&2
 	exit 1
 fi
