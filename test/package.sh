@@ -98,8 +98,13 @@ if grep -vE "^rm -rf " "$work/build.log" | grep -E "test/build|test/unit|test/fu
 	echo "the package build ran a unit or fuzz target" >&2
 	exit 1
 fi
-dpkg-deb -c "$deb" | awk '{print $6}' | grep -E "qrpay\.so$|qrpay\.control$|qrpay--$default_version" >/dev/null \
-	|| { echo "$deb lacks qrpay.so, qrpay.control or the install scripts" >&2; exit 1; }
+# the library, the control file and a script that installs default_version
+# (qrpay--V.sql, or an upgrade script qrpay--U--V.sql)
+contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
+v=${default_version//./\\.}
+for want in "/lib/qrpay\.so$" "/extension/qrpay\.control$" "/extension/qrpay--([0-9.]+--)?$v\.sql$"; do
+	grep -qE "$want" <<<"$contents" || { echo "$deb has no file matching $want" >&2; exit 1; }
+done
 
 # --- 4. lintian -----------------------------------------------------------------
 echo "lintian:"
