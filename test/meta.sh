@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source-path=SCRIPTDIR source=cluster.sh
 . test/cluster.sh
-qrpay_deps python3 pgxnclient
+qrpay_deps python3 pgxnclient git
 # Debian's python3, the one pgxnclient is installed for; standard library only
 python=/usr/bin/python3
 

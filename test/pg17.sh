@@ -28,10 +28,13 @@ if [ "$(id -u)" != 0 ]; then
 	echo "pg17.sh: run as root (debootstrap, chroot and mount need it)" >&2
 	exit 1
 fi
-if ! command -v debootstrap >/dev/null; then
-	echo "installing: debootstrap"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-fi
+# debootstrap makes the chroot; git archive copies the committed tree in
+for tool in debootstrap git; do
+	if ! command -v $tool >/dev/null; then
+		echo "installing: $tool"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $tool >/dev/null
+	fi
+done
 
 suite=trixie
 major=17
