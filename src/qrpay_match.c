@@ -2487,6 +2487,10 @@ stream_sql(m_state *st, Oid lrel, Oid srel, const char *refs, const char *parent
 
 static void key_exceptions(m_state *st, char **refs, char **parents);
 
+/* what makes qr_match run on the shards, when it reads through the coordinator */
+#define DISTRIBUTE_HINT "Distribute both by a column holding qr_match_key(provider, reference, parent_reference), " \
+	"co-located, and each shard group is reconciled on its worker."
+
 /*
  * Rows of a distributed relation whose distribution column (dcol) does not
  * hold the key the engine links them by: their group key, else (a row
@@ -2532,8 +2536,7 @@ run_on_shards(m_state *st, FunctionCallInfo fcinfo, bool detail, Oid lrel, Oid s
 			ereport(NOTICE,
 					(errmsg("qr_match reads %s and %s through the coordinator: %s",
 							get_rel_name(lrel), get_rel_name(srel), why),
-					 errhint("Distribute both by a column holding qr_match_key(provider, reference, parent_reference), "
-							 "co-located, and each shard group is reconciled on its worker.")));
+					 errhint(DISTRIBUTE_HINT)));
 		return false;
 	}
 	/*
@@ -2562,8 +2565,7 @@ run_on_shards(m_state *st, FunctionCallInfo fcinfo, bool detail, Oid lrel, Oid s
 				(errmsg("qr_match reads %s and %s through the coordinator: " INT64_FORMAT " of their rows are "
 						"distributed by something other than their match key (columns %s and %s)",
 						get_rel_name(lrel), get_rel_name(srel), off, lcol, scol),
-				 errhint("Distribute both by a column holding qr_match_key(provider, reference, parent_reference), "
-						 "co-located, and each shard group is reconciled on its worker.")));
+				 errhint(DISTRIBUTE_HINT)));
 		return false;
 	}
 	if (!detail)
