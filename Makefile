@@ -89,6 +89,22 @@ check-core: $(TESTBUILD)/test_core $(TESTBUILD)/test_core_san
 	$(TESTBUILD)/test_core_san test/data/vectors.tsv
 
 # ---------------------------------------------------------------------
+# The C layout: PostgreSQL's (pgindent's) written down for astyle in
+# .astylerc.  `make format` rewrites every tracked C file in place;
+# `make format-check` lists the files it would change and fails.
+# ---------------------------------------------------------------------
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+ASTYLE ?= astyle
+
+.PHONY: format format-check
+format:
+	$(ASTYLE) --options=.astylerc --quiet $(C_FILES)
+
+format-check:
+	@out=$$($(ASTYLE) --options=.astylerc --dry-run $(C_FILES) | sed -n 's/^Formatted  */  /p'); \
+	if [ -n "$$out" ]; then echo "not in the project's layout (run make format):"; echo "$$out"; exit 1; fi
+
+# ---------------------------------------------------------------------
 # The PGXN release: qrpay-X.Y.Z.zip, X.Y.Z being qrpay.control's
 # default_version, a zip with one top directory qrpay-X.Y.Z/ and META.json
 # at its top (PGXN Meta Spec 1.0.0, "Serialization"; PGXN Manager's How To,

@@ -165,7 +165,7 @@ main(int argc, char **argv)
 				el,
 				best;
 	unsigned long passes,
-				rejected;
+			 rejected;
 	qr_error	err;
 
 	if (argc < 2 || argc > 3)

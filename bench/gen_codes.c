@@ -418,7 +418,7 @@ prof_pix(level *root, int dyn)
 				d[40];
 	int			is_person = chance(45);
 	const char *fn = PICK(first),
-			   *ln = PICK(last);
+				*ln = PICK(last);
 	level		t;
 
 	lv_init(&t);
@@ -912,7 +912,7 @@ prof_hkfps(level *root, int dyn)
 	{
 		case 0:
 			put(&t, 1, PICK(bank));
-			/* fall through */
+		/* fall through */
 		case 1:
 			digits(d, 7 + rnd(3));
 			put(&t, 2, d);
@@ -1050,7 +1050,7 @@ iban(char *out, const char *country, const char *bban)
 	snprintf(tmp, sizeof(tmp), "%s%s00", bban, country);
 	for (const char *c = tmp; *c; c++)
 		rem = (*c >= 'A' && *c <= 'Z') ? (rem * 100 + (unsigned) (*c - 'A' + 10)) % 97
-			: (rem * 10 + (unsigned) (*c - '0')) % 97;
+			  : (rem * 10 + (unsigned) (*c - '0')) % 97;
 	snprintf(out, 40, "%s%02u%s", country, 98 - rem, bban);
 }
 
@@ -1200,7 +1200,7 @@ gen_cpm(char *out)
 	for (size_t i = 0; i < k; i += 3)
 	{
 		unsigned	v = (unsigned) bin[i] << 16 | (i + 1 < k ? (unsigned) bin[i + 1] << 8 : 0) |
-			(i + 2 < k ? bin[i + 2] : 0);
+						(i + 2 < k ? bin[i + 2] : 0);
 
 		out[n++] = b64[v >> 18 & 63];
 		out[n++] = b64[v >> 12 & 63];

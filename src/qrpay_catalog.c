@@ -178,7 +178,7 @@ static int
 cmp_kind(const void *a, const void *b)
 {
 	const qr_pattern *x = a,
-			   *y = b;
+					  *y = b;
 
 	if (x->kind != y->kind)
 		return x->kind < y->kind ? -1 : 1;
@@ -384,9 +384,11 @@ static void
 fill_routing(const char *schema)
 {
 	static const Oid city_types[] = {TEXTOID, TEXTOID, TEXTARRAYOID};
-	static const Oid rule_types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	static const Oid rule_types[] = {
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 		TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, BOOLOID,
-	TEXTARRAYOID, TEXTOID, INT4OID, BOOLOID, TEXTOID};
+		TEXTARRAYOID, TEXTOID, INT4OID, BOOLOID, TEXTOID
+	};
 	StringInfoData q;
 	MemoryContext old;
 	int			ret,
@@ -1102,11 +1104,11 @@ static const char *
 firing_label(TriggerEvent ev)
 {
 	const char *timing = TRIGGER_FIRED_BEFORE(ev) ? "BEFORE" :
-		TRIGGER_FIRED_AFTER(ev) ? "AFTER" : "INSTEAD OF";
+						 TRIGGER_FIRED_AFTER(ev) ? "AFTER" : "INSTEAD OF";
 	const char *event = TRIGGER_FIRED_BY_INSERT(ev) ? "INSERT" :
-		TRIGGER_FIRED_BY_UPDATE(ev) ? "UPDATE" :
-		TRIGGER_FIRED_BY_DELETE(ev) ? "DELETE" :
-		TRIGGER_FIRED_BY_TRUNCATE(ev) ? "TRUNCATE" : "an unknown event";
+						TRIGGER_FIRED_BY_UPDATE(ev) ? "UPDATE" :
+						TRIGGER_FIRED_BY_DELETE(ev) ? "DELETE" :
+						TRIGGER_FIRED_BY_TRUNCATE(ev) ? "TRUNCATE" : "an unknown event";
 
 	return psprintf("%s %s FOR EACH %s", timing, event,
 					TRIGGER_FIRED_FOR_ROW(ev) ? "ROW" : "STATEMENT");
@@ -1223,7 +1225,7 @@ static bool
 own_script(FunctionCallInfo fcinfo)
 {
 	return creating_extension &&
-		CurrentExtensionObject == getExtensionOfObject(ProcedureRelationId, fcinfo->flinfo->fn_oid);
+		   CurrentExtensionObject == getExtensionOfObject(ProcedureRelationId, fcinfo->flinfo->fn_oid);
 }
 
 /*

@@ -362,9 +362,9 @@ payment_qr_gin_extract_query(PG_FUNCTION_ARGS)
 				{
 					/* a path whose fields may carry no value key is found by its path */
 					uint32		key = qr_gin_path_unvalued(pairs[i].path, pairs[i].pathlen)
-						? qr_gin_path_key(pairs[i].path, pairs[i].pathlen)
-						: qr_gin_value_key(pairs[i].path, pairs[i].pathlen,
-										   pairs[i].value, pairs[i].vlen, value_bits(fcinfo));
+									  ? qr_gin_path_key(pairs[i].path, pairs[i].pathlen)
+									  : qr_gin_value_key(pairs[i].path, pairs[i].pathlen,
+														 pairs[i].value, pairs[i].vlen, value_bits(fcinfo));
 
 					keys[i] = Int32GetDatum((int32) key);
 				}

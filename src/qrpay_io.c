@@ -156,7 +156,7 @@ raise_unrepresentable(const char *buf, size_t len, size_t bad, const char *lead)
 	fa.path[0] = '\0';
 	qr_fields(buf, len, find_field, &fa);
 	where = fa.path[0] ? psprintf("field %s at offset %d", fa.path, qr_utf8_count(buf, buf + bad))
-		: psprintf("at offset %d", qr_utf8_count(buf, buf + bad));
+			: psprintf("at offset %d", qr_utf8_count(buf, buf + bad));
 	ereport(ERROR,
 			(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
 			 errmsg("%s%s: the character %s has no equivalent in encoding \"%s\"",

@@ -669,11 +669,11 @@ read_settings(m_state *st)
 	m_settings	probe;
 
 	sql = has_table(st, "qr_recon_settings") ?
-		psprintf("SELECT provider, keys, time_window, date_lag, amount_tolerance, tolerance_percent, "
-				 "group_search, group_max_rows, statement_amounts, fx_tolerance_percent "
-				 "FROM %s.qr_recon_settings ORDER BY provider COLLATE \"C\"", nsp)
-		: "SELECT NULL::text, NULL::text[], NULL::interval, NULL::interval, NULL::numeric, NULL::numeric, "
-		"NULL::boolean, NULL::integer, NULL::text, NULL::numeric WHERE false";
+		  psprintf("SELECT provider, keys, time_window, date_lag, amount_tolerance, tolerance_percent, "
+				   "group_search, group_max_rows, statement_amounts, fx_tolerance_percent "
+				   "FROM %s.qr_recon_settings ORDER BY provider COLLATE \"C\"", nsp)
+		  : "SELECT NULL::text, NULL::text[], NULL::interval, NULL::interval, NULL::numeric, NULL::numeric, "
+		  "NULL::boolean, NULL::integer, NULL::text, NULL::numeric WHERE false";
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "qr_match could not read qr_recon_settings");
 	st->nsetrows = (int) SPI_processed;
@@ -711,10 +711,10 @@ read_settings(m_state *st)
 	derive_settings(&st->dflt);
 
 	sql = has_table(st, "qr_recon_fee_rates") ?
-		psprintf("SELECT provider, currency, lower_inf(valid_during), upper_inf(valid_during), "
-				 "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
-				 "rate, fixed FROM %s.qr_recon_fee_rates WHERE NOT isempty(valid_during)", nsp)
-		: "SELECT NULL::text WHERE false";
+		  psprintf("SELECT provider, currency, lower_inf(valid_during), upper_inf(valid_during), "
+				   "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
+				   "rate, fixed FROM %s.qr_recon_fee_rates WHERE NOT isempty(valid_during)", nsp)
+		  : "SELECT NULL::text WHERE false";
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "qr_match could not read qr_recon_fee_rates");
 	st->nfees = (int) SPI_processed;
@@ -740,10 +740,10 @@ read_settings(m_state *st)
 	SPI_freetuptable(SPI_tuptable);
 
 	sql = has_table(st, "qr_fx_rates") ?
-		psprintf("SELECT from_currency, to_currency, lower_inf(valid_during), upper_inf(valid_during), "
-				 "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
-				 "rate FROM %s.qr_fx_rates WHERE NOT isempty(valid_during)", nsp)
-		: "SELECT NULL::text WHERE false";
+		  psprintf("SELECT from_currency, to_currency, lower_inf(valid_during), upper_inf(valid_during), "
+				   "lower_inc(valid_during), upper_inc(valid_during), lower(valid_during), upper(valid_during), "
+				   "rate FROM %s.qr_fx_rates WHERE NOT isempty(valid_during)", nsp)
+		  : "SELECT NULL::text WHERE false";
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "qr_match could not read qr_fx_rates");
 	st->nfx = (int) SPI_processed;
@@ -810,7 +810,7 @@ text_eq(const text *a, const text *b)
 	if (a == NULL || b == NULL)
 		return a == b;
 	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
-		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+		   memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
 }
 
 static inline bool
@@ -872,10 +872,12 @@ copy_text(const text *t)
 static m_row *
 row_copy(const m_row *r)
 {
-	const struct varlena *f[9] = {(const struct varlena *) r->txn, (const struct varlena *) r->provider,
+	const struct varlena *f[9] = {
+		(const struct varlena *) r->txn, (const struct varlena *) r->provider,
 		(const struct varlena *) r->ref, (const struct varlena *) r->parent, (const struct varlena *) r->amount,
 		(const struct varlena *) r->cur, (const struct varlena *) r->fee, (const struct varlena *) r->gkey,
-	(const struct varlena *) r->ramount};
+		(const struct varlena *) r->ramount
+	};
 	void	   *to[9];
 	Size		len = MAXALIGN(sizeof(m_row));
 	m_row	   *c;
@@ -1346,7 +1348,7 @@ group_money(m_state *st, m_group *g, const m_row *r)
 	{
 		g->rsub_has[r->side] = true;
 		g->rsub_ok[r->side] = r->amount != NULL && g->has_orig && text_eq(r->cur, g->orig_cur) &&
-			units_of(r->amount, scale_of(r->cur), &g->rsub_amt[r->side]);
+							  units_of(r->amount, scale_of(r->cur), &g->rsub_amt[r->side]);
 	}
 }
 
@@ -1366,7 +1368,7 @@ group_store(m_state *st, TupleTableSlot *slot, m_blob *blob)
 		{
 			st->gmax = st->gmax ? st->gmax * 2 : 64;
 			st->gblobs = st->gblobs ? repalloc_huge(st->gblobs, st->gmax * sizeof(m_blob *))
-				: MemoryContextAllocHuge(st->groupcxt, st->gmax * sizeof(m_blob *));
+						 : MemoryContextAllocHuge(st->groupcxt, st->gmax * sizeof(m_blob *));
 		}
 		st->gblobs[st->gn++] = blob;
 		st->gmode_blobs = true;
@@ -1568,9 +1570,9 @@ emit_reference_pair(m_state *st, m_group *g, const m_row *l, const m_row *s)
 	{
 		o.status = (l->amount == NULL && s->amount == NULL) ? "matched" : "amount_mismatch";
 		o.reason = (l->amount == NULL && s->amount == NULL) ? "by reference, neither with an amount" :
-			psprintf("reference %s: ledger %s, statement %s", ref,
-					 l->amount ? numeric_text(l->amount) : "without an amount",
-					 s->amount ? numeric_text(s->amount) : "without an amount");
+				   psprintf("reference %s: ledger %s, statement %s", ref,
+							l->amount ? numeric_text(l->amount) : "without an amount",
+							s->amount ? numeric_text(s->amount) : "without an amount");
 		emit(st, &o);
 		return;
 	}
@@ -2027,10 +2029,10 @@ drain_stream(m_state *st, const m_settings *set)
 				o.group = group;
 				o.candidates = candidates_array(rows, ev.sides, ev.n, i, &others);
 				o.reason = others > 0
-					? psprintf("no reference: %ld %s rows of this amount are equally close; none is guessed",
-							   others, ev.sides[i] == SIDE_LEDGER ? "statement" : "ledger")
-					: psprintf("no reference: one of a run of rows of this amount all equally close to each other, reported in sets of at most %d; none is guessed",
-							   QR_STREAM_MAX_SET);
+						   ? psprintf("no reference: %ld %s rows of this amount are equally close; none is guessed",
+									  others, ev.sides[i] == SIDE_LEDGER ? "statement" : "ledger")
+						   : psprintf("no reference: one of a run of rows of this amount all equally close to each other, reported in sets of at most %d; none is guessed",
+									  QR_STREAM_MAX_SET);
 				emit(st, &o);
 			}
 			for (size_t i = 0; i < ev.n; i++)
@@ -2294,7 +2296,7 @@ search_groups(m_state *st)
 {
 	m_window	w;
 	text	   *bprov = NULL,
-			   *bcur = NULL;
+				*bcur = NULL;
 	bool		inblock = false;
 	const m_settings *set = NULL;
 	int64		span = 0;
@@ -2435,11 +2437,11 @@ side_sql(Oid rel, int side, bool use_ref, bool use_parent, const char *refs, con
 {
 	char	   *name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(rel)));
 	const char *ur = refs == NULL ? (use_ref ? "true" : "false")
-		: psprintf("(coalesce(x.provider::text = ANY (%s), false) <> %s)", refs, use_ref ? "true" : "false");
+					 : psprintf("(coalesce(x.provider::text = ANY (%s), false) <> %s)", refs, use_ref ? "true" : "false");
 	const char *up = parents == NULL ? (use_parent ? "true" : "false")
-		: psprintf("(coalesce(x.provider::text = ANY (%s), false) <> %s)", parents, use_parent ? "true" : "false");
+					 : psprintf("(coalesce(x.provider::text = ANY (%s), false) <> %s)", parents, use_parent ? "true" : "false");
 	char	   *parent = has_column(rel, "parent_reference")
-		? psprintf("CASE WHEN %s THEN NULLIF(x.parent_reference::text, '') END", up) : "NULL::text";
+						 ? psprintf("CASE WHEN %s THEN NULLIF(x.parent_reference::text, '') END", up) : "NULL::text";
 	char	   *refund;
 
 	if (has_column(rel, "kind"))
@@ -2599,7 +2601,7 @@ static void
 key_exceptions(m_state *st, char **refs, char **parents)
 {
 	StringInfoData r,
-				p;
+				   p;
 
 	initStringInfo(&r);
 	initStringInfo(&p);
@@ -2788,7 +2790,7 @@ blob_from(TupleTableSlot *slot)
 	for (int i = 0; i < NBLOBF; i++)
 	{
 		f[i] = slot->tts_isnull[blob_col[i]] ? NULL
-			: (struct varlena *) PG_DETOAST_DATUM_PACKED(slot->tts_values[blob_col[i]]);
+			   : (struct varlena *) PG_DETOAST_DATUM_PACKED(slot->tts_values[blob_col[i]]);
 		if (f[i])
 			len += INTALIGN(VARSIZE_ANY_EXHDR(f[i]) + VARHDRSZ);
 	}
@@ -2971,7 +2973,7 @@ hold_keyed(m_state *st, TupleTableSlot *slot)
 	{
 		st->maxheld = st->maxheld ? st->maxheld * 2 : 1024;
 		st->held = st->held ? repalloc_huge(st->held, st->maxheld * sizeof(m_blob *))
-			: MemoryContextAllocHuge(st->holdcxt, st->maxheld * sizeof(m_blob *));
+				   : MemoryContextAllocHuge(st->holdcxt, st->maxheld * sizeof(m_blob *));
 	}
 	st->held[st->nheld++] = b;
 	st->held_bytes += blob_cost(b);
@@ -3002,11 +3004,15 @@ static void
 process_sorted_file(m_state *st, BufFile *f)
 {
 	AttrNumber	keys[7] = {C_GKEY + 1, C_PROVIDER + 1, C_REFUND + 1, C_REF + 1, C_TS + 1, C_SIDE + 1, C_TXN + 1};
-	Oid			ops[7] = {TextLessOperator, TextLessOperator,
+	Oid			ops[7] = {
+		TextLessOperator, TextLessOperator,
 		lookup_type_cache(BOOLOID, TYPECACHE_LT_OPR)->lt_opr, TextLessOperator,
-	Int8LessOperator, Int4LessOperator, TextLessOperator};
-	Oid			colls[7] = {C_COLLATION_OID, C_COLLATION_OID, InvalidOid, C_COLLATION_OID, InvalidOid, InvalidOid,
-	C_COLLATION_OID};
+		Int8LessOperator, Int4LessOperator, TextLessOperator
+	};
+	Oid			colls[7] = {
+		C_COLLATION_OID, C_COLLATION_OID, InvalidOid, C_COLLATION_OID, InvalidOid, InvalidOid,
+		C_COLLATION_OID
+	};
 	bool		nf[7] = {false, false, false, false, false, false, false};
 	Tuplesortstate *ts;
 	TupleTableSlot *in = MakeSingleTupleTableSlot(st->stream_desc, &TTSOpsVirtual);
@@ -3130,7 +3136,7 @@ process_file(m_state *st, BufFile *f, int64 bytes, int shift)
 			{
 				st->maxheld = st->maxheld ? st->maxheld * 2 : 1024;
 				st->held = st->held ? repalloc_huge(st->held, st->maxheld * sizeof(m_blob *))
-					: MemoryContextAllocHuge(st->holdcxt, st->maxheld * sizeof(m_blob *));
+						   : MemoryContextAllocHuge(st->holdcxt, st->maxheld * sizeof(m_blob *));
 			}
 			st->held[st->nheld++] = b;
 		}
@@ -3199,8 +3205,10 @@ receive_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	/* rows without a key: by rounded amount, currency, provider, refund, time, side, id */
 	AttrNumber	keys[7] = {C_RAMOUNT + 1, C_UCUR + 1, C_PROVIDER + 1, C_REFUND + 1, C_TS + 1, C_SIDE + 1, C_TXN + 1};
 	Oid			ops[7];
-	Oid			colls[7] = {InvalidOid, C_COLLATION_OID, C_COLLATION_OID, InvalidOid, InvalidOid, InvalidOid,
-	C_COLLATION_OID};
+	Oid			colls[7] = {
+		InvalidOid, C_COLLATION_OID, C_COLLATION_OID, InvalidOid, InvalidOid, InvalidOid,
+		C_COLLATION_OID
+	};
 	bool		nf[7] = {false, false, false, false, false, false, false};
 
 	if (st->gslot != NULL)

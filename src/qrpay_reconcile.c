@@ -55,8 +55,8 @@ put_pair(Tuplestorestate *ts, TupleDesc desc, const pair_item *l, const pair_ite
 	v[1] = n[1] ? (Datum) 0 : PointerGetDatum(s->id);
 	n[2] = l == NULL || s == NULL;
 	v[2] = n[2] ? (Datum) 0
-		: DirectFunctionCall2(timestamp_mi, TimestampTzGetDatum(Max(l->t, s->t)),
-							  TimestampTzGetDatum(Min(l->t, s->t)));
+		   : DirectFunctionCall2(timestamp_mi, TimestampTzGetDatum(Max(l->t, s->t)),
+								 TimestampTzGetDatum(Min(l->t, s->t)));
 	tuplestore_putvalues(ts, desc, v, n);
 }
 
@@ -65,11 +65,11 @@ qr_pair_by_time(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum	   *sd = NULL,
-			   *idd = NULL,
-			   *td = NULL;
+				*idd = NULL,
+				 *td = NULL;
 	bool	   *sn = NULL,
-			   *idn = NULL,
-			   *tn = NULL;
+				*idn = NULL,
+				 *tn = NULL;
 	int			ns = -1,
 				nid = -1,
 				nt = -1,

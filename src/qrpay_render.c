@@ -62,8 +62,10 @@ check_range(const char *what, int v, int lo, int hi)
 static int
 epc_encoding(const char *buf, size_t len)
 {
-	static const int enc[9] = {-1, PG_UTF8, PG_LATIN1, PG_LATIN2, PG_LATIN4, PG_ISO_8859_5,
-	PG_ISO_8859_7, PG_LATIN6, PG_LATIN9};
+	static const int enc[9] = {
+		-1, PG_UTF8, PG_LATIN1, PG_LATIN2, PG_LATIN4, PG_ISO_8859_5,
+			PG_ISO_8859_7, PG_LATIN6, PG_LATIN9
+		};
 	const char *p = buf;
 
 	/* BCD, version, character set: the third line */
@@ -138,7 +140,7 @@ static inline bool
 dark(const QRcode *qr, int x, int y)
 {
 	return x >= 0 && y >= 0 && x < qr->width && y < qr->width &&
-		(qr->data[y * qr->width + x] & 1);
+		   (qr->data[y * qr->width + x] & 1);
 }
 
 /* The arguments (code, module_px, margin, ecc) checked, and the symbol. */

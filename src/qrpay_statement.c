@@ -646,7 +646,7 @@ static int
 extra_key_cmp(const void *a, const void *b)
 {
 	const extra_key *x = a,
-			   *y = b;
+					 *y = b;
 
 	if (x->len != y->len)
 		return x->len < y->len ? -1 : 1;
@@ -877,7 +877,7 @@ qr_statement_parse(PG_FUNCTION_ARGS)
 	bill_call	call;
 	qr_bill_row row;
 	MemoryContext rowcxt,
-				old;
+				  old;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
@@ -1003,8 +1003,8 @@ file_problem(const qr_bill *b, long rows)
 	if (b->format == QR_BILL_WECHATPAY || b->format == QR_BILL_ALIPAY)
 	{
 		const char *what = b->format == QR_BILL_WECHATPAY
-			? "summary (\xe6\x80\xbb\xe4\xba\xa4\xe6\x98\x93\xe5\x8d\x95\xe6\x95\xb0)"	/* 总交易单数 */
-			: "footer count (\xe4\xba\xa4\xe6\x98\x93\xe5\x90\x88\xe8\xae\xa1)";	/* 交易合计 */
+						   ? "summary (\xe6\x80\xbb\xe4\xba\xa4\xe6\x98\x93\xe5\x8d\x95\xe6\x95\xb0)"	/* 总交易单数 */
+						   : "footer count (\xe4\xba\xa4\xe6\x98\x93\xe5\x90\x88\xe8\xae\xa1)";	/* 交易合计 */
 		long		n = total_count(count),
 					m = refunds ? total_count(refunds) : 0;
 
@@ -1125,7 +1125,7 @@ legacy_rows(FunctionCallInfo fcinfo, bill_call *call, text *provider, bool summa
 	qr_bill_row row;
 	long		rows = 0;
 	MemoryContext rowcxt,
-				old;
+				  old;
 	Datum		values[L_NATTS];
 	bool		nulls[L_NATTS];
 

@@ -18,7 +18,8 @@ QRPAY_PACKAGES="build-essential clang libclang-rt-14-dev postgresql-15 postgresq
 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
 libqrencode-dev libpng-dev zbar-tools librsvg2-bin pkg-config xxd"
 # only test/run needs these: the report test opens a page in a headless browser
-QRPAY_TEST_PACKAGES="chromium"
+# and astyle checks the C layout (make format-check)
+QRPAY_TEST_PACKAGES="chromium astyle"
 
 qrpay_deps() {
 	local missing=""

@@ -320,7 +320,7 @@ qr_bill_parse_time(const char *s, size_t n, qr_bill_time *t)
 	if (n == 19 && (s[16] != ':' || !digits(s + 17, 2, &t->sec)))
 		return 0;
 	return t->year >= 1000 && t->mon >= 1 && t->mon <= 12 && t->day >= 1
-		&& t->day <= 31 && t->hour <= 23 && t->min <= 59 && t->sec <= 59;
+		   && t->day <= 31 && t->hour <= 23 && t->min <= 59 && t->sec <= 59;
 }
 
 static int
@@ -381,7 +381,7 @@ long
 qr_rec_split(const qr_record *rec, char delim, qr_csv_field *out, long max, char *buf)
 {
 	const char *s = rec->text,
-			   *end = rec->text + rec->len;
+				*end = rec->text + rec->len;
 	long		n = 0;
 
 	if (rec->quoted)
@@ -687,7 +687,7 @@ open_bill(qr_bill *b, const char *buf, size_t len)
 	}
 	if (b->format == QR_BILL_WECHATPAY)
 		b->bill_type = find_name(b, LIT(ZH_REFUND_APPLIED)) >= 0 ? "REFUND"
-			: find_name(b, LIT(ZH_WECHAT_REFUND)) >= 0 ? "ALL" : "SUCCESS";
+					   : find_name(b, LIT(ZH_WECHAT_REFUND)) >= 0 ? "ALL" : "SUCCESS";
 	return 1;
 }
 
@@ -890,8 +890,8 @@ period_time(const char *s, size_t n, size_t i, qr_bill_time *t)
 		  && read_int(s, n, &i, 2, &t->sec) && expect(s, n, &i, LIT("]"))))
 		return 0;
 	return t->year >= 1000 && t->mon >= 1 && t->mon <= 12 && t->day >= 1
-		&& t->day <= days_in_month(t->year, t->mon) && t->hour <= 24 && t->min <= 59
-		&& t->sec <= 59;
+		   && t->day <= days_in_month(t->year, t->mon) && t->hour <= 24 && t->min <= 59
+		   && t->sec <= 59;
 }
 
 static const char *
@@ -913,7 +913,7 @@ alipay_preface(qr_bill *b)
 	while (qr_rec_next(&rd, &rec) && rec.line < b->header_line)
 	{
 		const char *a = find(rec.text, rec.len, LIT(ZH_PERIOD_START)),
-				   *z = find(rec.text, rec.len, LIT(ZH_PERIOD_END));
+					*z = find(rec.text, rec.len, LIT(ZH_PERIOD_END));
 		const char *end = rec.text + rec.len;
 
 		if (rec.len == 0 || rec.text[0] != '#' || a == NULL || z == NULL)

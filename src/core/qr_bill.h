@@ -164,7 +164,7 @@ typedef struct qr_bill
 	int			ntotals;
 	int			has_period;		/* Alipay's 起始日期 / 终止日期 */
 	qr_bill_time period_start,
-				period_end;
+				 period_end;
 	long		open_quote_line;	/* a record whose quote ran to the end, 0 none */
 } qr_bill;
 

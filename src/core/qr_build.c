@@ -417,7 +417,7 @@ line_set(const char *buf, size_t len, const line_val *set, int nset, int min_lin
 		 qr_buf *out)
 {
 	const char *p = buf,
-			   *end = buf + len;
+				*end = buf + len;
 	int			k = 0,
 				need = min_lines;
 
@@ -465,7 +465,7 @@ param_set(const char *buf, size_t len, const char *key, const char *value, size_
 	const char *frag = sep == '&' ? memchr(buf, '#', len) : NULL;
 	const char *end = frag ? frag : buf + len;
 	const char *start = sep == '&' ? memchr(buf, '?', (size_t) (end - buf)) :
-		buf + (len < 4 ? len : 4);
+						buf + (len < 4 ? len : 4);
 	const char *p;
 	int			done = 0;
 	size_t		klen = strlen(key);

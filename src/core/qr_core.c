@@ -42,8 +42,8 @@ const char *
 qr_format_list(void)
 {
 	return "emv_mpm (000201...), emv_cpm (hQVDUFY...), cn_payment_code (16-24 digits), "
-		"url (https://, wxp://, weixin://wxpay/), upi (upi://pay?), epc (BCD), "
-		"swiss_qr (SPC), spayd (SPD*) or bezahlcode (bank://)";
+		   "url (https://, wxp://, weixin://wxpay/), upi (upi://pay?), epc (BCD), "
+		   "swiss_qr (SPC), spayd (SPD*) or bezahlcode (bank://)";
 }
 
 const char *

@@ -214,7 +214,7 @@ static int
 is_text_tag(unsigned tag)
 {
 	return tag == 0x85 || tag == 0x50 || tag == 0x5F20 || tag == 0x5F2D ||
-		tag == 0x9F12 || tag == 0x5F50;
+		   tag == 0x9F12 || tag == 0x5F50;
 }
 
 static int

@@ -93,7 +93,7 @@ fail(vstate *st, qr_errcode code, const int *ids, int depth, const char *at,
 		return code;
 	/* offsets are counted only here, on the error path, not per object */
 	offset = at == NULL ? -1 :
-		st->ascii ? (int) (at - st->buf) : qr_utf8_count(st->buf, at);
+			 st->ascii ? (int) (at - st->buf) : qr_utf8_count(st->buf, at);
 	e->code = code;
 	e->offset = offset;
 	e->path[0] = '\0';
@@ -246,7 +246,7 @@ header_digits(const char *s)
 
 	memcpy(&w, s, 4);
 	return (w & 0xF0F0F0F0u) == 0x30303030u &&
-		((w + 0x06060606u) & 0xF0F0F0F0u) == 0x30303030u;
+		   ((w + 0x06060606u) & 0xF0F0F0F0u) == 0x30303030u;
 }
 
 /* Explain why the header at s is not an id and a length (error path). */

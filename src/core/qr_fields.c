@@ -29,7 +29,7 @@ emv_level(const char *p, size_t n, const char *base, int *ids, int depth,
 		snprintf(path, sizeof(path), "%s%s%02d", base, depth ? "." : "", t.id);
 		/* opaque tokens in 62/50-99 (accepted by validation) stay values */
 		tpl = depth + 1 < QR_PATH_DEPTH && qr_emv_is_template(ids, depth + 1) &&
-			qr_tlv_well_formed(t.value, t.value_bytes);
+			  qr_tlv_well_formed(t.value, t.value_bytes);
 		if (qr_emit(fn, arg, path, qr_emv_field_name(ids, depth + 1), t.value,
 					t.value_bytes, depth + 1, tpl))
 			return 1;

@@ -40,7 +40,7 @@ static int
 split_lines(const char *buf, size_t len, line *out, int max, int *more)
 {
 	const char *p = buf,
-			   *end = buf + len;
+				*end = buf + len;
 	int			k = 0;
 
 	*more = 0;
@@ -450,7 +450,7 @@ qr_swiss_validate(const char *buf, size_t len, qr_error *err,
 	if ((rc = check_address(err, buf, ls, 20, es, 0)) != QR_OK)
 		return rc;
 	iid = (ls[3].s[4] - '0') * 10000 + (ls[3].s[5] - '0') * 1000 + (ls[3].s[6] - '0') * 100 +
-		(ls[3].s[7] - '0') * 10 + (ls[3].s[8] - '0');
+		  (ls[3].s[7] - '0') * 10 + (ls[3].s[8] - '0');
 	if (is_eq(&ls[27], "QRR"))
 	{
 		if (!qrr_valid(ls[28].s, ls[28].n))

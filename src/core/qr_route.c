@@ -54,7 +54,7 @@ static int
 cmp_rule(const void *a, const void *b)
 {
 	const qr_rule *x = a,
-			   *y = b;
+				   *y = b;
 
 	if (x->payer != y->payer)
 		return x->payer < y->payer ? -1 : 1;
@@ -215,7 +215,7 @@ static int
 applies(const qr_rule *r, const qr_route_query *q)
 {
 	return q->at >= r->from && q->at < r->until && r->scenario == q->scenario &&
-		(r->ncities < 0 || (q->city >= 0 && has_city(r, q->city)));
+		   (r->ncities < 0 || (q->city >= 0 && has_city(r, q->city)));
 }
 
 void

@@ -69,7 +69,7 @@ static int
 pairs(const char *buf, size_t len, const char **ver, size_t *verlen, kv *out)
 {
 	const char *p = buf + 4,
-			   *end = buf + len;
+				*end = buf + len;
 	const char *star = memchr(p, '*', (size_t) (end - p));
 	int			k = 0;
 
@@ -184,7 +184,7 @@ qr_spayd_validate(const char *buf, size_t len, qr_error *err,
 		else if (strcmp(k->key, "ALT-ACC") == 0)
 		{
 			const char *p = dec,
-					   *e = dec + dn;
+						*e = dec + dn;
 
 			while (p <= e)
 			{

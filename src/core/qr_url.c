@@ -357,7 +357,7 @@ static int
 vpa_char(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		(ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
+		   (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
 }
 
 static qr_errcode
@@ -434,7 +434,7 @@ static int
 bc_is_sepa(const url_parts *u)
 {
 	return u->auth_len >= 4 &&
-		qr_ascii_casecmp(u->auth + u->auth_len - 4, 4, "sepa", 4) == 0;
+		   qr_ascii_casecmp(u->auth + u->auth_len - 4, 4, "sepa", 4) == 0;
 }
 
 static qr_errcode
@@ -447,8 +447,10 @@ validate_bezahlcode(vctx *c, const url_parts *u)
 	long		dn;
 	long long	cents;
 	qr_errcode	rc;
-	static const char *const dates[] = {"executiondate", "periodicfirstexecutiondate",
-	"periodiclastexecutiondate", "dateofsignature", NULL};
+	static const char *const dates[] = {
+		"executiondate", "periodicfirstexecutiondate",
+		"periodiclastexecutiondate", "dateofsignature", NULL
+	};
 
 	for (int k = 0; bc_authorities[k]; k++)
 		if (qr_ascii_casecmp(u->auth, u->auth_len, bc_authorities[k],
@@ -503,7 +505,7 @@ static int
 host_char(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		(ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+		   (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
 }
 
 /* Host and port of an http(s) authority; userinfo refused. */
@@ -615,7 +617,7 @@ validate_url(vctx *c, const url_parts *u)
 		qparam		ps[QPARAM_MAX];
 		int			n = params(u->query, u->query_len, ps, QPARAM_MAX);
 		const qparam *pr = param(ps, n, "pr"),
-				   *prod = param(ps, n, "product_id");
+					  *prod = param(ps, n, "product_id");
 
 		if ((rc = check_params(c, ps, n, 0, "query parameter")) != QR_OK)
 			return rc;

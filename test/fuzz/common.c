@@ -150,7 +150,7 @@ must_be_text(const char *s, size_t n)
 }
 
 static char text_a[8 * QR_MAX_BYTES],
-			text_b[8 * QR_MAX_BYTES];
+	   text_b[8 * QR_MAX_BYTES];
 static node_tree tree;
 
 /*

@@ -157,7 +157,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static token tok[MAX_LEN];
 	const char *pat,
-			   *s;
+		  *s;
 	size_t		plen,
 				slen;
 	const char *why;
@@ -213,7 +213,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		id.len = slen;
 		/* the prefilters only ever say no where the glob would too */
 		want = got && (p.min_len == 0 || slen >= (size_t) p.min_len) &&
-			(p.max_len == 0 || slen <= (size_t) p.max_len) && !(p.country[0] && size > 5 && data[size - 4] & 1);
+			   (p.max_len == 0 || slen <= (size_t) p.max_len) && !(p.country[0] && size > 5 && data[size - 4] & 1);
 		if (qr_pattern_match(&p, &id, size > 5 && data[size - 4] & 1 ? "VN" : "TH") != want)
 			abort();
 		id.kind = QR_ID_URL;

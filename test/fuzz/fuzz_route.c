@@ -29,8 +29,10 @@
 static const char *
 prov_name(void *arg, int p)
 {
-	static const char *const names[NPROV] = {"alipay", "wechat", "unionpay", "promptpay",
-	"paynow", "upi", "pix", "khqr"};
+	static const char *const names[NPROV] = {
+		"alipay", "wechat", "unionpay", "promptpay",
+		"paynow", "upi", "pix", "khqr"
+	};
 
 	(void) arg;
 	return p >= 0 && p < NPROV ? names[p] : "?";
@@ -85,7 +87,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static qr_rule rules[MAX_RULES],
-				orig[MAX_RULES];
+		   orig[MAX_RULES];
 	int			payer_start[NPROV + 1];
 	int			networks[4];
 	qr_ruleset	rs;
@@ -93,7 +95,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	qr_route_answer a;
 	qr_route_printer pr = {prov_name, time_text, NULL};
 	const qr_rule *want = NULL,
-			   *block = NULL;
+				   *block = NULL;
 	int			want_payer = -1,
 				want_net = -1,
 				n = 0;

@@ -309,8 +309,8 @@ qr_stream_run(qr_stream *s, const int64_t *t, const unsigned char *side, size_t 
 				int64_t		tl = t[k[0]],
 							ts = t[k[1]];
 				int			within = ts >= tl ?
-					(uint64_t) ts - (uint64_t) tl <= (uint64_t) (after > 0 ? after : 0) :
-					(uint64_t) tl - (uint64_t) ts <= (uint64_t) (before > 0 ? before : 0);
+									 (uint64_t) ts - (uint64_t) tl <= (uint64_t) (after > 0 ? after : 0) :
+									 (uint64_t) tl - (uint64_t) ts <= (uint64_t) (before > 0 ? before : 0);
 
 				if (ev.n != 2 || ev.row[0] != ev.rows[0] || ev.row[1] != ev.rows[1] ||
 					side[k[0]] != 0 || side[k[1]] != 1 || !within ||
@@ -424,7 +424,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int64_t t[MAX_ROWS];
 	static unsigned char side[MAX_ROWS];
 	static long want[MAX_ROWS],
-				got[MAX_ROWS];
+		   got[MAX_ROWS];
 	fuzz_mem	m = {0, 0, 0};
 	qr_stream_mem mem = {fuzz_alloc, fuzz_release, &m};
 	qr_stream  *s;

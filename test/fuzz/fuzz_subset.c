@@ -48,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long		budget;
 	int64_t		target = 0;
 	qr_subset_result full,
-				bounded;
+					 bounded;
 	const char *why;
 
 	if (size < 5)

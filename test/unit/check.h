@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 extern int	passed,
-			failed;
+		failed;
 
 #define CHECK(cond, ...) \
 	do { \

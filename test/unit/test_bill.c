@@ -125,7 +125,7 @@ value_is(const qr_bill_row *row, qr_col c, const char *want)
 	if (want == NULL)
 		return row->val[c] == NULL;
 	return row->val[c] && row->val_len[c] == strlen(want)
-		&& memcmp(row->val[c], want, row->val_len[c]) == 0;
+		   && memcmp(row->val[c], want, row->val_len[c]) == 0;
 }
 
 static const char *
@@ -155,9 +155,9 @@ test_wechat(void)
 	char	   *work;
 	char		buf[64];
 	const char *all = WX_ALL "\r\n"
-		"`2025-03-01 10:00:00,`wx1,`190,`0,`,`4200000001,`ORD1,`oU,`NATIVE,`SUCCESS,`CMB,`CNY,`10.00,`0.00,`0,`0,`0.00,`0.00,`,`,\"`two\r\nlines, \"\"q\"\"\",`,`0.06000,`0.60%,`10.00,`0.00,`\r\n"
-		"`2025-03-01 10:05:00,`wx1,`190,`0,`,`4200000002,`ORD2,`oU,`JSAPI,`REFUND,`CFT,`,`0.00,`0.00,`5000001,`RF2,`5.00,`0.00,`ORIGINAL,`SUCCESS,`tea,`,`-0.03000,`0.60%,`0.00,`5.00,`\r\n"
-		WX_SUMMARY "\r\n`2,`10.00,`5.00,`0.00,`0.03000,`10.00,`5.00\r\n";
+					  "`2025-03-01 10:00:00,`wx1,`190,`0,`,`4200000001,`ORD1,`oU,`NATIVE,`SUCCESS,`CMB,`CNY,`10.00,`0.00,`0,`0,`0.00,`0.00,`,`,\"`two\r\nlines, \"\"q\"\"\",`,`0.06000,`0.60%,`10.00,`0.00,`\r\n"
+					  "`2025-03-01 10:05:00,`wx1,`190,`0,`,`4200000002,`ORD2,`oU,`JSAPI,`REFUND,`CFT,`,`0.00,`0.00,`5000001,`RF2,`5.00,`0.00,`ORIGINAL,`SUCCESS,`tea,`,`-0.03000,`0.60%,`0.00,`5.00,`\r\n"
+					  WX_SUMMARY "\r\n`2,`10.00,`5.00,`0.00,`0.03000,`10.00,`5.00\r\n";
 
 	CHECK(open_bill(&b, QR_BILL_DETECT, all, &work), "ALL opens: %s", b.message);
 	CHECK(b.format == QR_BILL_WECHATPAY && strcmp(b.bill_type, "ALL") == 0 && b.ncols == 27 && b.crlf,

@@ -59,7 +59,7 @@ static int
 has_field(qr_fmt fmt)
 {
 	return fmt == QR_FORMAT_EMV_MPM || fmt == QR_FORMAT_UPI || fmt == QR_FORMAT_EPC ||
-		fmt == QR_FORMAT_SWISS_QR || fmt == QR_FORMAT_SPAYD || fmt == QR_FORMAT_BEZAHLCODE;
+		   fmt == QR_FORMAT_SWISS_QR || fmt == QR_FORMAT_SPAYD || fmt == QR_FORMAT_BEZAHLCODE;
 }
 
 typedef qr_build_code (*setter) (const char *buf, size_t len, const char *v, size_t vlen,

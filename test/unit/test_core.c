@@ -366,7 +366,7 @@ test_access(void)
 	const char *val;
 	size_t		n;
 	const char *p = "00020101021229300012D156000000000510A93FO3230Q"
-		"6407" "0002ZH" "6304";
+					"6407" "0002ZH" "6304";
 
 	CHECK(qr_path_parse("26", 2, ids) == 1 && ids[0] == 26, "path 26");
 	CHECK(qr_path_parse("62.05", 5, ids) == 2 && ids[1] == 5, "path 62.05");

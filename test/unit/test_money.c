@@ -135,7 +135,7 @@ static int
 same_answer(const answer *x, const answer *y)
 {
 	return x->result == y->result && x->npick == y->npick &&
-		memcmp(x->pick, y->pick, (size_t) x->npick * sizeof(size_t)) == 0;
+		   memcmp(x->pick, y->pick, (size_t) x->npick * sizeof(size_t)) == 0;
 }
 
 /* one random case against the oracle, with an unbounded and a small budget */
@@ -169,7 +169,7 @@ check_random_case(int round)
 					amount[i] = (int64_t) (next_random() % 7) - 3;
 				else
 					amount[i] = next_random() & 1 ? INT64_MAX - (int64_t) (next_random() % 4)
-						: INT64_MIN + (int64_t) (next_random() % 4);
+								: INT64_MIN + (int64_t) (next_random() % 4);
 				break;
 			default:			/* both signs */
 				amount[i] = (int64_t) (next_random() % 41) - 20;

@@ -101,31 +101,31 @@ test_stream_hand(qr_stream *s)
 	EXPECT(s, "nearest", 900, 900, {0, S, A}, {600, L, 2}, {660, S, 1});
 	/* one payment lost among equal ones: the others keep their partners */
 	EXPECT(s, "one lost", 900, 900,
-		   {0, L, 1}, {20, S, 0}, {60, L, A}, {120, L, 4}, {140, S, 3});
+	{0, L, 1}, {20, S, 0}, {60, L, A}, {120, L, 4}, {140, S, 3});
 	/* closest first makes (10, 11) and (0, 30), which cross: uncrossed */
 	EXPECT(s, "uncrossed", 0, 30, {0, L, 2}, {10, L, 3}, {11, S, 0}, {30, S, 1});
 	/* first paid, first settled: two payments settled later, in order */
 	EXPECT(s, "first paid first settled", 900, 900,
-		   {0, L, 2}, {60, L, 3}, {120, S, 0}, {180, S, 1});
+	{0, L, 2}, {60, L, 3}, {120, S, 0}, {180, S, 1});
 	/* a row equally close to two others: the three are one set */
 	EXPECT(s, "equidistant", 15, 15, {0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)});
 	EXPECT(s, "equidistant statement", 15, 15, {0, S, AMB(0)}, {10, L, AMB(0)}, {20, S, AMB(0)});
 	/* a chain of equal gaps is one set, however long; (55, 57) goes first */
 	EXPECT(s, "plateau", 15, 15,
-		   {0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)}, {30, S, AMB(0)}, {40, L, AMB(0)},
-		   {55, S, 6}, {57, L, 5});
+	{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)}, {30, S, AMB(0)}, {40, L, AMB(0)},
+	{55, S, 6}, {57, L, 5});
 	/* the closest pair goes first, even when it leaves a row alone */
 	EXPECT(s, "closest first", 15, 15,
-		   {0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)}, {30, S, AMB(0)}, {40, L, 5},
-		   {45, S, 4}, {60, L, A});
+	{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)}, {30, S, AMB(0)}, {40, L, 5},
+	{45, S, 4}, {60, L, A});
 	/* two ledger rows at the same time against one statement row */
 	EXPECT(s, "same time", 900, 900, {0, L, AMB(0)}, {0, L, AMB(0)}, {5, S, AMB(0)});
 	/* ... and against two: still no way to tell which goes with which */
 	EXPECT(s, "two and two", 900, 900,
-		   {0, L, AMB(0)}, {0, L, AMB(0)}, {5, S, AMB(0)}, {5, S, AMB(0)});
+	{0, L, AMB(0)}, {0, L, AMB(0)}, {5, S, AMB(0)}, {5, S, AMB(0)});
 	/* a tie that shows only once the closest pair is gone */
 	EXPECT(s, "tie revealed", 30, 30,
-		   {0, L, AMB(0)}, {10, S, AMB(0)}, {15, L, 3}, {16, S, 2}, {20, L, AMB(0)});
+	{0, L, AMB(0)}, {10, S, AMB(0)}, {15, L, 3}, {16, S, 2}, {20, L, AMB(0)});
 	/* equal gaps that do not touch are independent pairs */
 	EXPECT(s, "apart", 5, 5, {0, L, 1}, {3, S, 0}, {10, L, 3}, {13, S, 2});
 	/* the same time, ledger then statement: distance 0 */
@@ -149,11 +149,11 @@ test_stream_hand(qr_stream *s)
 	EXPECT(s, "INT64_MAX + 1 apart", INT64_MAX, INT64_MAX, {INT64_MIN, L, A}, {0, S, A});
 	EXPECT(s, "statement first, far", INT64_MAX, 0, {INT64_MIN, S, 1}, {-1, L, 0});
 	EXPECT(s, "at INT64_MAX", 1, 1,
-		   {INT64_MAX - 1, S, A}, {INT64_MAX, L, 2}, {INT64_MAX, S, 1});
+	{INT64_MAX - 1, S, A}, {INT64_MAX, L, 2}, {INT64_MAX, S, 1});
 	EXPECT(s, "at INT64_MIN", 1, 1,
-		   {INT64_MIN, L, AMB(0)}, {INT64_MIN + 1, S, AMB(0)}, {INT64_MIN + 2, L, AMB(0)});
+	{INT64_MIN, L, AMB(0)}, {INT64_MIN + 1, S, AMB(0)}, {INT64_MIN + 2, L, AMB(0)});
 	EXPECT(s, "windows at INT64_MAX", INT64_MAX, INT64_MAX,
-		   {INT64_MIN, S, A}, {INT64_MIN + 1, S, A}, {INT64_MAX, L, A});
+	{INT64_MIN, S, A}, {INT64_MIN + 1, S, A}, {INT64_MAX, L, A});
 	/* no rows */
 	{
 		long		res[1];
@@ -172,55 +172,55 @@ static void
 test_stream_cut(void)
 {
 	qr_stream  *s1 = qr_stream_create_capped(0, 0, &std_mem, 1),
-			   *s2 = qr_stream_create_capped(0, 0, &std_mem, 2),
-			   *s3 = qr_stream_create_capped(0, 0, &std_mem, 3);
+				*s2 = qr_stream_create_capped(0, 0, &std_mem, 2),
+				 *s3 = qr_stream_create_capped(0, 0, &std_mem, 3);
 
 	EXPECT_SETS(s2, 2, "plateau cut", 15, 15,
-				{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(1)}, {30, S, AMB(1)}, {40, L, AMB(2)},
-				{55, S, 6}, {57, L, 5});
+	{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(1)}, {30, S, AMB(1)}, {40, L, AMB(2)},
+	{55, S, 6}, {57, L, 5});
 	EXPECT_SETS(s1, 1, "sets of one row", 15, 15, {0, L, AMB(0)}, {10, S, AMB(1)}, {20, L, AMB(2)});
 	/* the last set holds two rows, one of each side: tied, not a pair */
 	EXPECT_SETS(s3, 3, "two rows left", 15, 15,
-				{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)}, {30, S, AMB(1)}, {40, L, AMB(1)});
+	{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)}, {30, S, AMB(1)}, {40, L, AMB(1)});
 	/*
 	 * The plateau's end taken by a closer row after its first set went out:
 	 * the two rows left are the rest of the set, tied, not a pair
 	 */
 	EXPECT_SETS(s2, 2, "end taken after a cut", 15, 15,
-				{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(1)}, {30, S, AMB(1)}, {40, L, 5},
-				{42, S, 4});
+	{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(1)}, {30, S, AMB(1)}, {40, L, 5},
+	{42, S, 4});
 	EXPECT_SETS(s2, 2, "end taken, one row left", 15, 15,
-				{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(1)}, {30, S, AMB(1)}, {40, L, AMB(2)},
-				{50, S, 6}, {52, L, 5});
+	{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(1)}, {30, S, AMB(1)}, {40, L, AMB(2)},
+	{50, S, 6}, {52, L, 5});
 	/* a tie and the twins of its first row, one set cut between twins */
 	EXPECT_SETS(s2, 2, "cut between twins", 15, 15,
-				{0, L, AMB(0)}, {0, L, AMB(0)}, {0, L, AMB(1)}, {10, S, AMB(1)}, {20, L, AMB(2)});
+	{0, L, AMB(0)}, {0, L, AMB(0)}, {0, L, AMB(1)}, {10, S, AMB(1)}, {20, L, AMB(2)});
 	/* the neighbours: the closest pair first, a row left alone */
 	EXPECT_SETS(s2, 2, "closest first, cut", 15, 15,
-				{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(1)}, {30, S, AMB(1)}, {40, L, 5},
-				{45, S, 4}, {60, L, A});
+	{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(1)}, {30, S, AMB(1)}, {40, L, 5},
+	{45, S, 4}, {60, L, A});
 	/* a tie revealed once a closer pair is gone, after a cut on its right */
 	EXPECT_SETS(s2, 2, "tie revealed, cut", 30, 30,
-				{0, L, AMB(0)}, {10, S, AMB(0)}, {15, L, 3}, {16, S, 2}, {20, L, AMB(1)},
-				{30, S, AMB(1)}, {40, L, AMB(2)});
+	{0, L, AMB(0)}, {10, S, AMB(0)}, {15, L, 3}, {16, S, 2}, {20, L, AMB(1)},
+	{30, S, AMB(1)}, {40, L, AMB(2)});
 	/*
 	 * (S6, L11, S16) is a plateau once (S8, L10) pair, but L2 lies closer
 	 * to the first S6 and pairs with it: its twin, the second S6, starts
 	 * the plateau; the pair, the twins and the plateau are one set
 	 */
 	EXPECT_SETS(s1, 1, "start taken by a closer row", 9, 6,
-				{2, L, AMB(0)}, {6, S, AMB(1)}, {6, S, AMB(2)}, {8, S, 4}, {10, L, 3}, {11, L, AMB(3)},
-				{16, S, AMB(4)});
+	{2, L, AMB(0)}, {6, S, AMB(1)}, {6, S, AMB(2)}, {8, S, 4}, {10, L, 3}, {11, L, AMB(3)},
+	{16, S, AMB(4)});
 	/* a plateau cut after a twin: the twin does not meet the rest */
 	EXPECT_SETS(s1, 1, "cut after a twin", 7, 27,
-				{2, L, AMB(0)}, {4, L, AMB(1)}, {7, S, AMB(2)}, {10, L, AMB(3)}, {13, S, AMB(4)},
-				{16, L, AMB(5)}, {19, S, AMB(6)}, {19, S, AMB(7)}, {19, S, AMB(8)}, {22, L, AMB(9)},
-				{25, S, AMB(10)}, {28, L, AMB(11)}, {31, S, AMB(12)}, {34, L, AMB(13)}, {37, S, AMB(14)},
-				{37, S, AMB(15)}, {40, L, AMB(16)});
+	{2, L, AMB(0)}, {4, L, AMB(1)}, {7, S, AMB(2)}, {10, L, AMB(3)}, {13, S, AMB(4)},
+	{16, L, AMB(5)}, {19, S, AMB(6)}, {19, S, AMB(7)}, {19, S, AMB(8)}, {22, L, AMB(9)},
+	{25, S, AMB(10)}, {28, L, AMB(11)}, {31, S, AMB(12)}, {34, L, AMB(13)}, {37, S, AMB(14)},
+	{37, S, AMB(15)}, {40, L, AMB(16)});
 	/* a plateau merged with another once the rows between them pair */
 	EXPECT_SETS(s3, 3, "merged plateaus", 10, 10,
-				{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)}, {24, L, 4}, {25, S, 3},
-				{30, S, AMB(1)}, {40, L, AMB(1)}, {50, S, AMB(1)}, {60, L, AMB(2)});
+	{0, L, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)}, {24, L, 4}, {25, S, 3},
+	{30, S, AMB(1)}, {40, L, AMB(1)}, {50, S, AMB(1)}, {60, L, AMB(2)});
 	qr_stream_destroy(s1);
 	qr_stream_destroy(s2);
 	qr_stream_destroy(s3);
@@ -268,13 +268,13 @@ test_stream_twins(qr_stream *s)
 	EXPECT(s, "twins alone", 5, 5, {0, L, A}, {0, L, A}, {0, L, A}, {20, S, A}, {20, S, A});
 	/* a twin chain: twins linked by pairs, however far, are one set */
 	EXPECT(s, "twin chain", 10, 10,
-		   {0, L, AMB(0)}, {0, L, AMB(0)}, {10, S, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)},
-		   {20, L, AMB(0)}, {30, S, AMB(0)}, {30, S, AMB(0)}, {40, L, AMB(0)}, {55, S, A});
+	{0, L, AMB(0)}, {0, L, AMB(0)}, {10, S, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)},
+	{20, L, AMB(0)}, {30, S, AMB(0)}, {30, S, AMB(0)}, {40, L, AMB(0)}, {55, S, A});
 	/* distinct times: pairs as before */
 	EXPECT(s, "no twins", 10, 10, {0, L, 1}, {3, S, 0}, {10, L, 3}, {12, S, 2});
 	/* a twin with a pair on each side: both pairs and the twins, one set */
 	EXPECT(s, "twins between pairs", 10, 10,
-		   {0, L, AMB(0)}, {10, S, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)}, {40, L, A});
+	{0, L, AMB(0)}, {10, S, AMB(0)}, {10, S, AMB(0)}, {20, L, AMB(0)}, {40, L, A});
 	/*
 	 * Equal gaps, the leftmost plateau first: (S4, L5) and (L5, S6) tie at
 	 * 1; (S4, L5) pairs first, then the first S4 meets the second L5, a
@@ -282,12 +282,12 @@ test_stream_twins(qr_stream *s)
 	 * left, both pairs of gap 1 would go, then (L2, S4): all one set.)
 	 */
 	EXPECT(s, "leftmost first", 1, 2,
-		   {2, L, A}, {2, L, A}, {4, S, AMB(0)}, {4, S, AMB(0)}, {5, L, AMB(0)}, {5, L, AMB(0)},
-		   {6, S, AMB(0)});
+	{2, L, A}, {2, L, A}, {4, S, AMB(0)}, {4, S, AMB(0)}, {5, L, AMB(0)}, {5, L, AMB(0)},
+	{6, S, AMB(0)});
 	/* mirrored in time: every row pairs, the twins make them one set */
 	EXPECT(s, "leftmost first, mirrored", 2, 1,
-		   {0, S, AMB(0)}, {1, L, AMB(0)}, {1, L, AMB(0)}, {2, S, AMB(0)}, {2, S, AMB(0)},
-		   {4, L, AMB(0)}, {4, L, AMB(0)});
+	{0, S, AMB(0)}, {1, L, AMB(0)}, {1, L, AMB(0)}, {2, S, AMB(0)}, {2, S, AMB(0)},
+	{4, L, AMB(0)}, {4, L, AMB(0)});
 }
 
 /* the order check: (t, side) going backwards is refused, nothing changes */
