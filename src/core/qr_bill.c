@@ -553,12 +553,10 @@ format_defaults(qr_bill *b)
 	}
 }
 
-static int
-open_bill(qr_bill *b, const char *buf, size_t len)
+/* The reader's state before the first record. */
+static void
+bill_reset(qr_bill *b, const char *buf, size_t len)
 {
-	qr_record rec;
-	char	   *hbuf = b->work;
-
 	b->rowbuf = b->work + len + 1;
 	b->bom = qr_rec_init(&b->rd, buf, len, b->delim);
 	b->crlf = 0;
@@ -577,23 +575,37 @@ open_bill(qr_bill *b, const char *buf, size_t len)
 	memset(b->mapped, 0, sizeof(b->mapped));
 	for (int c = 0; c < QR_NCOL; c++)
 		b->col[c] = -1;
+}
 
-	if (b->delim == '"' || b->delim == '\n' || b->delim == '\r')
-	{
-		snprintf(b->message, sizeof(b->message),
-				 "a statement's delimiter cannot be a quote or a line break");
-		return 0;
-	}
+/*
+ * Is field i of the header record the one that makes it the header?  When
+ * the layout is to be detected, the provider's transaction column names
+ * it (and brings the layout's defaults).
+ */
+static int
+header_hit(qr_bill *b, long i)
+{
 	if (b->format != QR_BILL_DETECT)
-		format_defaults(b);
-	if (b->format == QR_BILL_CSV && b->header_has == NULL)
-	{
-		snprintf(b->message, sizeof(b->message),
-				 "a CSV statement needs the name of its provider_txn column");
+		return eq(&b->head[i], b->header_has, b->header_has_len);
+	if (eq(&b->head[i], LIT(ZH_WECHAT_TXN)))
+		b->format = QR_BILL_WECHATPAY;
+	else if (eq(&b->head[i], LIT(ZH_ALIPAY_TXN)))
+		b->format = QR_BILL_ALIPAY;
+	if (b->format == QR_BILL_DETECT)
 		return 0;
-	}
+	format_defaults(b);
+	return 1;
+}
 
-	/* the header: the first record with a field of that name */
+/*
+ * The header: the first record with a field of that name, split into
+ * b->head (values in hbuf).  Sets b->header_line, 0 when there is none.
+ */
+static void
+find_header(qr_bill *b, char *hbuf)
+{
+	qr_record	rec;
+
 	while (qr_rec_next(&b->rd, &rec))
 	{
 		long		n;
@@ -605,60 +617,45 @@ open_bill(qr_bill *b, const char *buf, size_t len)
 		n = split_clean(&rec, b->delim, b->head, QR_BILL_MAX_COLS, hbuf);
 		for (long i = 0; i < n && i < QR_BILL_MAX_COLS; i++)
 		{
-			int			hit = 0;
-
-			if (b->format == QR_BILL_DETECT)
-			{
-				if (eq(&b->head[i], LIT(ZH_WECHAT_TXN)))
-					b->format = QR_BILL_WECHATPAY;
-				else if (eq(&b->head[i], LIT(ZH_ALIPAY_TXN)))
-					b->format = QR_BILL_ALIPAY;
-				hit = b->format != QR_BILL_DETECT;
-				if (hit)
-					format_defaults(b);
-			}
-			else
-				hit = eq(&b->head[i], b->header_has, b->header_has_len);
-			if (hit)
+			if (header_hit(b, i))
 			{
 				b->ncols = n;
 				b->header_line = rec.line;
 				b->crlf = rec.crlf;
-				break;
+				return;
 			}
 		}
-		if (b->header_line)
-			break;
 	}
-	if (b->header_line == 0)
-	{
-		if (b->format == QR_BILL_DETECT)
-			snprintf(b->message, sizeof(b->message),
-					 "no header line names a column " ZH_WECHAT_TXN " (WeChat Pay) or " ZH_ALIPAY_TXN " (Alipay)");
-		else
-			snprintf(b->message, sizeof(b->message),
-					 "not %s %s statement: no header line with column \"%.*s\"",
-					 strchr("aeiouAEIOU", label(b)[0]) ? "an" : "a", label(b), (int) b->header_has_len, b->header_has);
-		if (b->open_quote_line)
-		{
-			size_t		k = strlen(b->message);
+}
 
-			snprintf(b->message + k, sizeof(b->message) - k,
-					 " (the quote opened on line %ld is not closed before the end of the file)",
-					 b->open_quote_line);
-		}
-		return 0;
-	}
-	if (b->ncols > QR_BILL_MAX_COLS)
-	{
+/* b->message when no record is the header */
+static void
+no_header(qr_bill *b)
+{
+	if (b->format == QR_BILL_DETECT)
 		snprintf(b->message, sizeof(b->message),
-				 "the header on line %ld has %ld columns, more than %d",
-				 b->header_line, b->ncols, QR_BILL_MAX_COLS);
-		return 0;
-	}
-	b->open_quote_line = 0;
+				 "no header line names a column " ZH_WECHAT_TXN " (WeChat Pay) or " ZH_ALIPAY_TXN " (Alipay)");
+	else
+		snprintf(b->message, sizeof(b->message),
+				 "not %s %s statement: no header line with column \"%.*s\"",
+				 strchr("aeiouAEIOU", label(b)[0]) ? "an" : "a", label(b), (int) b->header_has_len, b->header_has);
+	if (b->open_quote_line)
+	{
+		size_t		k = strlen(b->message);
 
-	/* the columns, by name */
+		snprintf(b->message + k, sizeof(b->message) - k,
+				 " (the quote opened on line %ld is not closed before the end of the file)",
+				 b->open_quote_line);
+	}
+}
+
+/*
+ * The columns, by name, into b->col and b->mapped; 0 with b->message when
+ * a column every row needs is missing.
+ */
+static int
+map_columns(qr_bill *b)
+{
 	if (b->format == QR_BILL_WECHATPAY && find_name(b, LIT(ZH_SETTLE_AMOUNT)) < 0
 		&& find_name(b, LIT(ZH_TOTAL_AMOUNT)) >= 0
 		&& b->name_len[QR_COL_AMOUNT] == sizeof(ZH_SETTLE_AMOUNT) - 1
@@ -689,6 +686,41 @@ open_bill(qr_bill *b, const char *buf, size_t len)
 		b->bill_type = find_name(b, LIT(ZH_REFUND_APPLIED)) >= 0 ? "REFUND"
 					   : find_name(b, LIT(ZH_WECHAT_REFUND)) >= 0 ? "ALL" : "SUCCESS";
 	return 1;
+}
+
+static int
+open_bill(qr_bill *b, const char *buf, size_t len)
+{
+	bill_reset(b, buf, len);
+	if (b->delim == '"' || b->delim == '\n' || b->delim == '\r')
+	{
+		snprintf(b->message, sizeof(b->message),
+				 "a statement's delimiter cannot be a quote or a line break");
+		return 0;
+	}
+	if (b->format != QR_BILL_DETECT)
+		format_defaults(b);
+	if (b->format == QR_BILL_CSV && b->header_has == NULL)
+	{
+		snprintf(b->message, sizeof(b->message),
+				 "a CSV statement needs the name of its provider_txn column");
+		return 0;
+	}
+	find_header(b, b->work);
+	if (b->header_line == 0)
+	{
+		no_header(b);
+		return 0;
+	}
+	if (b->ncols > QR_BILL_MAX_COLS)
+	{
+		snprintf(b->message, sizeof(b->message),
+				 "the header on line %ld has %ld columns, more than %d",
+				 b->header_line, b->ncols, QR_BILL_MAX_COLS);
+		return 0;
+	}
+	b->open_quote_line = 0;
+	return map_columns(b);
 }
 
 int
@@ -733,34 +765,120 @@ bad_value(const qr_bill *b, qr_bill_row *row, qr_col c, const char *what)
 	whole_chars(row->error);
 }
 
-int
-qr_bill_next(qr_bill *b, qr_bill_row *row)
+/*
+ * The next record of the rows, past blank and comment records; 0 at the
+ * end of the file or at the footer (the reader is then left on it, for
+ * qr_bill_finish).
+ */
+static int
+next_row_record(qr_bill *b, qr_record *rec)
 {
-	qr_record rec;
-
-	if (b->done)
-		return 0;
 	for (;;)
 	{
-		if (!qr_rec_next(&b->rd, &rec))
+		if (!qr_rec_next(&b->rd, rec))
 		{
 			b->done = 1;
 			return 0;
 		}
-		if (b->footer && opens_with(&rec, b->footer, b->footer_len))
+		if (b->footer && opens_with(rec, b->footer, b->footer_len))
 		{
 			/* the rows end here; qr_bill_finish reads on from this record */
 			b->done = 1;
-			b->rd.pos = (size_t) (rec.text - b->rd.buf);
-			b->rd.line = rec.line;
+			b->rd.pos = (size_t) (rec->text - b->rd.buf);
+			b->rd.line = rec->line;
 			return 0;
 		}
-		if (blank(&rec))
+		if (blank(rec))
 			continue;
-		if (b->comment && starts(rec.text, rec.len, b->comment, b->comment_len))
+		if (b->comment && starts(rec->text, rec->len, b->comment, b->comment_len))
 			continue;
-		break;
+		return 1;
 	}
+}
+
+/* row->error for a record whose quote runs to the end of the file */
+static void
+open_quote(qr_bill *b, qr_bill_row *row, const qr_record *rec)
+{
+	long		k = row->nf - 1;
+
+	b->open_quote_line = rec->line;
+	row->ok = 0;
+	if (k >= 0 && k < b->ncols)
+		snprintf(row->error, sizeof(row->error),
+				 "line %ld: the quote opened in column \"%.*s\" is not closed before the end of the file",
+				 rec->line, (int) b->head[k].len, b->head[k].value);
+	else
+		snprintf(row->error, sizeof(row->error),
+				 "line %ld: the quote opened in field %ld is not closed before the end of the file",
+				 rec->line, k + 1);
+	whole_chars(row->error);
+}
+
+/*
+ * The time, amount, fee and refund amount of a row checked (and the time
+ * parsed into row->ts); 0 with row->error on the first that is not valid.
+ */
+static int
+row_values_valid(const qr_bill *b, qr_bill_row *row)
+{
+	if (!qr_bill_parse_time(row->val[QR_COL_TS], row->val_len[QR_COL_TS], &row->ts))
+	{
+		bad_value(b, row, QR_COL_TS, "is not YYYY-MM-DD hh:mm:ss");
+		return 0;
+	}
+	if (!day_exists(&row->ts))
+	{
+		bad_value(b, row, QR_COL_TS, "is not a day of its month");
+		return 0;
+	}
+	if (!qr_bill_is_number(row->val[QR_COL_AMOUNT], row->val_len[QR_COL_AMOUNT]))
+	{
+		bad_value(b, row, QR_COL_AMOUNT, "is not a number");
+		return 0;
+	}
+	if (row->val_len[QR_COL_FEE] > 0
+		&& !qr_bill_is_number(row->val[QR_COL_FEE], row->val_len[QR_COL_FEE]))
+	{
+		bad_value(b, row, QR_COL_FEE, "is not a number");
+		return 0;
+	}
+	if (row->val_len[QR_COL_REFUND_AMOUNT] > 0
+		&& !qr_bill_is_number(row->val[QR_COL_REFUND_AMOUNT], row->val_len[QR_COL_REFUND_AMOUNT]))
+	{
+		bad_value(b, row, QR_COL_REFUND_AMOUNT, "is not a number");
+		return 0;
+	}
+	return 1;
+}
+
+/* an Alipay refund: the refund amount is what the row takes back */
+static void
+alipay_refund(const qr_bill *b, qr_bill_row *row)
+{
+	const char *a = row->val[QR_COL_AMOUNT];
+	size_t		n = row->val_len[QR_COL_AMOUNT];
+
+	if (!(b->format == QR_BILL_ALIPAY && b->col[QR_COL_REFUND_AMOUNT] < 0
+		  && row->val[QR_COL_STATUS] && row->val_len[QR_COL_STATUS] == sizeof(ZH_REFUND) - 1
+		  && memcmp(row->val[QR_COL_STATUS], ZH_REFUND, sizeof(ZH_REFUND) - 1) == 0))
+		return;
+	if (a[0] == '-')
+	{
+		a++;
+		n--;
+	}
+	row->val[QR_COL_REFUND_AMOUNT] = a;
+	row->val_len[QR_COL_REFUND_AMOUNT] = n;
+}
+
+int
+qr_bill_next(qr_bill *b, qr_bill_row *row)
+{
+	qr_record	rec;
+
+	if (b->done || !next_row_record(b, &rec))
+		return 0;
 	b->records++;
 	row->line = rec.line;
 	row->raw = rec.text;
@@ -774,22 +892,9 @@ qr_bill_next(qr_bill *b, qr_bill_row *row)
 		row->val[c] = NULL;
 		row->val_len[c] = 0;
 	}
-
 	if (rec.open_quote)
 	{
-		long		k = row->nf - 1;
-
-		b->open_quote_line = rec.line;
-		row->ok = 0;
-		if (k >= 0 && k < b->ncols)
-			snprintf(row->error, sizeof(row->error),
-					 "line %ld: the quote opened in column \"%.*s\" is not closed before the end of the file",
-					 rec.line, (int) b->head[k].len, b->head[k].value);
-		else
-			snprintf(row->error, sizeof(row->error),
-					 "line %ld: the quote opened in field %ld is not closed before the end of the file",
-					 rec.line, k + 1);
-		whole_chars(row->error);
+		open_quote(b, row, &rec);
 		return 1;
 	}
 	if (row->nf != b->ncols)
@@ -805,49 +910,8 @@ qr_bill_next(qr_bill *b, qr_bill_row *row)
 			row->val[c] = b->f[b->col[c]].value;
 			row->val_len[c] = b->f[b->col[c]].len;
 		}
-	if (!qr_bill_parse_time(row->val[QR_COL_TS], row->val_len[QR_COL_TS], &row->ts))
-	{
-		bad_value(b, row, QR_COL_TS, "is not YYYY-MM-DD hh:mm:ss");
-		return 1;
-	}
-	if (!day_exists(&row->ts))
-	{
-		bad_value(b, row, QR_COL_TS, "is not a day of its month");
-		return 1;
-	}
-	if (!qr_bill_is_number(row->val[QR_COL_AMOUNT], row->val_len[QR_COL_AMOUNT]))
-	{
-		bad_value(b, row, QR_COL_AMOUNT, "is not a number");
-		return 1;
-	}
-	if (row->val_len[QR_COL_FEE] > 0
-		&& !qr_bill_is_number(row->val[QR_COL_FEE], row->val_len[QR_COL_FEE]))
-	{
-		bad_value(b, row, QR_COL_FEE, "is not a number");
-		return 1;
-	}
-	if (row->val_len[QR_COL_REFUND_AMOUNT] > 0
-		&& !qr_bill_is_number(row->val[QR_COL_REFUND_AMOUNT], row->val_len[QR_COL_REFUND_AMOUNT]))
-	{
-		bad_value(b, row, QR_COL_REFUND_AMOUNT, "is not a number");
-		return 1;
-	}
-	/* an Alipay refund: the refund amount is what the row takes back */
-	if (b->format == QR_BILL_ALIPAY && b->col[QR_COL_REFUND_AMOUNT] < 0
-		&& row->val[QR_COL_STATUS] && row->val_len[QR_COL_STATUS] == sizeof(ZH_REFUND) - 1
-		&& memcmp(row->val[QR_COL_STATUS], ZH_REFUND, sizeof(ZH_REFUND) - 1) == 0)
-	{
-		const char *a = row->val[QR_COL_AMOUNT];
-		size_t		n = row->val_len[QR_COL_AMOUNT];
-
-		if (a[0] == '-')
-		{
-			a++;
-			n--;
-		}
-		row->val[QR_COL_REFUND_AMOUNT] = a;
-		row->val_len[QR_COL_REFUND_AMOUNT] = n;
-	}
+	if (row_values_valid(b, row))
+		alipay_refund(b, row);
 	return 1;
 }
 

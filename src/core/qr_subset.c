@@ -153,6 +153,60 @@ record(size_t *pick, int *npick, const size_t *perm, const size_t *pos, size_t k
 	*npick = (int) out;
 }
 
+/*
+ * The candidates into perm[0..m), largest first: the rows of the target's
+ * sign, nonzero and smaller than the target; their magnitudes into mag and
+ * the prefix sums into pre_hi and pre_lo.  Returns m.
+ */
+static size_t
+candidates(int64_t target, const int64_t *amount, size_t n, size_t *perm,
+		   uint64_t *mag, uint64_t *pre_hi, uint64_t *pre_lo)
+{
+	uint64_t	total = magnitude(target);
+	size_t		m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (amount[i] != 0 && (amount[i] < 0) == (target < 0) && magnitude(amount[i]) < total)
+			perm[m++] = i;
+	sort_indexes(perm, m, amount);
+	pre_hi[0] = pre_lo[0] = 0;
+	for (size_t i = 0; i < m; i++)
+	{
+		mag[i] = magnitude(amount[perm[i]]);
+		pre_lo[i + 1] = pre_lo[i] + mag[i];
+		pre_hi[i + 1] = pre_hi[i] + (pre_lo[i + 1] < pre_lo[i]);
+	}
+	return m;
+}
+
+/*
+ * The first position at or after next that a subset still reaching r can
+ * take, with need rows still needed at least and room rows still allowed
+ * (the first two bounds atop this file); m when there is none.
+ */
+static size_t
+first_usable(const sums *s, size_t m, size_t next, size_t need, size_t room, uint64_t r)
+{
+	wide		smallest;
+	size_t		last,
+				q,
+				take;
+
+	if (m - next < need)
+		return m;
+	smallest = span(s, m - (need - 1), m);
+	if (reaches(smallest, r))
+		return m;
+	last = m - need + 1;
+	q = first_at_most(s->mag, next, last, r - smallest.lo);
+	if (q >= last)
+		return m;
+	take = room < m - q ? room : m - q;
+	if (!reaches(span(s, q, q + take), r))
+		return m;
+	return q;
+}
+
 qr_subset_result
 qr_subset_find(int64_t target, const int64_t *amount, size_t n,
 			   int min_rows, int max_rows, long budget,
@@ -182,51 +236,18 @@ qr_subset_find(int64_t target, const int64_t *amount, size_t n,
 	most = (size_t) max_rows < n ? (size_t) max_rows : n;
 	found_before = (long *) (pos + most + 1);
 
-	/* the candidates: the target's sign, nonzero, smaller than the target */
-	for (size_t i = 0; i < n; i++)
-		if (amount[i] != 0 && (amount[i] < 0) == (target < 0) && magnitude(amount[i]) < total)
-			perm[m++] = i;
+	m = candidates(target, amount, n, perm, mag, pre_hi, pre_lo);
 	if (most > m)
 		most = m;
 	if (most < fewest)
 		return QR_SUBSET_NONE;
-	sort_indexes(perm, m, amount);
-	pre_hi[0] = pre_lo[0] = 0;
-	for (size_t i = 0; i < m; i++)
-	{
-		mag[i] = magnitude(amount[perm[i]]);
-		pre_lo[i + 1] = pre_lo[i] + mag[i];
-		pre_hi[i + 1] = pre_hi[i] + (pre_lo[i + 1] < pre_lo[i]);
-	}
 
 	r = total;
 	for (;;)
 	{
-		/* the rows still needed at least, the rows still allowed */
-		size_t		need = fewest > depth ? fewest - depth : 1;
-		size_t		room = most - depth;
-		size_t		q = m;
-
-		if (m - next >= need)
-		{
-			wide		smallest = span(&s, m - (need - 1), m);
-
-			if (!reaches(smallest, r))
-			{
-				size_t		last = m - need + 1;
-
-				q = first_at_most(mag, next, last, r - smallest.lo);
-				if (q < last)
-				{
-					size_t		take = room < m - q ? room : m - q;
-
-					if (!reaches(span(&s, q, q + take), r))
-						q = m;
-				}
-				else
-					q = m;
-			}
-		}
+		/* the rows still needed at least, the rows still allowed: which to try */
+		size_t		q = first_usable(&s, m, next, fewest > depth ? fewest - depth : 1,
+									 most - depth, r);
 
 		if (q < m)
 		{
