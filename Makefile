@@ -80,6 +80,9 @@ $(TESTBUILD)/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_CORE) test/fuzz/common.h
 $(TESTBUILD)/replay_%: test/fuzz/fuzz_%.c test/fuzz/replay.c $(REPLAY_CORE) test/fuzz/common.h
 	$(CC) $(FUZZ_FLAGS) -Wall -Wextra -Werror -o $@ $< test/fuzz/replay.c $(REPLAY_CORE)
 
+# the round-trip property, shared by fuzz_roundtrip and the unit tests
+$(TESTBUILD)/fuzz_roundtrip $(TESTBUILD)/replay_roundtrip $(TESTBUILD)/test_core $(TESTBUILD)/test_core_san: test/fuzz/roundtrip.h
+
 .PHONY: fuzz-build
 fuzz-build: $(addprefix $(TESTBUILD)/fuzz_,$(FUZZ_TARGETS)) $(addprefix $(TESTBUILD)/replay_,$(FUZZ_TARGETS))
 

@@ -119,41 +119,30 @@ die(const char *what, const char *detail)
 /* ------------------------------------------------------------------ */
 
 /*
- * One TLV level.  seen[] catches a profile that emits an ID twice, which
- * qr_validate would also reject, but here the message names the profile
- * code at fault.
+ * One TLV level, written by the core's appenders (qr_tlv_append,
+ * qr_crc_append) into out, a qr_buf over b one byte short of it.  seen[]
+ * catches a profile that emits an ID twice, which qr_validate would also
+ * reject, but here the message names the profile code at fault.
  */
 typedef struct level
 {
 	char		b[PAYLOAD_MAX];
-	size_t		n;
+	qr_buf		out;
 	unsigned char seen[100];
 } level;
 
 static void
 lv_init(level *l)
 {
-	l->n = 0;
+	qr_buf_init(&l->out, l->b, sizeof(l->b) - 1);
 	memset(l->seen, 0, sizeof(l->seen));
 }
 
-/* LEN counts code points, not bytes (EMVCo MPM 4.4.1.1). */
+/* Appends one data object; returns its length in characters (1..99). */
 static int
-utf8_chars(const char *s, size_t n)
-{
-	int			c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char) s[i] & 0xC0) != 0x80)
-			c++;
-	return c;
-}
-
-static void
 put_n(level *l, int id, const char *v, size_t vbytes)
 {
 	char		hdr[8];
-	qr_buf		out;
 	int			chars;
 
 	if (id < 0 || id > 99)
@@ -161,16 +150,13 @@ put_n(level *l, int id, const char *v, size_t vbytes)
 	snprintf(hdr, sizeof(hdr), "%02d", id);
 	if (l->seen[id])
 		die("duplicate ID at one level", hdr);
-	/* the core's TLV writer, one byte short of the buffer as before */
-	qr_buf_init(&out, l->b, sizeof(l->b) - 1);
-	out.len = l->n;
-	chars = qr_tlv_append(&out, id, v, vbytes);
+	chars = qr_tlv_append(&l->out, id, v, vbytes);
 	if (chars < 1 || chars > 99)
 		die("value length not in 1..99 characters", hdr);
-	if (out.len > out.cap)
+	if (l->out.len > l->out.cap)
 		die("payload buffer overflow", NULL);
 	l->seen[id] = 1;
-	l->n = out.len;
+	return chars;
 }
 
 static void
@@ -182,7 +168,7 @@ put(level *l, int id, const char *v)
 static void
 put_tpl(level *l, int id, const level *t)
 {
-	put_n(l, id, t->b, t->n);
+	put_n(l, id, t->out.data, t->out.len);
 }
 
 /* A value with a character limit and, for ans fields, printable ASCII only. */
@@ -192,13 +178,12 @@ put_lim(level *l, int id, const char *v, int maxchars, int ans)
 	char		where[64];
 
 	snprintf(where, sizeof(where), "ID %02d value \"%s\"", id, v);
-	if (utf8_chars(v, strlen(v)) > maxchars)
-		die("value longer than its limit", where);
 	if (ans)
 		for (const char *p = v; *p; p++)
 			if ((unsigned char) *p < 0x20 || (unsigned char) *p > 0x7E)
 				die("non-ans character in an ans field", where);
-	put(l, id, v);
+	if (put_n(l, id, v, strlen(v)) > maxchars)
+		die("value longer than its limit", where);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1002,17 +987,9 @@ one_payload(level *root)
 	if (dyn || !chance((unsigned) mix[i].omit_poi_pct))
 		put(root, 1, dyn ? "12" : "11");
 	mix[i].fn(root, dyn);
-
-	{
-		qr_buf		out;
-
-		qr_buf_init(&out, root->b, sizeof(root->b) - 1);
-		out.len = root->n;
-		qr_crc_append(&out);
-		if (out.len > out.cap)
-			die("payload buffer overflow", mix[i].name);
-		root->n = out.len;
-	}
+	qr_crc_append(&root->out);
+	if (root->out.len > root->out.cap)
+		die("payload buffer overflow", mix[i].name);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1377,12 +1354,12 @@ gen_emv_mpm(char *out)
 	level		root;
 
 	one_payload(&root);
-	for (size_t i = 0; i < root.n; i++)
+	for (size_t i = 0; i < root.out.len; i++)
 		if (root.b[i] == '\\' || root.b[i] == '\t' || root.b[i] == '\n' || root.b[i] == '\r')
 			die("an EMVCo payload holds a byte COPY text format would alter", NULL);
-	memcpy(out, root.b, root.n);
-	out[root.n] = '\0';
-	return root.n;
+	memcpy(out, root.b, root.out.len);
+	out[root.out.len] = '\0';
+	return root.out.len;
 }
 
 /* Shares out of 1000 in the acquirer mix */

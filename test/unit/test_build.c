@@ -1,6 +1,6 @@
 /*
- * test_build.c — the code writers of src/core (qr_build.c) and the CSV
- * field splitter (qr_csv.c).
+ * test_build.c — the code writers of src/core (qr_build.c), their round
+ * trip (test/fuzz/roundtrip.h), and the CSV field splitter (qr_csv.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include "qrpay_core.h"
 #include "check.h"
 #include "common.h"
+#include "roundtrip.h"
 #include "vectors.h"
 
 static char out_data[4 * QR_MAX_BYTES];
@@ -383,6 +384,54 @@ test_merge(const vector *v, int n)
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * Parse, write, parse: every writer on every valid vector gives the same
+ * fields but the one it writes (test/fuzz/roundtrip.h, which
+ * fuzz_roundtrip fuzzes), and every format with the field takes part.
+ */
+static void
+test_roundtrip(const vector *v, int n)
+{
+	static const char *const amounts[] = {"12.34", "7", "1234567.8"};
+	static const char *const refs[] = {"INV2024", "20240117", "R"};
+	static const qr_fmt writable[] = {QR_FORMAT_EMV_MPM, QR_FORMAT_UPI, QR_FORMAT_EPC,
+									  QR_FORMAT_SWISS_QR, QR_FORMAT_SPAYD, QR_FORMAT_BEZAHLCODE
+									 };
+	int			per_fmt[2][QR_FORMAT_COUNT] = {{0}};
+	int			rebuilt = 0,
+				merged = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		qr_fmt		fmt = qr_detect_format(v[i].payload, v[i].payload_len);
+		const char *broken;
+
+		if (!v[i].valid)
+			continue;
+		for (int k = 0; k < 3; k++)
+		{
+			broken = rt_check(RT_AMOUNT, v[i].payload, v[i].payload_len, amounts[k],
+							  strlen(amounts[k]), &per_fmt[0][fmt]);
+			CHECK(broken == NULL, "%s: amount %s: %s", v[i].id, amounts[k], broken);
+			broken = rt_check(RT_REFERENCE, v[i].payload, v[i].payload_len, refs[k],
+							  strlen(refs[k]), &per_fmt[1][fmt]);
+			CHECK(broken == NULL, "%s: reference %s: %s", v[i].id, refs[k], broken);
+		}
+		broken = rt_check(RT_REBUILD, v[i].payload, v[i].payload_len, "", 0, &rebuilt);
+		CHECK(broken == NULL, "%s: rebuilt: %s", v[i].id, broken);
+		broken = rt_check(RT_MERGE, v[i].payload, v[i].payload_len, "", 0, &merged);
+		CHECK(broken == NULL, "%s: merged: %s", v[i].id, broken);
+	}
+	for (size_t f = 0; f < sizeof(writable) / sizeof(writable[0]); f++)
+		CHECK(per_fmt[0][writable[f]] > 0 && per_fmt[1][writable[f]] > 0,
+			  "%s: amount and reference round trips (%d, %d)", qr_format_name(writable[f]),
+			  per_fmt[0][writable[f]], per_fmt[1][writable[f]]);
+	CHECK(rebuilt >= 40 && merged == rebuilt, "EMVCo round trips: %d rebuilt, %d merged",
+		  rebuilt, merged);
+}
+
+/* ------------------------------------------------------------------ */
+
 /* "a|b|c" for the fields of line, or "(none)" */
 static void
 expect_csv(const char *line, char delim, long nwant, const char *want)
@@ -435,5 +484,6 @@ test_build(const vector *v, int n)
 	test_errors(v, n);
 	test_emv_nodes();
 	test_merge(v, n);
+	test_roundtrip(v, n);
 	test_csv();
 }
