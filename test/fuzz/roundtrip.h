@@ -191,7 +191,7 @@ rt_expected(qr_fmt fmt, rt_op op, const char *val, size_t vlen, char *out)
 }
 
 static rt_fields rt_before,
-			rt_after;
+	   rt_after;
 
 /*
  * The fields of after against those of before for a writer that set key
@@ -208,7 +208,7 @@ rt_compare(qr_fmt fmt, rt_op op, const char *key, const char *gone,
 	for (int i = 0; i < rt_after.n; i++)
 	{
 		const char *p = rt_path(&rt_after, i),
-				   *v = rt_value(&rt_after, i);
+					*v = rt_value(&rt_after, i);
 		size_t		pn = rt_after.plen[i],
 					vn = rt_after.vlen[i];
 
@@ -361,7 +361,7 @@ rt_check_merge(const char *code, size_t len, int *checked)
 	const char *codes[2] = {code, code};
 	size_t		lens[2] = {len, len};
 	char	   *one = malloc(len + 8),
-			   *two = malloc(len + 8);
+				*two = malloc(len + 8);
 	qr_buf		o1,
 				o2;
 	qr_build_error e;
