@@ -391,7 +391,8 @@ rt_check_merge(const char *code, size_t len, int *checked)
  * The round trip of op over a code and a value (ignored by RT_REBUILD and
  * RT_MERGE): NULL, or the property broken.  Codes that do not validate,
  * and formats without the field, are passed over; *checked counts the
- * round trips compared field by field.
+ * round trips compared field by field.  A rebuilt code that differs
+ * aborts, as check_rebuild does (also after every EMVCo code written).
  */
 static const char *
 rt_check(rt_op op, const char *code, size_t len, const char *val, size_t vlen, int *checked)
