@@ -17,7 +17,11 @@ FROM (SELECT i, chr(65 + i / 17576 % 26) || chr(65 + i / 676 % 26) || chr(65 + i
 SELECT count(DISTINCT bic) AS distinct_bics FROM memo_codes;
 
 INSERT INTO qr_providers (code, name, kind) VALUES ('memobank', 'Memo Bank', 'bank');
-INSERT INTO qr_provider_patterns (provider, kind, pattern) VALUES ('memobank', 'bic', 'AAB*');
+-- more BIC patterns than the memo's threshold (4), so that BICs are memoized;
+-- no BIC of the table starts with Z
+INSERT INTO qr_provider_patterns (provider, kind, pattern)
+VALUES ('memobank', 'bic', 'AAB*'), ('memobank', 'bic', 'ZZA*'), ('memobank', 'bic', 'ZZB*'),
+       ('memobank', 'bic', 'ZZC*'), ('memobank', 'bic', 'ZZD*');
 
 CREATE TABLE memo_sizes (step text PRIMARY KEY, bytes bigint);
 CREATE VIEW memo_now AS

@@ -70,28 +70,41 @@ PG_FUNCTION_INFO_V1(qr_identifiers);
 
 /*
  * The identification memo: the providers of one identifier, keyed by its
- * kind, its value and (for EMVCo identifiers) the code's country.  Only
+ * kind, its value and the code's country (a pattern with a country
+ * condition makes the verdict depend on it).  Only
  * identifiers of at most MEMO_VALUE_MAX bytes matched by at most
  * MEMO_MAX_PROVIDERS providers are remembered; the others are matched
  * every time.
  */
 #define MEMO_VALUE_MAX 32
 #define MEMO_MAX_PROVIDERS 8
+
+/*
+ * Kinds with this many patterns or fewer are matched every time: a
+ * literal-prefix test per pattern costs less than hashing the identifier,
+ * and far less than a memo too large for the CPU's caches (a BIC per bank
+ * against the one shipped BIC pattern).
+ */
+#define MEMO_MIN_PATTERNS 4
 #define MEMO_INITIAL 256		/* entries the table is first sized for */
 
 /*
- * The memo grows with the distinct identifiers it meets, up to a table of
- * MEMO_BUDGET bytes; a table that would grow past it is emptied instead and
- * learns again, so that a stream of distinct identifiers (a BIC per bank)
- * costs a bounded amount of memory in every backend.
+ * The memo grows with the distinct identifiers it meets, up to MEMO_BUDGET
+ * bytes (a table of 65,536 entries, some 50,000 identifiers); one that
+ * grows past it is emptied and learns again, so that a stream of distinct
+ * identifiers costs a bounded amount of memory in every backend.
  */
-#define MEMO_BUDGET (16 * 1024 * 1024)
+#define MEMO_BUDGET (8 * 1024 * 1024)
 
+/*
+ * The key is zero-padded, so that equality compares the whole struct (a
+ * fixed-size comparison the compiler expands in line).
+ */
 typedef struct memo_key
 {
 	int16		kind;
 	int16		len;			/* of key */
-	char		key[MEMO_VALUE_MAX + 2];	/* value, then the country or "--" */
+	char		key[MEMO_VALUE_MAX + 4];	/* value, then the country or "--" */
 } memo_key;
 
 typedef struct memo_entry
@@ -112,7 +125,7 @@ memo_key_hash(const memo_key *k)
 static inline bool
 memo_key_equal(const memo_key *a, const memo_key *b)
 {
-	return a->kind == b->kind && a->len == b->len && memcmp(a->key, b->key, a->len) == 0;
+	return memcmp(a, b, sizeof(memo_key)) == 0;
 }
 
 #define SH_PREFIX memo
@@ -130,13 +143,15 @@ memo_key_equal(const memo_key *a, const memo_key *b)
 
 /*
  * A provider list and its text[] result, built once per catalog load: a
- * code table holds few distinct lists.  The arrays live in the memo's
- * context; one that reaches ARRAY_BUDGET bytes starts again empty.
+ * code table holds few distinct lists.  The table and its arrays live in
+ * a context of their own; one that reaches ARRAY_BUDGET bytes starts again
+ * empty.
  */
 #define ARRAY_MAX_PROVIDERS 8
 #define ARRAY_INITIAL 64
 #define ARRAY_BUDGET (4 * 1024 * 1024)
 
+/* zero-padded, as memo_key is */
 typedef struct prov_list
 {
 	int			n;
@@ -160,7 +175,7 @@ prov_list_hash(const prov_list *l)
 static inline bool
 prov_list_equal(const prov_list *a, const prov_list *b)
 {
-	return a->n == b->n && memcmp(a->prov, b->prov, sizeof(int) * a->n) == 0;
+	return memcmp(a, b, sizeof(prov_list)) == 0;
 }
 
 #define SH_PREFIX arrays
@@ -883,30 +898,30 @@ match_linear(const qr_ident *id, const char *country, int *prov, int max)
 }
 
 /*
- * Room for one more memo entry.  simplehash.h doubles a table that reaches
- * its fill factor; when the doubled table would pass MEMO_BUDGET the memo
- * is emptied instead, keeping its buckets, and learns again.
+ * A memo that has grown past MEMO_BUDGET bytes starts again, empty and
+ * small.  simplehash.h doubles a table when it fills up, or earlier when
+ * an insertion would move too many entries, so the check follows each
+ * insertion rather than predicting growth.
  */
 static void
-memo_make_room(void)
+memo_keep_budget(void)
 {
-	Size		held;
+	Size		held = MemoryContextMemAllocated(cache.memo_cxt, false);
 
-	if (cache.memo->members < cache.memo->grow_threshold)
-		return;
-	held = MemoryContextMemAllocated(cache.memo_cxt, false);
-	if (held * 2 <= MEMO_BUDGET)
+	if (held <= MEMO_BUDGET)
 		return;
 	elog(DEBUG1, "qrpay identification memo emptied at %u identifiers (%zu bytes)",
 		 cache.memo->members, held);
-	memo_reset(cache.memo);
+	MemoryContextReset(cache.memo_cxt);
+	cache.memo = memo_create(cache.memo_cxt, MEMO_INITIAL, NULL);
 }
 
 /*
  * Providers of one identifier.  Identifiers that recur across codes
- * (everything but whole URLs and consumer codes) are remembered; a
- * pattern with a country condition makes the verdict country-dependent,
- * so the country is part of the key for EMVCo identifiers.
+ * (everything but whole URLs and consumer codes) are remembered when
+ * their kind has more than MEMO_MIN_PATTERNS patterns; a pattern with a
+ * country condition makes the verdict country-dependent, so the country
+ * is part of the key.
  */
 static int
 match_ident(const qr_ident *id, const char *country, int *prov, int max)
@@ -917,8 +932,10 @@ match_ident(const qr_ident *id, const char *country, int *prov, int max)
 	bool		found;
 	int			n;
 
-	if (id->kind == QR_ID_URL || id->kind == QR_ID_PAYMENT_CODE || id->len > MEMO_VALUE_MAX)
+	if (id->kind == QR_ID_URL || id->kind == QR_ID_PAYMENT_CODE || id->len > MEMO_VALUE_MAX ||
+		cache.kind_start[id->kind + 1] - cache.kind_start[id->kind] <= MEMO_MIN_PATTERNS)
 		return match_linear(id, country, prov, max);
+	memset(&k, 0, sizeof(k));
 	k.kind = (int16) id->kind;
 	memcpy(k.key, id->value, id->len);
 	k.key[id->len] = country[0] ? country[0] : '-';
@@ -935,10 +952,10 @@ match_ident(const qr_ident *id, const char *country, int *prov, int max)
 	n = match_linear(id, country, prov, max);
 	if (n <= MEMO_MAX_PROVIDERS)
 	{
-		memo_make_room();
 		e = memo_insert_hash(cache.memo, k, h, &found);
 		memcpy(e->prov, prov, sizeof(int) * n);
 		e->nprov = (int16) n;
+		memo_keep_budget();
 	}
 	return n;
 }
@@ -1044,6 +1061,7 @@ networks_array(const int *prov, int n)
 
 	if (n > ARRAY_MAX_PROVIDERS)
 		return build_array(prov, n);
+	memset(&l, 0, sizeof(l));
 	l.n = n;
 	memcpy(l.prov, prov, sizeof(int) * n);
 	e = arrays_lookup(cache.arrays, l);
