@@ -16,17 +16,27 @@ FROM (SELECT i, chr(65 + i / 17576 % 26) || chr(65 + i / 676 % 26) || chr(65 + i
       FROM generate_series(0, 5999) i) s;
 SELECT count(DISTINCT bic) AS distinct_bics FROM memo_codes;
 
-INSERT INTO qr_providers (code, name, kind) VALUES ('memobank', 'Memo Bank', 'bank');
--- more BIC patterns than the memo's threshold (4), so that BICs are memoized;
--- no BIC of the table starts with Z
-INSERT INTO qr_provider_patterns (provider, kind, pattern)
-VALUES ('memobank', 'bic', 'AAB*'), ('memobank', 'bic', 'ZZA*'), ('memobank', 'bic', 'ZZB*'),
-       ('memobank', 'bic', 'ZZC*'), ('memobank', 'bic', 'ZZD*');
-
 CREATE TABLE memo_sizes (step text PRIMARY KEY, bytes bigint);
 CREATE VIEW memo_now AS
 SELECT coalesce(sum(total_bytes), 0) AS bytes, count(*) AS contexts
 FROM pg_backend_memory_contexts WHERE name = 'qrpay identification memo';
+
+-- with 4 BIC patterns or fewer (the shipped one and AAB*) BICs are matched
+-- directly: the memo does not grow
+INSERT INTO qr_providers (code, name, kind) VALUES ('memobank', 'Memo Bank', 'bank');
+INSERT INTO qr_provider_patterns (provider, kind, pattern) VALUES ('memobank', 'bic', 'AAB*');
+SELECT count(qr_networks(code)) FROM memo_codes WHERE i < 10;
+INSERT INTO memo_sizes SELECT 'few patterns, 10', bytes FROM memo_now;
+SELECT count(*) FILTER (WHERE 'memobank' = ANY (qr_networks(code))) AS memobank_codes FROM memo_codes;
+INSERT INTO memo_sizes SELECT 'few patterns, 6000', bytes FROM memo_now;
+SELECT (SELECT bytes FROM memo_sizes WHERE step = 'few patterns, 6000')
+       = (SELECT bytes FROM memo_sizes WHERE step = 'few patterns, 10') AS matched_directly;
+
+-- more BIC patterns than that, so that BICs are memoized; no BIC of the
+-- table starts with Z
+INSERT INTO qr_provider_patterns (provider, kind, pattern)
+VALUES ('memobank', 'bic', 'ZZA*'), ('memobank', 'bic', 'ZZB*'),
+       ('memobank', 'bic', 'ZZC*'), ('memobank', 'bic', 'ZZD*');
 
 -- 1,000 distinct identifiers, then all 6,000, then all 6,000 again
 SELECT count(qr_networks(code)) FROM memo_codes WHERE i < 1000;
