@@ -9,7 +9,7 @@ OBJS       = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 # sql/ holds both the install scripts and the regression inputs
 DATA       = $(wildcard sql/qrpay--*.sql)
-REGRESS    = qrpay_type qrpay_vectors qrpay_access qrpay_formats qrpay_providers qrpay_routing qrpay_gin qrpay_build qrpay_reconcile qrpay_money qrpay_match qrpay_cluster qrpay_statements qrpay_backoffice qrpay_index qrpay_errors hostile_triggers catalog_integrity hostile_data null_sweep privileges qrpay_soft_errors
+REGRESS    = qrpay_type qrpay_vectors qrpay_access qrpay_formats qrpay_providers qrpay_routing qrpay_gin qrpay_build qrpay_reconcile qrpay_money qrpay_match qrpay_cluster qrpay_statements qrpay_backoffice qrpay_index qrpay_errors hostile_triggers catalog_integrity hostile_data null_sweep privileges qrpay_soft_errors catalog_memo
 REGRESS_OPTS = --load-extension=qrpay
 # isolation specs and their expected output live under test/isolation
 ISOLATION  = qrpay_catalog qrpay_cache_race qrpay_city_race qrpay_recon_race

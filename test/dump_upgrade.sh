@@ -20,7 +20,7 @@
 #   3. so does a directory dump restored by parallel jobs, the catalog
 #      tables' data in one serial pass first: pg_restore -j loads those
 #      tables at once, and rules naming user cities would race their
-#      cities (see qrpay_catalog.c, "Restore").
+#      cities (see qrpay_guard.c, "Restore").
 set -euo pipefail
 
 db() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" "${@:2}"; }
