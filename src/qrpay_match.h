@@ -192,7 +192,7 @@ typedef struct m_state
 	TupleDesc	desc;
 	int64		next_group;
 	Numeric		zero;
-	Numeric		zeros[8];		/* zero_at's, by scale */
+	Numeric		zeros[8];		/* qrm_zero_at's, by scale */
 	/* the group being read */
 	MemoryContext cxt;			/* the call's */
 	MemoryContext groupcxt;		/* reset per group */
@@ -311,6 +311,7 @@ extern Numeric qrm_units_numeric(int64 u, int scale);
 extern Numeric qrm_zero_at(m_state *st, int scale);
 
 /* qrpay_match_emit.c */
+extern void qrm_out_of(m_out *o, const m_row *r);
 extern void qrm_emit(m_state *st, const m_out *o);
 extern void qrm_emit_reset(m_state *st);
 extern void qrm_emit_one(m_state *st, const m_row *r, const char *status, char *reason, int64 group);

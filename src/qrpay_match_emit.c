@@ -109,17 +109,24 @@ qrm_emit_reset(m_state *st)
 	CHECK_FOR_INTERRUPTS();
 }
 
+/* an empty result row for r alone, on its side */
+void
+qrm_out_of(m_out *o, const m_row *r)
+{
+	memset(o, 0, sizeof(*o));
+	if (r->side == SIDE_LEDGER)
+		o->l = r;
+	else
+		o->s = r;
+}
+
 /* one row alone: as missing on its side, or with the status given */
 void
 qrm_emit_one(m_state *st, const m_row *r, const char *status, char *reason, int64 group)
 {
 	m_out		o;
 
-	memset(&o, 0, sizeof(o));
-	if (r->side == SIDE_LEDGER)
-		o.l = r;
-	else
-		o.s = r;
+	qrm_out_of(&o, r);
 	o.status = status;
 	o.reason = reason;
 	o.group = group;

@@ -302,6 +302,23 @@ group_verdict(m_state *st, m_group *g, m_verdict *v)
 }
 
 /*
+ * The row as its side's earliest (kept in groupcxt until the group ends),
+ * unless that side has one already: false then, the row being a duplicate.
+ */
+static bool
+keep_earliest(m_state *st, m_row *r, m_row **first)
+{
+	MemoryContext prev;
+
+	if (first[r->side] != NULL)
+		return false;
+	prev = MemoryContextSwitchTo(st->groupcxt);
+	first[r->side] = group_keep(st, r);
+	MemoryContextSwitchTo(prev);
+	return true;
+}
+
+/*
  * A payment of the group.  One reference, or a payout of one payment:
  * each side's earliest row is kept to be reconciled (first), the others
  * are duplicates.  Otherwise the row is a member of the group, matched
@@ -314,25 +331,14 @@ group_payment(m_state *st, m_group *g, m_verdict *v, m_row *r, m_row **first)
 
 	if (!v->grouped && (!g->parts || v->pairwise))
 	{
-		if (first[r->side] == NULL)
-		{
-			MemoryContext prev = MemoryContextSwitchTo(st->groupcxt);
-
-			first[r->side] = group_keep(st, r);
-			MemoryContextSwitchTo(prev);
-		}
-		else
+		if (!keep_earliest(st, r, first))
 			qrm_emit_one(st, r, qrm_duplicate_status(r),
 						 psprintf("reference %s occurs %ld times in the %s; its earliest row is reconciled",
 								  text_to_cstring(r->ref), g->n[r->side],
 								  r->side == SIDE_LEDGER ? "ledger" : "statement"), 0);
 		return;
 	}
-	memset(&o, 0, sizeof(o));
-	if (r->side == SIDE_LEDGER)
-		o.l = r;
-	else
-		o.s = r;
+	qrm_out_of(&o, r);
 	o.group = v->group;
 	o.reason = v->greason;
 	if (r->side == SIDE_LEDGER && g->nrefunds > 0 && g->has_orig)
@@ -364,14 +370,7 @@ group_refund(m_state *st, m_group *g, m_row *r, m_row **rfirst)
 		qrm_emit_refund(st, g, rfirst[0], rfirst[1]);
 		rfirst[0] = rfirst[1] = NULL;
 	}
-	if (rfirst[r->side] == NULL)
-	{
-		MemoryContext prev = MemoryContextSwitchTo(st->groupcxt);
-
-		rfirst[r->side] = group_keep(st, r);
-		MemoryContextSwitchTo(prev);
-	}
-	else
+	if (!keep_earliest(st, r, rfirst))
 		qrm_emit_one(st, r, qrm_duplicate_status(r),
 					 psprintf("refund %s occurs more than once in the %s; its earliest row is reconciled",
 							  r->ref ? text_to_cstring(r->ref) : "(none)", r->side == SIDE_LEDGER ? "ledger" : "statement"), 0);
@@ -391,11 +390,7 @@ group_reference(m_state *st, m_group *g, m_row **first)
 	}
 	if (r == NULL)
 		return;
-	memset(&o, 0, sizeof(o));
-	if (r->side == SIDE_LEDGER)
-		o.l = r;
-	else
-		o.s = r;
+	qrm_out_of(&o, r);
 	o.status = qrm_missing_status(r);
 	o.reason = psprintf("reference %s not in the %s", text_to_cstring(r->ref),
 						r->side == SIDE_LEDGER ? "statement" : "ledger");

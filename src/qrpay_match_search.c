@@ -206,11 +206,7 @@ search_target(m_state *st, m_window *w, long t, const m_settings *set, int64 spa
 		int64		group = ++st->next_group;
 		m_out		o;
 
-		memset(&o, 0, sizeof(o));
-		if (x->r.side == SIDE_LEDGER)
-			o.l = &x->r;
-		else
-			o.s = &x->r;
+		qrm_out_of(&o, &x->r);
 		o.group = group;
 		if (res == QR_SUBSET_ONE)
 		{
@@ -223,11 +219,7 @@ search_target(m_state *st, m_window *w, long t, const m_settings *set, int64 spa
 				m_left	   *c = win_at(w, idx[pick[k]]);
 				m_out		oc;
 
-				memset(&oc, 0, sizeof(oc));
-				if (c->r.side == SIDE_LEDGER)
-					oc.l = &c->r;
-				else
-					oc.s = &c->r;
+				qrm_out_of(&oc, &c->r);
 				oc.status = "matched_group";
 				oc.group = group;
 				oc.reason = psprintf("no reference: with %d other rows, sums to %s %s %s", npick - 1,

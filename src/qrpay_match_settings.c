@@ -21,7 +21,7 @@
 #include "qrpay.h"
 #include "qrpay_match.h"
 
-/* the settings' names, in the order of m_setrow.v and of read_settings' query */
+/* the settings' names, in the order of m_setrow.v and of qrm_read_settings' query */
 static const char *const set_names[9] = {
 	"keys", "time_window", "date_lag", "amount_tolerance", "tolerance_percent",
 	"group_search", "group_max_rows", "statement_amounts", "fx_tolerance_percent"

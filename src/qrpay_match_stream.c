@@ -176,11 +176,7 @@ drain_stream(m_state *st, const m_settings *set)
 				m_out		o;
 				long		others;
 
-				memset(&o, 0, sizeof(o));
-				if (ev.sides[i] == SIDE_LEDGER)
-					o.l = rows[i];
-				else
-					o.s = rows[i];
+				qrm_out_of(&o, rows[i]);
 				o.status = "ambiguous";
 				o.group = group;
 				o.candidates = candidates_array(rows, ev.sides, ev.n, i, &others);
