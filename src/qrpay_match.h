@@ -211,7 +211,7 @@ typedef struct m_state
 	struct m_blob **gblobs;
 	long		gmax;
 	/* rows with a key before they are sorted */
-	MemoryContext holdcxt;
+	MemoryContext holdcxt;		/* theirs alone, measured against budget */
 	struct m_blob **held;
 	long		nheld,
 				maxheld;
@@ -267,6 +267,7 @@ typedef struct m_blob
 	uint32		off[NBLOBF];	/* of gkey, provider, ref, parent, txn, amount, cur, fee; 0: NULL */
 } m_blob;
 
+/* the same bytes, or both NULL */
 static inline bool
 text_eq(const text *a, const text *b)
 {
@@ -276,6 +277,7 @@ text_eq(const text *a, const text *b)
 		   memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
 }
 
+/* a row with a finite time */
 static inline bool
 has_time(const m_row *r)
 {

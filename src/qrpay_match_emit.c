@@ -99,10 +99,17 @@ qrm_emit(m_state *st, const m_out *o)
 	st->emitted++;
 }
 
-/* forget what the rows emitted so far needed */
+/*
+ * Forget what the rows emitted so far needed.  The group's slot lets go of
+ * its row first: a row read back from the group's tuplestore once it went
+ * to disk was allocated in emitcxt, and the slot frees it when it takes
+ * the next row, which must not come after emitcxt was reset.
+ */
 void
 qrm_emit_reset(m_state *st)
 {
+	if (st->gslot != NULL)
+		ExecClearTuple(st->gslot);
 	MemoryContextReset(st->emitcxt);
 	st->emitted = 0;
 	st->generation++;

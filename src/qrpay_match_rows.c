@@ -232,13 +232,18 @@ qrm_tolerance_of(const m_settings *s, Numeric base, Numeric pct)
 	return qrm_num_cmp(p, s->tol_abs) > 0 ? p : s->tol_abs;
 }
 
-/* a rounded amount as a count of 10^-scale units; false if it does not fit */
+/*
+ * A rounded amount as a count of 10^-scale units; false if it does not
+ * fit.  The amount of a row read from a slot may have a short varlena
+ * header (qrm_row_from leaves fields packed), which qrpay_amount_units
+ * does not read: it is expanded first.
+ */
 bool
 qrm_units_of(Numeric a, int scale, int64 *u)
 {
 	bool		overflow = false;
 
-	*u = qrpay_amount_units(a, scale, &overflow);
+	*u = qrpay_amount_units(DatumGetNumeric(NumericGetDatum(a)), scale, &overflow);
 	return !overflow;
 }
 
