@@ -861,3 +861,37 @@ INSERT INTO qr_recon_settings SELECT * FROM km_saved_settings;
 INSERT INTO qr_recon_fee_rates SELECT * FROM km_saved_fee_rates;
 INSERT INTO qr_fx_rates SELECT * FROM km_saved_fx_rates;
 RESET client_min_messages;
+
+-- ---------------------------------------------------------------------
+-- groups larger than work_mem: a payout of 3,000 payments under one
+-- parent reference against its one statement row, and 1,200 rows a side
+-- of one reference.  At 64kB each group's rows, all of one hash, go
+-- through a tuplesort and the group's store goes to disk; the result is
+-- the same as in memory at 64MB
+-- ---------------------------------------------------------------------
+INSERT INTO km_l (c, txn_id, reference, parent_reference, amount, ts)
+SELECT 'big', 'BL' || g, 'BP-' || g, 'BP', 1.00, km_t('10:00') + g * interval '1 s'
+FROM generate_series(1, 3000) g;
+INSERT INTO km_s (c, txn_id, reference, amount, ts)
+VALUES ('big', 'BS1', 'BP', 3000.00, km_t('11:00'));
+INSERT INTO km_l (c, txn_id, reference, amount, ts)
+SELECT 'big', 'DL' || g, 'DUP', 5.00, km_t('10:00') + g * interval '1 s'
+FROM generate_series(1, 1200) g;
+INSERT INTO km_s (c, txn_id, reference, amount, ts)
+SELECT 'big', 'DS' || g, 'DUP', 5.00, km_t('10:00') + g * interval '1 s' + interval '5 s'
+FROM generate_series(1, 1200) g;
+SET work_mem = '64kB';
+SELECT km_record('big') AS run_small \gset
+SET work_mem = '64MB';
+SELECT km_record('big') AS run_large \gset
+RESET work_mem;
+-- the payout's 3,001 rows in one group (3,000 x 1.00 against 3000.00), and
+-- DUP's 2,400 in another (1,200 x 5.00 a side: the sums agree)
+--   matched_group 5401
+SELECT string_agg(status || ' ' || n, ', ' ORDER BY status)
+FROM (SELECT status, count(*) AS n FROM km_out WHERE run = :run_small GROUP BY status) x;
+--   0 | 0
+SELECT (SELECT count(*) FROM (SELECT line, reason FROM km_lines WHERE run = :run_small
+                              EXCEPT ALL SELECT line, reason FROM km_lines WHERE run = :run_large) x) AS only_at_64kb,
+       (SELECT count(*) FROM (SELECT line, reason FROM km_lines WHERE run = :run_large
+                              EXCEPT ALL SELECT line, reason FROM km_lines WHERE run = :run_small) x) AS only_at_64mb;
