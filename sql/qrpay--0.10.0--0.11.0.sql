@@ -5,8 +5,8 @@
 
 -- payment_qr_gin_split_ops keeps the path keys of payment_qr_gin_ops and
 -- gives each leaf two value keys, the low and the high bits of one hash,
--- each in 2^value_bits buckets (short values, 4 bytes or fewer, one exact
--- key): every bucket is shared by many values from 100,000 codes up, so a
+-- each in 2^value_bits buckets (a value from a small set, 4 bytes or fewer
+-- or an EMVCo merchant account's GUID, one exact key): every bucket is shared by many values from 100,000 codes up, so a
 -- value costs posting-list items, never an entry of its own, and a query
 -- needs both keys.  See doc/formats.md, "Searching by field: GIN".
 --
@@ -62,7 +62,7 @@ DEFAULT FOR TYPE @extschema@.payment_qr USING gin AS
     FUNCTION 7 @extschema@.payment_qr_gin_split_options(internal),
     STORAGE integer;
 COMMENT ON OPERATOR CLASS @extschema@.payment_qr_gin_split_ops USING gin IS
-    'Default GIN opclass since 0.11.0: a path key per field and two value keys per leaf (low and high bits of its hash, 2^value_bits buckets each; short values one exact key): @> jsonb, ?, ?| and ?&, for every format; parameter value_bits (8-16, default 13)';
+    'Default GIN opclass since 0.11.0: a path key per field and two value keys per leaf (low and high bits of its hash, 2^value_bits buckets each; a value from a small set, 4 bytes or fewer or an EMVCo merchant account GUID, one exact key): @> jsonb, ?, ?| and ?&, for every format; parameter value_bits (8-16, default 13)';
 
 COMMENT ON OPERATOR CLASS @extschema@.payment_qr_gin_ops USING gin IS
     'GIN over path and path-value hashes of every field, the default before 0.11.0 (its indexes keep it): @> jsonb, ?, ?| and ?&, for every format; parameter value_bits (default 18) sets how finely value keys are kept apart';

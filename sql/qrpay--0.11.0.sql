@@ -2527,7 +2527,7 @@ CREATE OPERATOR CLASS @extschema@.payment_qr_gin_split_ops
     FUNCTION 2 (@extschema@.payment_qr, @extschema@.payment_qr) @extschema@.payment_qr_gin_split_extract_value(@extschema@.payment_qr,internal,internal) ,
     FUNCTION 3 (@extschema@.payment_qr, @extschema@.payment_qr) @extschema@.payment_qr_gin_split_extract_query(@extschema@.payment_qr,internal,smallint,internal,internal,internal,internal);
 
-COMMENT ON OPERATOR CLASS @extschema@.payment_qr_gin_split_ops USING gin IS 'Default GIN opclass since 0.11.0: a path key per field and two value keys per leaf (low and high bits of its hash, 2^value_bits buckets each; short values one exact key): @> jsonb, ?, ?| and ?&, for every format; parameter value_bits (8-16, default 13)';
+COMMENT ON OPERATOR CLASS @extschema@.payment_qr_gin_split_ops USING gin IS 'Default GIN opclass since 0.11.0: a path key per field and two value keys per leaf (low and high bits of its hash, 2^value_bits buckets each; a value from a small set, 4 bytes or fewer or an EMVCo merchant account GUID, one exact key): @> jsonb, ?, ?| and ?&, for every format; parameter value_bits (8-16, default 13)';
 
 CREATE OPERATOR FAMILY @extschema@.payment_qr_ops USING btree;
 ALTER OPERATOR FAMILY @extschema@.payment_qr_ops USING btree ADD

@@ -64,7 +64,7 @@ payment_qr_gin_options(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* payment_qr_gin_split_ops (value_bits = 14): the bits of each of a value's two keys */
+/* payment_qr_gin_split_ops (value_bits = 15): the bits of each of a value's two keys */
 Datum
 payment_qr_gin_split_options(PG_FUNCTION_ARGS)
 {
