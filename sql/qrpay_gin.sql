@@ -103,3 +103,41 @@ SELECT count(*) FROM gin_codes WHERE code ? 'iban number';
 SELECT count(*) FROM gin_codes WHERE code ?| ARRAY['5'];
 SELECT count(*) FROM gin_codes WHERE code @> '{"a": {"b": {"c": {"d": {"e": "x"}}}}}';
 CREATE INDEX ON gin_codes USING gin (code payment_qr_gin_ops (value_bits = 40));
+
+-- the default class is payment_qr_gin_split_ops (two value keys per leaf);
+-- payment_qr_gin_ops, the default before 0.11.0, stays for its indexes
+SELECT c.opcname, c.opcdefault FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
+WHERE a.amname = 'gin' AND c.opcintype = 'payment_qr'::regtype ORDER BY 1;
+SELECT c.opcname FROM pg_index i JOIN pg_opclass c ON c.oid = i.indclass[0]
+WHERE i.indexrelid = 'gin_codes_code'::regclass;
+
+-- every query answers the same through either class, at the split class's
+-- coarsest and finest value_bits, and through the previous class alone
+CREATE FUNCTION pg_temp.gin_differs() RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(*) FROM gin_queries
+    WHERE pg_temp.gin_count(op, arg, true) IS DISTINCT FROM pg_temp.gin_count(op, arg, false) $$;
+DROP INDEX gin_codes_code;
+CREATE INDEX gin_codes_split8 ON gin_codes USING gin (code payment_qr_gin_split_ops (value_bits = 8));
+SELECT pg_temp.gin_differs() AS split8_differs;
+DROP INDEX gin_codes_split8;
+CREATE INDEX gin_codes_split16 ON gin_codes USING gin (code payment_qr_gin_split_ops (value_bits = 16));
+SELECT pg_temp.gin_differs() AS split16_differs;
+DROP INDEX gin_codes_split16;
+CREATE INDEX gin_codes_folded ON gin_codes USING gin (code payment_qr_gin_ops);
+SELECT pg_temp.gin_differs() AS folded_differs;
+SET enable_seqscan = off;
+EXPLAIN (costs off) SELECT count(*) FROM gin_codes WHERE code @> '{"52": "5812", "59": "THALES OGLIARI"}';
+SELECT count(*) FROM gin_codes WHERE code @> '{"52": "5812", "59": "THALES OGLIARI"}';
+RESET enable_seqscan;
+DROP INDEX gin_codes_folded;
+CREATE INDEX gin_codes_code ON gin_codes USING gin (code);
+SET enable_seqscan = off;
+EXPLAIN (costs off) SELECT count(*) FROM gin_codes WHERE code @> '{"52": "5812", "59": "THALES OGLIARI"}';
+SELECT count(*) FROM gin_codes WHERE code @> '{"52": "5812", "59": "THALES OGLIARI"}';
+RESET enable_seqscan;
+
+-- errors: value_bits of the split class is 8 to 16
+CREATE INDEX ON gin_codes USING gin (code payment_qr_gin_split_ops (value_bits = 17));
+\echo :LAST_ERROR_SQLSTATE
+CREATE INDEX ON gin_codes USING gin (code payment_qr_gin_split_ops (value_bits = 7));
+CREATE INDEX ON gin_codes USING gin (code payment_qr_gin_split_ops (bits = 12));

@@ -11,6 +11,13 @@
  * way qr_to_jsonb does ('{"26": {"00": "br.gov.bcb.pix"}}').  Keys are
  * 32-bit hashes from src/core qr_gin.c, so the index is lossy and every
  * match is rechecked on the payload.  Strategy numbers follow jsonb_ops.
+ *
+ * Two operator classes: payment_qr_gin_split_ops, the default since
+ * 0.11.0 (two value keys per leaf), and payment_qr_gin_ops, the default
+ * before (one folded value key per leaf).  Indexes keep the scheme they
+ * were built with, so each class keeps its own extractValue and
+ * extractQuery; they share the consistent functions, which only AND or OR
+ * the keys.
  */
 #include "postgres.h"
 
@@ -33,6 +40,9 @@ PG_FUNCTION_INFO_V1(payment_qr_gin_extract_query);
 PG_FUNCTION_INFO_V1(payment_qr_gin_consistent);
 PG_FUNCTION_INFO_V1(payment_qr_gin_triconsistent);
 PG_FUNCTION_INFO_V1(payment_qr_gin_options);
+PG_FUNCTION_INFO_V1(payment_qr_gin_split_extract_value);
+PG_FUNCTION_INFO_V1(payment_qr_gin_split_extract_query);
+PG_FUNCTION_INFO_V1(payment_qr_gin_split_options);
 
 /* Operator class parameter: CREATE INDEX ... (code payment_qr_gin_ops (value_bits = 22)) */
 typedef struct gin_options
@@ -54,12 +64,26 @@ payment_qr_gin_options(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* payment_qr_gin_split_ops (value_bits = 15): the bits of each of a value's two keys */
+Datum
+payment_qr_gin_split_options(PG_FUNCTION_ARGS)
+{
+	local_relopts *relopts = (local_relopts *) PG_GETARG_POINTER(0);
+
+	init_local_reloptions(relopts, sizeof(gin_options));
+	add_local_int_reloption(relopts, "value_bits",
+							"each of a value's two keys keeps value_bits bits of its hash; more bits, fewer rechecks, a larger index",
+							QR_GIN_SPLIT_BITS_DEFAULT, QR_GIN_SPLIT_BITS_MIN, QR_GIN_SPLIT_BITS_MAX,
+							offsetof(gin_options, value_bits));
+	PG_RETURN_VOID();
+}
+
 static int
-value_bits(FunctionCallInfo fcinfo)
+value_bits(FunctionCallInfo fcinfo, int dflt)
 {
 	if (PG_HAS_OPCLASS_OPTIONS())
 		return ((gin_options *) PG_GET_OPCLASS_OPTIONS())->value_bits;
-	return QR_GIN_BITS_DEFAULT;
+	return dflt;
 }
 
 #define STRATEGY_CONTAINS 7
@@ -316,8 +340,8 @@ cmp_datum_int4(const void *a, const void *b)
 }
 
 /* Support 2: the keys of a stored code, each once. */
-Datum
-payment_qr_gin_extract_value(PG_FUNCTION_ARGS)
+static Datum *
+extract_value(FunctionCallInfo fcinfo, bool split)
 {
 	struct varlena *v = PG_GETARG_PAYMENT_QR_PP(0);
 	int32	   *nkeys = (int32 *) PG_GETARG_POINTER(1);
@@ -328,7 +352,12 @@ payment_qr_gin_extract_value(PG_FUNCTION_ARGS)
 	k.cap = 32;
 	k.n = 0;
 	k.keys = palloc(sizeof(Datum) * k.cap);
-	qr_gin_keys(QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v), value_bits(fcinfo), add_key, &k);
+	if (split)
+		qr_gin_split_keys_of(QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v),
+							 value_bits(fcinfo, QR_GIN_SPLIT_BITS_DEFAULT), add_key, &k);
+	else
+		qr_gin_keys(QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v),
+					value_bits(fcinfo, QR_GIN_BITS_DEFAULT), add_key, &k);
 	if (k.n > 1)
 	{
 		qsort(k.keys, k.n, sizeof(Datum), cmp_datum_int4);
@@ -338,12 +367,59 @@ payment_qr_gin_extract_value(PG_FUNCTION_ARGS)
 		k.n = u + 1;
 	}
 	*nkeys = k.n;
-	PG_RETURN_POINTER(k.keys);
+	return k.keys;
+}
+
+Datum
+payment_qr_gin_extract_value(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(extract_value(fcinfo, false));
+}
+
+Datum
+payment_qr_gin_split_extract_value(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(extract_value(fcinfo, true));
+}
+
+/*
+ * The keys of a @> query: per pair its value key (the split scheme's two),
+ * or its path key where the field may carry no value key.
+ */
+static Datum *
+contains_keys(FunctionCallInfo fcinfo, bool split, int *nkeys)
+{
+	int			np,
+				n = 0;
+	qpair	   *pairs = jsonb_pairs(PG_GETARG_JSONB_P(0), &np);
+	Datum	   *keys = palloc(sizeof(Datum) * (2 * np + 1));
+	int			bits = value_bits(fcinfo, split ? QR_GIN_SPLIT_BITS_DEFAULT : QR_GIN_BITS_DEFAULT);
+
+	for (int i = 0; i < np; i++)
+	{
+		const qpair *p = &pairs[i];
+
+		if (qr_gin_path_unvalued(p->path, p->pathlen))
+			keys[n++] = Int32GetDatum((int32) qr_gin_path_key(p->path, p->pathlen));
+		else if (split)
+		{
+			uint32_t	two[2];
+			int			nk = qr_gin_split_keys(p->path, p->pathlen, p->value, p->vlen, bits, two);
+
+			for (int k = 0; k < nk; k++)
+				keys[n++] = Int32GetDatum((int32) two[k]);
+		}
+		else
+			keys[n++] = Int32GetDatum((int32) qr_gin_value_key(p->path, p->pathlen,
+															   p->value, p->vlen, bits));
+	}
+	*nkeys = n;
+	return keys;
 }
 
 /* Support 3: the keys a query needs. */
-Datum
-payment_qr_gin_extract_query(PG_FUNCTION_ARGS)
+static Datum *
+extract_query(FunctionCallInfo fcinfo, bool split)
 {
 	int32	   *nkeys = (int32 *) PG_GETARG_POINTER(1);
 	StrategyNumber strategy = PG_GETARG_UINT16(2);
@@ -354,24 +430,10 @@ payment_qr_gin_extract_query(PG_FUNCTION_ARGS)
 	switch (strategy)
 	{
 		case STRATEGY_CONTAINS:
-			{
-				qpair	   *pairs = jsonb_pairs(PG_GETARG_JSONB_P(0), &n);
-
-				keys = palloc(sizeof(Datum) * (n + 1));
-				for (int i = 0; i < n; i++)
-				{
-					/* a path whose fields may carry no value key is found by its path */
-					uint32		key = qr_gin_path_unvalued(pairs[i].path, pairs[i].pathlen)
-									  ? qr_gin_path_key(pairs[i].path, pairs[i].pathlen)
-									  : qr_gin_value_key(pairs[i].path, pairs[i].pathlen,
-														 pairs[i].value, pairs[i].vlen, value_bits(fcinfo));
-
-					keys[i] = Int32GetDatum((int32) key);
-				}
-				if (n == 0)
-					*searchMode = GIN_SEARCH_MODE_ALL;	/* '{}' is in every code */
-				break;
-			}
+			keys = contains_keys(fcinfo, split, &n);
+			if (n == 0)
+				*searchMode = GIN_SEARCH_MODE_ALL;	/* '{}' is in every code */
+			break;
 		case STRATEGY_EXISTS:
 			{
 				text	   *path = PG_GETARG_TEXT_PP(0);
@@ -401,7 +463,19 @@ payment_qr_gin_extract_query(PG_FUNCTION_ARGS)
 			elog(ERROR, "payment_qr GIN: unknown strategy %d", strategy);
 	}
 	*nkeys = n;
-	PG_RETURN_POINTER(keys);
+	return keys;
+}
+
+Datum
+payment_qr_gin_extract_query(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(extract_query(fcinfo, false));
+}
+
+Datum
+payment_qr_gin_split_extract_query(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(extract_query(fcinfo, true));
 }
 
 /* Support 4: can the item match, given which keys it has?  Always rechecked. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dump_upgrade.sh — the extension's life cycle against a running cluster
 # (PGHOST/PGPORT/PGUSER set, as test/run does):
-#   0. qrpay--0.10.0.sql, the install script, installs what 0.1.0 and every
+#   0. qrpay--0.11.0.sql, the install script, installs what 0.1.0 and every
 #      upgrade script install: the same members (pg_depend deptype 'e'),
 #      definitions, columns in the same order, comments, ACLs and the
 #      privileges pg_init_privs records, config-dump registrations,
@@ -13,6 +13,10 @@
 #      their btree index passes amcheck, a GIN index builds and answers, the
 #      next run carries the day's breaks, and it ends with exactly the
 #      definitions of a fresh installation (its rows are the day's);
+#   1b. GIN indexes built at 0.10.0 (payment_qr_gin_ops, its default then)
+#      answer as a scan does before and after the update and after
+#      REINDEX, keeping their class, while new ones get
+#      payment_qr_gin_split_ops;
 #   2. pg_dump / pg_restore carries the user's catalog rows and their
 #      effect on qr_networks and qr_route, not the shipped rows twice, a
 #      GIN index with its value_bits parameter, the back office's rows and
@@ -25,15 +29,15 @@ set -euo pipefail
 
 db() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" "${@:2}"; }
 
-fresh=qrpay_fresh upgraded=qrpay_upgraded src=qrpay_dump_src dst=qrpay_dump_dst pdst=qrpay_dump_pdst
+fresh=qrpay_fresh upgraded=qrpay_upgraded gin=qrpay_gin_upgrade src=qrpay_dump_src dst=qrpay_dump_dst pdst=qrpay_dump_pdst
 script=qrpay_script chain=qrpay_chain owner=qrpay_upgrade_owner
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-for d in $fresh $upgraded $src $dst $pdst $script $chain; do
+for d in $fresh $upgraded $gin $src $dst $pdst $script $chain; do
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d" -c "CREATE DATABASE $d"
 done
 psql -X -q -d postgres -c "DROP ROLE IF EXISTS $owner" -c "CREATE ROLE $owner" \
 	-c "GRANT CREATE ON DATABASE $script, $chain TO $owner"
-trap 'rm -rf "${TMPDIR:-/tmp}/qrpay_dumpdir.$$"*; for d in $fresh $upgraded $src $dst $pdst $script $chain; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d"; done; psql -X -q -d postgres -c "DROP ROLE IF EXISTS $owner"' EXIT
+trap 'rm -rf "${TMPDIR:-/tmp}/qrpay_dumpdir.$$"*; for d in $fresh $upgraded $gin $src $dst $pdst $script $chain; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d"; done; psql -X -q -d postgres -c "DROP ROLE IF EXISTS $owner"' EXIT
 
 # everything the extension defines and holds, as text, one line a fact
 # (a function's definition spans lines); attnum is counted without dropped
@@ -192,6 +196,56 @@ db $upgraded -q -c "DROP EXTENSION amcheck"
 defs() { db "$1" -At -c "$describe" | grep -Ev '^(rows|sequence) '; }
 diff <(defs $fresh) <(defs $upgraded)
 echo "upgrade 0.1.0 -> $(db $upgraded -At -c "SELECT extversion FROM pg_extension WHERE extname = 'qrpay'") in place: data and index intact, $(defs $fresh | wc -l) lines of definitions equal to a fresh install"
+
+# GIN indexes built at 0.10.0 (the default class then, payment_qr_gin_ops,
+# and the same with value_bits = 22), with this library in place: they
+# answer every query as a scan does, before ALTER EXTENSION UPDATE, after
+# it and after REINDEX, and keep their class; a new index gets the new
+# default, payment_qr_gin_split_ops
+gin_check() {
+	db $gin -At -v t="$1" <<'SQL'
+CREATE TEMP TABLE q AS
+SELECT DISTINCT jsonb_build_object(t.path, t.value) AS doc FROM :t, qr_tags(code) t
+UNION ALL SELECT '{"59": "NOBODY"}' UNION ALL SELECT '{"52": "5812", "60": "SAO PAULO"}' UNION ALL SELECT '{}';
+CREATE TEMP TABLE scan AS SELECT doc, (SELECT count(*) FROM :t WHERE code @> doc) AS n FROM q;
+SET enable_seqscan = off;
+SELECT count(*) FILTER (WHERE n <> (SELECT count(*) FROM :t WHERE code @> doc)) || ' of ' || count(*) FROM scan;
+SQL
+}
+db $gin -q <<'SQL'
+CREATE EXTENSION qrpay VERSION '0.1.0';
+ALTER EXTENSION qrpay UPDATE TO '0.10.0';
+CREATE TABLE gin_a AS
+SELECT qr_emv(jsonb_build_object('00', '01', '01', '12', '26', jsonb_build_object('00', 'br.gov.bcb.pix', '01', '+5511' || (90000000 + g)),
+                                 '52', (ARRAY['5812', '5411', '4111'])[1 + g % 3], '53', '986', '54', (1 + g % 50) || '.00', '58', 'BR',
+                                 '59', 'SHOP ' || g % 37, '60', 'SAO PAULO', '62', jsonb_build_object('05', 'REF' || g))) AS code
+  FROM generate_series(1, 400) g
+UNION ALL SELECT c::payment_qr FROM (VALUES ('upi://pay?pa=shop@okaxis&pn=Corner%20Shop&am=10.00&cu=INR'),
+                                            ('281234567890123456'), ('wxp://f2f0abc')) v(c), generate_series(1, 20);
+CREATE TABLE gin_b AS SELECT * FROM gin_a;
+CREATE INDEX gin_a_code ON gin_a USING gin (code);
+CREATE INDEX gin_b_code ON gin_b USING gin (code payment_qr_gin_ops (value_bits = 22));
+SQL
+classes="SELECT string_agg(i.indexrelid::regclass || ' ' || c.opcname, ', ' ORDER BY i.indexrelid::regclass::text) FROM pg_index i JOIN pg_opclass c ON c.oid = i.indclass[0] WHERE i.indrelid IN ('gin_a'::regclass, 'gin_b'::regclass)"
+[ "$(db $gin -At -c "$classes")" = "gin_a_code payment_qr_gin_ops, gin_b_code payment_qr_gin_ops" ]
+for step in before after reindexed; do
+	case $step in
+	after) db $gin -q -c "ALTER EXTENSION qrpay UPDATE" ;;
+	reindexed) db $gin -q -c "REINDEX TABLE gin_a" -c "REINDEX TABLE gin_b" ;;
+	esac
+	for t in gin_a gin_b; do
+		res=$(gin_check $t)
+		case $res in
+		"0 of "*) ;;
+		*) echo "GIN index of $t built at 0.10.0, $step the update: $res queries answered otherwise than a scan" >&2; exit 1 ;;
+		esac
+	done
+done
+[ "$(db $gin -At -c "$classes")" = "gin_a_code payment_qr_gin_ops, gin_b_code payment_qr_gin_ops" ]
+db $gin -q -c "DROP INDEX gin_b_code" -c "CREATE INDEX gin_b_new ON gin_b USING gin (code)"
+[ "$(db $gin -At -c "$classes")" = "gin_a_code payment_qr_gin_ops, gin_b_new payment_qr_gin_split_ops" ]
+[ "$(gin_check gin_b)" = "$res" ]
+echo "GIN indexes of 0.10.0 answer as a scan does before and after the update and after REINDEX ($res queries each); new ones are payment_qr_gin_split_ops"
 
 # user rows survive dump and restore; shipped rows are not duplicated
 db $src <<'SQL'

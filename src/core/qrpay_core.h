@@ -351,6 +351,23 @@ extern void qr_gin_keys(const char *buf, size_t len, int bits,
 						void (*add) (void *arg, uint32_t key), void *arg);
 
 /*
+ * The split scheme (payment_qr_gin_split_ops): the same path keys, and
+ * for each leaf two value keys, the low and the high bits of one hash,
+ * each kept to bits bits, so that every bucket is shared by many values
+ * at any table size and a query needs both.  See qr_gin.c.
+ */
+#define QR_GIN_SPLIT_BITS_MIN 8
+#define QR_GIN_SPLIT_BITS_MAX 16
+#define QR_GIN_SPLIT_BITS_DEFAULT 13
+
+#define QR_GIN_SHORT_VALUE 4
+
+extern int	qr_gin_split_keys(const char *path, size_t pathlen, const char *value,
+							  size_t vlen, int bits, uint32_t keys[2]);
+extern void qr_gin_split_keys_of(const char *buf, size_t len, int bits,
+								 void (*add) (void *arg, uint32_t key), void *arg);
+
+/*
  * Can a field at path lack a value key (the EMVCo CRC, containers)?  A
  * query pair on such a path is answered from its path key and rechecked.
  */

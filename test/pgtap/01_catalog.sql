@@ -10,7 +10,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qrpay;
 
-SELECT plan(467);
+SELECT plan(483);
 
 -- Every member of the extension: catalog, object id, description.
 CREATE TEMP VIEW ext_member AS
@@ -33,12 +33,12 @@ SELECT has_type('payment_qr', 'type payment_qr exists');
 
 SELECT results_eq(
     $$SELECT catalog::text, count(*) FROM ext_member GROUP BY 1 ORDER BY 1$$,
-    $$VALUES ('pg_cast', 1::bigint), ('pg_class', 22), ('pg_opclass', 3), ('pg_operator', 10),
-             ('pg_opfamily', 3), ('pg_proc', 108), ('pg_type', 3)$$,
-    'extension members: 3 types, 16 tables, 5 identity sequences and a view, 108 functions, 10 operators, 3 opclasses (+3 opfamilies), 1 cast');
+    $$VALUES ('pg_cast', 1::bigint), ('pg_class', 22), ('pg_opclass', 4), ('pg_operator', 10),
+             ('pg_opfamily', 4), ('pg_proc', 111), ('pg_type', 3)$$,
+    'extension members: 3 types, 16 tables, 5 identity sequences and a view, 111 functions, 10 operators, 4 opclasses (+4 opfamilies), 1 cast');
 
 -- ---------------------------------------------------------------------
--- Volatility and parallel safety of every function (1 + 108 + 108 tests),
+-- Volatility and parallel safety of every function (1 + 111 + 111 tests),
 -- from a table that names each function with the label it must carry and
 -- why, so a function added later fails here until it is classified:
 --   payload  IMMUTABLE, PARALLEL SAFE: a function of its arguments alone
@@ -154,7 +154,7 @@ SELECT is_empty($$SELECT sig FROM ext_proc
                 'PUBLIC cannot execute (so cannot attach) the trigger functions');
 
 -- ---------------------------------------------------------------------
--- STRICT (58 tests): NULL in, NULL out, the function body never sees NULL;
+-- STRICT (60 tests): NULL in, NULL out, the function body never sees NULL;
 -- the routing functions (3 tests) are not, because a NULL region means
 -- the code's own merchant city; nor are reconciliation's entry points and
 -- qr_interop_share (6 tests), which raise 22004 on the NULLs they cannot take
@@ -197,6 +197,8 @@ SELECT is_strict('payment_qr_gin_extract_value', ARRAY['payment_qr', 'internal',
 SELECT is_strict('payment_qr_gin_extract_query', ARRAY['payment_qr', 'internal', 'smallint', 'internal', 'internal', 'internal', 'internal'], 'payment_qr_gin_extract_query is STRICT');
 SELECT is_strict('payment_qr_gin_consistent', ARRAY['internal', 'smallint', 'payment_qr', 'integer', 'internal', 'internal', 'internal', 'internal'], 'payment_qr_gin_consistent is STRICT');
 SELECT is_strict('payment_qr_gin_triconsistent', ARRAY['internal', 'smallint', 'payment_qr', 'integer', 'internal', 'internal', 'internal'], 'payment_qr_gin_triconsistent is STRICT');
+SELECT is_strict('payment_qr_gin_split_extract_value', ARRAY['payment_qr', 'internal', 'internal'], 'payment_qr_gin_split_extract_value is STRICT');
+SELECT is_strict('payment_qr_gin_split_extract_query', ARRAY['payment_qr', 'internal', 'smallint', 'internal', 'internal', 'internal', 'internal'], 'payment_qr_gin_split_extract_query is STRICT');
 SELECT is_strict('qr_emv', ARRAY['jsonb'], 'qr_emv is STRICT');
 SELECT is_strict('qr_with_amount', ARRAY['payment_qr', 'numeric'], 'qr_with_amount is STRICT');
 SELECT is_strict('qr_with_reference', ARRAY['payment_qr', 'text'], 'qr_with_reference is STRICT');
@@ -246,7 +248,7 @@ SELECT results_eq(
 
 -- ---------------------------------------------------------------------
 -- COMMENT on every function, the types, tables, operators, opclasses and
--- the cast (98 + 3 + 22 + 10 + 3 + 1 = 137 tests), and on every column of
+-- the cast (101 + 3 + 22 + 10 + 4 + 1 = 141 tests), and on every column of
 -- the catalog tables (1 test).  Operator families are created implicitly
 -- by CREATE OPERATOR CLASS and are not part of the contract.
 -- ---------------------------------------------------------------------
@@ -321,12 +323,13 @@ SELECT is_empty(
     'every provider of the interoperability facts is shipped, payer-only apps included');
 
 -- ---------------------------------------------------------------------
--- Cast, opclasses, support functions, operators (13 tests)
+-- Cast, opclasses, support functions, operators (17 tests)
 -- ---------------------------------------------------------------------
 
 SELECT has_cast('payment_qr', 'jsonb', 'qr_to_jsonb', 'cast payment_qr -> jsonb uses qr_to_jsonb');
 
 SELECT has_opclass('payment_qr_ops', 'operator class payment_qr_ops exists');
+SELECT has_opclass('payment_qr_gin_split_ops', 'operator class payment_qr_gin_split_ops exists');
 
 SELECT ok(EXISTS (SELECT 1 FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
                    WHERE c.opcname = 'payment_qr_ops' AND a.amname = 'btree'
@@ -436,9 +439,33 @@ SELECT results_eq(
         JOIN pg_opclass c ON c.opcfamily = o.amopfamily
        WHERE c.opcname = 'payment_qr_gin_ops'
        ORDER BY 1$$,
+    $$VALUES (7, '@>(payment_qr,jsonb)', false), (9, '?(payment_qr,text)', false),
+             (10, '?|(payment_qr,text[])', false), (11, '?&(payment_qr,text[])', false)$$,
+    'GIN opclass payment_qr_gin_ops (the default before 0.11.0, kept for its indexes), strategies as jsonb_ops: 7 @>, 9 ?, 10 ?|, 11 ?&');
+
+SELECT results_eq(
+    $$SELECT p.amprocnum::int, p.amproc::regprocedure::text
+        FROM pg_amproc p
+        JOIN pg_opclass c ON c.opcfamily = p.amprocfamily
+       WHERE c.opcname = 'payment_qr_gin_split_ops'
+       ORDER BY 1$$,
+    $$VALUES (1, 'btint4cmp(integer,integer)'),
+             (2, 'payment_qr_gin_split_extract_value(payment_qr,internal,internal)'),
+             (3, 'payment_qr_gin_split_extract_query(payment_qr,internal,smallint,internal,internal,internal,internal)'),
+             (4, 'payment_qr_gin_consistent(internal,smallint,payment_qr,integer,internal,internal,internal,internal)'),
+             (6, 'payment_qr_gin_triconsistent(internal,smallint,payment_qr,integer,internal,internal,internal)'),
+             (7, 'payment_qr_gin_split_options(internal)')$$,
+    'GIN opclass payment_qr_gin_split_ops: its own extractValue, extractQuery and options, the shared consistent functions');
+
+SELECT results_eq(
+    $$SELECT o.amopstrategy::int, o.amopopr::regoperator::text, c.opcdefault
+        FROM pg_amop o
+        JOIN pg_opclass c ON c.opcfamily = o.amopfamily
+       WHERE c.opcname = 'payment_qr_gin_split_ops'
+       ORDER BY 1$$,
     $$VALUES (7, '@>(payment_qr,jsonb)', true), (9, '?(payment_qr,text)', true),
              (10, '?|(payment_qr,text[])', true), (11, '?&(payment_qr,text[])', true)$$,
-    'GIN opclass payment_qr_gin_ops is the default, strategies as jsonb_ops: 7 @>, 9 ?, 10 ?|, 11 ?&');
+    'GIN opclass payment_qr_gin_split_ops is the default, strategies as jsonb_ops: 7 @>, 9 ?, 10 ?|, 11 ?&');
 
 SELECT ok(amvalidate(c.oid), format('amvalidate(%s) is true', pg_describe_object('pg_opclass'::regclass, c.oid, 0)))
   FROM pg_opclass c JOIN ext_member m ON m.catalog = 'pg_opclass'::regclass AND m.objid = c.oid

@@ -118,6 +118,8 @@ typedef struct gin_state
 	const vector *v;
 	uint32_t	keys[512];
 	int			nkeys;
+	uint32_t	split[512];		/* payment_qr_gin_split_ops' keys */
+	int			nsplit;
 	int			checked;
 	int			missing;
 } gin_state;
@@ -140,6 +142,34 @@ gin_has(const gin_state *g, uint32_t key)
 	return 0;
 }
 
+static void
+gin_add_split(void *arg, uint32_t key)
+{
+	gin_state  *g = arg;
+
+	if (g->nsplit < 512)
+		g->split[g->nsplit++] = key;
+}
+
+/* the split scheme: the field's one or two value keys are all there */
+static int
+gin_has_split(const gin_state *g, const qr_field *f, size_t pl)
+{
+	uint32_t	two[2];
+	int			n = qr_gin_split_keys(f->path, pl, f->value, f->value_len, QR_GIN_SPLIT_BITS_DEFAULT, two);
+
+	for (int k = 0; k < n; k++)
+	{
+		int			found = 0;
+
+		for (int i = 0; i < g->nsplit; i++)
+			found |= g->split[i] == two[k];
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
 /* every field is found by its path key, its value key and the operators */
 static int
 gin_field(void *arg, const qr_field *f)
@@ -150,7 +180,8 @@ gin_field(void *arg, const qr_field *f)
 	g->checked++;
 	if (!gin_has(g, qr_gin_path_key(f->path, pl)) ||
 		(!qr_gin_path_unvalued(f->path, pl) &&
-		 !gin_has(g, qr_gin_value_key(f->path, pl, f->value, f->value_len, QR_GIN_BITS_DEFAULT))) ||
+		 (!gin_has(g, qr_gin_value_key(f->path, pl, f->value, f->value_len, QR_GIN_BITS_DEFAULT)) ||
+		  !gin_has_split(g, f, pl))) ||
 		!qr_has_value(g->v->payload, g->v->payload_len, f->path, pl, f->value, f->value_len))
 	{
 		if (g->missing++ < 3)
@@ -171,7 +202,9 @@ test_gin_keys(const vector *v, int n)
 			continue;
 		g.v = &v[i];
 		g.nkeys = 0;
+		g.nsplit = 0;
 		qr_gin_keys(v[i].payload, v[i].payload_len, QR_GIN_BITS_DEFAULT, gin_add, &g);
+		qr_gin_split_keys_of(v[i].payload, v[i].payload_len, QR_GIN_SPLIT_BITS_DEFAULT, gin_add_split, &g);
 		qr_fields(v[i].payload, v[i].payload_len, gin_field, &g);
 		fields = g.checked;
 	}
@@ -183,6 +216,22 @@ test_gin_keys(const vector *v, int n)
 		  !qr_gin_path_unvalued("59", 2) && !qr_gin_path_unvalued("60", 2) && !qr_gin_path_unvalued("26.00", 5) &&
 		  !qr_gin_path_unvalued("61.4F", 5) && !qr_gin_path_unvalued("62.5F20", 7) && !qr_gin_path_unvalued("iban", 4),
 		  "paths that may carry no value key");
+	/* indexes built before 0.11.0 hold these keys: they never change */
+	CHECK(qr_gin_path_key("59", 2) == 0x9d5ec598u &&
+		  qr_gin_value_key("59", 2, "SHOP", 4, 18) == 0x0002c026u &&
+		  qr_gin_value_key("26.00", 5, "br.gov.bcb.pix", 14, 22) == 0x00186771u,
+		  "payment_qr_gin_ops keys are those of 0.10.0");
+	{
+		uint32_t	two[2];
+
+		CHECK(qr_gin_split_keys("59", 2, "SHOP", 4, 13, two) == 1 &&
+			  qr_gin_split_keys("26.00", 5, "br.gov.bcb.pix", 14, 13, two) == 1 &&
+			  qr_gin_split_keys("51.00", 5, "br.gov.bcb.pix", 14, 13, two) == 1 &&
+			  qr_gin_split_keys("52.00", 5, "br.gov.bcb.pix", 14, 13, two) == 2 &&
+			  qr_gin_split_keys("59", 2, "CORNER SHOP", 11, 13, two) == 2 &&
+			  two[0] < (1u << 13) && two[1] >= 0x40000000u && two[1] < 0x40000000u + (1u << 13),
+			  "split keys: one exact key for a small set's value, else two of value_bits bits");
+	}
 	CHECK((qr_gin_path_key("59", 2) & 0x80000000u) && !(qr_gin_value_key("59", 2, "x", 1, 18) >> 18) &&
 		  qr_gin_value_key("59", 2, "x", 1, 18) != qr_gin_value_key("60", 2, "x", 1, 18),
 		  "path keys and folded value keys live in separate ranges");

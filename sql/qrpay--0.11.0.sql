@@ -1,9 +1,9 @@
-/* qrpay 0.10.0: the standalone install script */
+/* qrpay 0.11.0: the standalone install script */
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION qrpay" to load this file. \quit
 
--- Every object of qrpay 0.10.0 once, in its final definition, in the order
+-- Every object of qrpay 0.11.0 once, in its final definition, in the order
 -- pg_dump writes them (types and functions, tables, the shipped rows, keys,
 -- indexes, triggers and foreign keys, privileges).  test/install_script.sh
 -- writes this script from what qrpay--0.1.0.sql and the upgrade scripts
@@ -196,6 +196,24 @@ CREATE FUNCTION @extschema@.payment_qr_gin_options(internal) RETURNS void
     AS 'MODULE_PATHNAME', 'payment_qr_gin_options';
 
 COMMENT ON FUNCTION @extschema@.payment_qr_gin_options(internal) IS 'GIN support 7: the operator class parameter value_bits (12-31, default 18)';
+
+CREATE FUNCTION @extschema@.payment_qr_gin_split_extract_query(@extschema@.payment_qr, internal, smallint, internal, internal, internal, internal) RETURNS internal
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'payment_qr_gin_split_extract_query';
+
+COMMENT ON FUNCTION @extschema@.payment_qr_gin_split_extract_query(@extschema@.payment_qr, internal, smallint, internal, internal, internal, internal) IS 'GIN support 3 of payment_qr_gin_split_ops: the keys a @>, ?, ?| or ?& query needs';
+
+CREATE FUNCTION @extschema@.payment_qr_gin_split_extract_value(@extschema@.payment_qr, internal, internal) RETURNS internal
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'payment_qr_gin_split_extract_value';
+
+COMMENT ON FUNCTION @extschema@.payment_qr_gin_split_extract_value(@extschema@.payment_qr, internal, internal) IS 'GIN support 2 of payment_qr_gin_split_ops: the path keys and the two value keys of each leaf of a code';
+
+CREATE FUNCTION @extschema@.payment_qr_gin_split_options(internal) RETURNS void
+    LANGUAGE c IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'payment_qr_gin_split_options';
+
+COMMENT ON FUNCTION @extschema@.payment_qr_gin_split_options(internal) IS 'GIN support 7 of payment_qr_gin_split_ops: the operator class parameter value_bits (8-16, default 13), the bits of each of a value''s two keys';
 
 CREATE FUNCTION @extschema@.payment_qr_gin_triconsistent(internal, smallint, @extschema@.payment_qr, integer, internal, internal, internal) RETURNS "char"
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
@@ -2485,12 +2503,31 @@ ALTER OPERATOR FAMILY @extschema@.payment_qr_gin_ops USING gin ADD
     FUNCTION 7 (@extschema@.payment_qr, @extschema@.payment_qr) @extschema@.payment_qr_gin_options(internal);
 
 CREATE OPERATOR CLASS @extschema@.payment_qr_gin_ops
-    DEFAULT FOR TYPE @extschema@.payment_qr USING gin FAMILY @extschema@.payment_qr_gin_ops AS
+    FOR TYPE @extschema@.payment_qr USING gin FAMILY @extschema@.payment_qr_gin_ops AS
     STORAGE integer ,
     FUNCTION 2 (@extschema@.payment_qr, @extschema@.payment_qr) @extschema@.payment_qr_gin_extract_value(@extschema@.payment_qr,internal,internal) ,
     FUNCTION 3 (@extschema@.payment_qr, @extschema@.payment_qr) @extschema@.payment_qr_gin_extract_query(@extschema@.payment_qr,internal,smallint,internal,internal,internal,internal);
 
-COMMENT ON OPERATOR CLASS @extschema@.payment_qr_gin_ops USING gin IS 'GIN over path and path-value hashes of every field: @> jsonb, ?, ?| and ?&, for every format; parameter value_bits (default 18) sets how finely value keys are kept apart';
+COMMENT ON OPERATOR CLASS @extschema@.payment_qr_gin_ops USING gin IS 'GIN over path and path-value hashes of every field, the default before 0.11.0 (its indexes keep it): @> jsonb, ?, ?| and ?&, for every format; parameter value_bits (default 18) sets how finely value keys are kept apart';
+
+CREATE OPERATOR FAMILY @extschema@.payment_qr_gin_split_ops USING gin;
+ALTER OPERATOR FAMILY @extschema@.payment_qr_gin_split_ops USING gin ADD
+    OPERATOR 7 @extschema@.@>(@extschema@.payment_qr,jsonb) ,
+    OPERATOR 9 @extschema@.?(@extschema@.payment_qr,text) ,
+    OPERATOR 10 @extschema@.?|(@extschema@.payment_qr,text[]) ,
+    OPERATOR 11 @extschema@.?&(@extschema@.payment_qr,text[]) ,
+    FUNCTION 1 (@extschema@.payment_qr, @extschema@.payment_qr) btint4cmp(integer,integer) ,
+    FUNCTION 4 (@extschema@.payment_qr, @extschema@.payment_qr) @extschema@.payment_qr_gin_consistent(internal,smallint,@extschema@.payment_qr,integer,internal,internal,internal,internal) ,
+    FUNCTION 6 (@extschema@.payment_qr, @extschema@.payment_qr) @extschema@.payment_qr_gin_triconsistent(internal,smallint,@extschema@.payment_qr,integer,internal,internal,internal) ,
+    FUNCTION 7 (@extschema@.payment_qr, @extschema@.payment_qr) @extschema@.payment_qr_gin_split_options(internal);
+
+CREATE OPERATOR CLASS @extschema@.payment_qr_gin_split_ops
+    DEFAULT FOR TYPE @extschema@.payment_qr USING gin FAMILY @extschema@.payment_qr_gin_split_ops AS
+    STORAGE integer ,
+    FUNCTION 2 (@extschema@.payment_qr, @extschema@.payment_qr) @extschema@.payment_qr_gin_split_extract_value(@extschema@.payment_qr,internal,internal) ,
+    FUNCTION 3 (@extschema@.payment_qr, @extschema@.payment_qr) @extschema@.payment_qr_gin_split_extract_query(@extschema@.payment_qr,internal,smallint,internal,internal,internal,internal);
+
+COMMENT ON OPERATOR CLASS @extschema@.payment_qr_gin_split_ops USING gin IS 'Default GIN opclass since 0.11.0: a path key per field and two value keys per leaf (low and high bits of its hash, 2^value_bits buckets each; a value from a small set, 4 bytes or fewer or an EMVCo merchant account GUID, one exact key): @> jsonb, ?, ?| and ?&, for every format; parameter value_bits (8-16, default 13)';
 
 CREATE OPERATOR FAMILY @extschema@.payment_qr_ops USING btree;
 ALTER OPERATOR FAMILY @extschema@.payment_qr_ops USING btree ADD
