@@ -133,8 +133,12 @@ check_lengths(qr_error *err, const char *buf, const line *ls, int n,
 
 	for (int i = 0; i < n; i++)
 	{
-		int			c = chars(&ls[i]);
+		int			c;
 
+		/* a line has no more characters than bytes: count only when it may matter */
+		if (ls[i].n <= (size_t) es[i].maxchars)
+			continue;
+		c = chars(&ls[i]);
 		if (c > es[i].maxchars)
 		{
 			snprintf(msg, sizeof(msg), "%d characters; the maximum is %d", c, es[i].maxchars);
@@ -421,7 +425,7 @@ qr_swiss_validate(const char *buf, size_t len, qr_error *err,
 					   n, CH_FIXED, ch_elems_s[n].path, n + 1);
 	if ((rc = check_control(err, buf, ls, n, "swiss_qr")) != QR_OK)
 		return rc;
-	if (qr_utf8_count(buf, buf + len) > 997)
+	if (len > 997 && qr_utf8_count(buf, buf + len) > 997)
 		return qr_fail(err, QR_ERR_VALUE, buf, NULL, "", "swiss_qr",
 					   "the payload exceeds the 997 characters the QR-bill allows");
 	ch_elems(ls, n, es);

@@ -111,6 +111,27 @@ split(const char *buf, size_t len, url_parts *u)
 	}
 }
 
+/*
+ * Case-insensitive ASCII equality as a comparison result (0: equal), for
+ * the keys, hosts and schemes matched here: inline, and a length that
+ * differs settles it without reading a byte.
+ */
+static inline int
+icmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	if (an != bn)
+		return 1;
+	for (size_t i = 0; i < an; i++)
+	{
+		unsigned char x = (unsigned char) a[i],
+					  y = (unsigned char) b[i];
+
+		if (x != y && ((x | 0x20) != (y | 0x20) || (unsigned char) ((x | 0x20) - 'a') > 'z' - 'a'))
+			return 1;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Query parameters                                                    */
 /* ------------------------------------------------------------------ */
@@ -155,7 +176,7 @@ static const qparam *
 param(const qparam *ps, int n, const char *key)
 {
 	for (int i = 0; i < n; i++)
-		if (qr_ascii_casecmp(ps[i].key, ps[i].key_len, key, strlen(key)) == 0)
+		if (icmp(ps[i].key, ps[i].key_len, key, strlen(key)) == 0)
 			return &ps[i];
 	return NULL;
 }
@@ -199,7 +220,7 @@ static const char *
 name_of(const pname *t, const char *key, size_t n, const char *dflt)
 {
 	for (; t->key; t++)
-		if (qr_ascii_casecmp(t->key, strlen(t->key), key, n) == 0)
+		if (icmp(t->key, strlen(t->key), key, n) == 0)
 			return t->name;
 	return dflt;
 }
@@ -332,7 +353,7 @@ check_params(vctx *c, const qparam *ps, int n, int lenient, const char *kind)
 			return rc;
 		if (lenient)
 			for (int j = 0; j < i; j++)
-				if (qr_ascii_casecmp(ps[j].key, ps[j].key_len, ps[i].key, ps[i].key_len) == 0)
+				if (icmp(ps[j].key, ps[j].key_len, ps[i].key, ps[i].key_len) == 0)
 					return qr_fail(c->err, QR_ERR_DUPLICATE, c->buf, ps[i].key, "", c->fmtname,
 								   LBL_FMT " occurs twice", LBL_ARGS(what));
 	}
@@ -371,7 +392,7 @@ validate_upi(vctx *c, const url_parts *u)
 	qr_errcode	rc;
 	static const char *const amounts[] = {"am", "mam", NULL};
 
-	if (qr_ascii_casecmp(u->auth, u->auth_len, "pay", 3) != 0 || u->has_path)
+	if (icmp(u->auth, u->auth_len, "pay", 3) != 0 || u->has_path)
 		return qr_fail(c->err, QR_ERR_FORMAT, c->buf, u->auth, "", c->fmtname,
 					   "only upi://pay links are payment codes");
 	if (!u->has_query || u->query_len == 0)
@@ -434,7 +455,7 @@ static int
 bc_is_sepa(const url_parts *u)
 {
 	return u->auth_len >= 4 &&
-		   qr_ascii_casecmp(u->auth + u->auth_len - 4, 4, "sepa", 4) == 0;
+		   icmp(u->auth + u->auth_len - 4, 4, "sepa", 4) == 0;
 }
 
 static qr_errcode
@@ -453,8 +474,8 @@ validate_bezahlcode(vctx *c, const url_parts *u)
 	};
 
 	for (int k = 0; bc_authorities[k]; k++)
-		if (qr_ascii_casecmp(u->auth, u->auth_len, bc_authorities[k],
-							 strlen(bc_authorities[k])) == 0)
+		if (icmp(u->auth, u->auth_len, bc_authorities[k],
+				 strlen(bc_authorities[k])) == 0)
 			known = 1;
 	if (!known || u->has_path)
 		return qr_fail(c->err, QR_ERR_FORMAT, c->buf, u->auth, "authority", c->fmtname,
@@ -549,7 +570,7 @@ check_authority(vctx *c, const url_parts *u, size_t *hostlen)
 static int
 host_is(const url_parts *u, size_t hn, const char *host)
 {
-	return qr_ascii_casecmp(u->auth, hn, host, strlen(host)) == 0;
+	return icmp(u->auth, hn, host, strlen(host)) == 0;
 }
 
 static qr_errcode
@@ -557,8 +578,8 @@ validate_url(vctx *c, const url_parts *u)
 {
 	qr_errcode	rc;
 	size_t		hn = 0;
-	int			https = qr_ascii_casecmp(u->scheme, u->scheme_len, "https", 5) == 0;
-	int			http = qr_ascii_casecmp(u->scheme, u->scheme_len, "http", 4) == 0;
+	int			https = icmp(u->scheme, u->scheme_len, "https", 5) == 0;
+	int			http = icmp(u->scheme, u->scheme_len, "http", 4) == 0;
 
 	if (https || http)
 	{
@@ -591,7 +612,7 @@ validate_url(vctx *c, const url_parts *u)
 					 "the provider publishes its codes over https, this one is http");
 		return QR_OK;
 	}
-	if (qr_ascii_casecmp(u->scheme, u->scheme_len, "wxp", 3) == 0)
+	if (icmp(u->scheme, u->scheme_len, "wxp", 3) == 0)
 	{
 		if (u->auth_len == 0)
 			return qr_fail(c->err, QR_ERR_MISSING, c->buf, NULL, "path", "url (WeChat Pay)",
@@ -606,8 +627,8 @@ validate_url(vctx *c, const url_parts *u)
 		return QR_OK;
 	}
 	/* weixin: */
-	if (qr_ascii_casecmp(u->auth, u->auth_len, "wxpay", 5) != 0 ||
-		qr_ascii_casecmp(u->path, u->path_len, "bizpayurl", 9) != 0 || !u->has_query)
+	if (icmp(u->auth, u->auth_len, "wxpay", 5) != 0 ||
+		icmp(u->path, u->path_len, "bizpayurl", 9) != 0 || !u->has_query)
 		return qr_fail(c->err, QR_ERR_FORMAT, c->buf, u->auth, "path", "url (WeChat Pay)",
 					   "the only weixin:// payment code is weixin://wxpay/bizpayurl?...");
 	if ((rc = check_chars(c, u->query, u->query_len, lbl("query", NULL, 0), 0)) != QR_OK ||
