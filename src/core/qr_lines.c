@@ -114,7 +114,25 @@ static qr_errcode
 check_control(qr_error *err, const char *buf, const line *ls, int n, const char *fmtname)
 {
 	for (int i = 0; i < n; i++)
-		for (size_t k = 0; k < ls[i].n; k++)
+	{
+		size_t		k = 0;
+
+		/*
+		 * Eight bytes at a time while none is below 0x20 (w - 0x20.. borrows
+		 * into the high bit of such a byte) or 0x7F (zero after the xor);
+		 * then byte by byte from the first block that may hold one.
+		 */
+		for (; k + 8 <= ls[i].n; k += 8)
+		{
+			uint64_t	w,
+						x;
+
+			memcpy(&w, ls[i].s + k, 8);
+			x = w ^ 0x7F7F7F7F7F7F7F7FULL;
+			if ((((w - 0x2020202020202020ULL) & ~w) | ((x - QR_LOW_BITS) & ~x)) & QR_HIGH_BITS)
+				break;
+		}
+		for (; k < ls[i].n; k++)
 		{
 			unsigned char c = (unsigned char) ls[i].s[k];
 
@@ -122,6 +140,7 @@ check_control(qr_error *err, const char *buf, const line *ls, int n, const char 
 				return qr_fail(err, QR_ERR_VALUE, buf, ls[i].s + k, "", fmtname,
 							   "control character 0x%02X inside line %d", c, i + 1);
 		}
+	}
 	return QR_OK;
 }
 
