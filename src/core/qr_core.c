@@ -61,21 +61,6 @@ qr_severity_name(qr_severity sev)
 	return "error";
 }
 
-/*
- * An EMVCo MPM payload opens with data object 00 (§4.6.1: "00" first),
- * i.e. "00" and a 2-digit length.  The length is not required to be 02
- * here so that "000301..." is reported as a bad payload format indicator
- * rather than as an unknown format.
- */
-/*
- * The other formats follow REFERENCE §7's order: EMVCo CPM by its base64
- * "hQVDUFY" opening (CPM §5.1.1.1: tag 85 "CPV01"); URL and scheme forms
- * by scheme, case-insensitively (upper case fits QR alphanumeric mode);
- * EPC, Swiss QR-bill and SPAYD by their first line or prefix; and any
- * other all-digit payload of up to 30 digits as a China consumer code (no
- * documented consumer-code prefix is "00", and a complete EMVCo payload,
- * whose mandatory objects alone exceed 40 characters, is never that short).
- */
 /* Case-insensitive prefix test, inline: detection runs for every payload. */
 static inline int
 has_prefix(const char *buf, size_t len, const char *prefix, size_t n)
@@ -128,6 +113,21 @@ digits_only(const char *buf, size_t len)
 	return 1;
 }
 
+/*
+ * An EMVCo MPM payload opens with data object 00 (§4.6.1: "00" first),
+ * i.e. "00" and a 2-digit length.  The length is not required to be 02
+ * here so that "000301..." is reported as a bad payload format indicator
+ * rather than as an unknown format.
+ */
+/*
+ * The other formats follow REFERENCE §7's order: EMVCo CPM by its base64
+ * "hQVDUFY" opening (CPM §5.1.1.1: tag 85 "CPV01"); URL and scheme forms
+ * by scheme, case-insensitively (upper case fits QR alphanumeric mode);
+ * EPC, Swiss QR-bill and SPAYD by their first line or prefix; and any
+ * other all-digit payload of up to 30 digits as a China consumer code (no
+ * documented consumer-code prefix is "00", and a complete EMVCo payload,
+ * whose mandatory objects alone exceed 40 characters, is never that short).
+ */
 qr_fmt
 qr_detect_format(const char *buf, size_t len)
 {
