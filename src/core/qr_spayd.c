@@ -14,42 +14,60 @@
 #include "qr_fmt.h"
 #include "qr_utf8.h"
 
+/* The rule a known key's value follows (see value_error). */
+typedef enum spayd_rule
+{
+	RULE_NONE,
+	RULE_ACC,					/* IBAN[+BIC] */
+	RULE_ACC_LIST,				/* IBAN[+BIC],... */
+	RULE_AMOUNT,
+	RULE_CURRENCY,
+	RULE_DIGITS,
+	RULE_DATE,
+	RULE_NOTIFY,
+	RULE_CRC32
+} spayd_rule;
+
 typedef struct spayd_key
 {
 	const char *key;
+	size_t		keylen;
 	const char *name;
 	int			maxchars;
+	spayd_rule	rule;
 } spayd_key;
 
+#define KEY(k) k, sizeof(k) - 1
+
 static const spayd_key spayd_keys[] = {
-	{"ACC", "Account", 46},
-	{"ALT-ACC", "Alternative Accounts", 93},
-	{"AM", "Amount", 10},
-	{"CC", "Currency", 3},
-	{"RF", "Payee Reference", 16},
-	{"RN", "Payee Name", 35},
-	{"DT", "Due Date", 8},
-	{"PT", "Payment Type", 3},
-	{"MSG", "Message", 60},
-	{"CRC32", "CRC32", 8},
-	{"NT", "Notification Type", 1},
-	{"NTA", "Notification Address", 320},
-	{"FRQ", "Frequency", 3},
-	{"DL", "Last Date", 8},
-	{"X-VS", "Variable Symbol", 10},
-	{"X-SS", "Specific Symbol", 10},
-	{"X-KS", "Constant Symbol", 10},
-	{"X-PER", "Retry Days", 2},
-	{"X-ID", "Payer Identifier", 20},
-	{"X-URL", "URL", 140},
-	{NULL, NULL, 0}
+	{KEY("ACC"), "Account", 46, RULE_ACC},
+	{KEY("ALT-ACC"), "Alternative Accounts", 93, RULE_ACC_LIST},
+	{KEY("AM"), "Amount", 10, RULE_AMOUNT},
+	{KEY("CC"), "Currency", 3, RULE_CURRENCY},
+	{KEY("RF"), "Payee Reference", 16, RULE_DIGITS},
+	{KEY("RN"), "Payee Name", 35, RULE_NONE},
+	{KEY("DT"), "Due Date", 8, RULE_DATE},
+	{KEY("PT"), "Payment Type", 3, RULE_NONE},
+	{KEY("MSG"), "Message", 60, RULE_NONE},
+	{KEY("CRC32"), "CRC32", 8, RULE_CRC32},
+	{KEY("NT"), "Notification Type", 1, RULE_NOTIFY},
+	{KEY("NTA"), "Notification Address", 320, RULE_NONE},
+	{KEY("FRQ"), "Frequency", 3, RULE_NONE},
+	{KEY("DL"), "Last Date", 8, RULE_DATE},
+	{KEY("X-VS"), "Variable Symbol", 10, RULE_DIGITS},
+	{KEY("X-SS"), "Specific Symbol", 10, RULE_DIGITS},
+	{KEY("X-KS"), "Constant Symbol", 10, RULE_DIGITS},
+	{KEY("X-PER"), "Retry Days", 2, RULE_DIGITS},
+	{KEY("X-ID"), "Payer Identifier", 20, RULE_NONE},
+	{KEY("X-URL"), "URL", 140, RULE_NONE},
+	{NULL, 0, NULL, 0, RULE_NONE}
 };
 
 static const spayd_key *
 key_of(const char *k, size_t n)
 {
 	for (const spayd_key *s = spayd_keys; s->key; s++)
-		if (strlen(s->key) == n && memcmp(s->key, k, n) == 0)
+		if (s->keylen == n && memcmp(s->key, k, n) == 0)
 			return s;
 	return NULL;
 }
@@ -147,40 +165,36 @@ value_error(const spayd_key *k, const char *dec, long dn, int *quote)
 	long long	cents;
 
 	*quote = 0;
-	if (strcmp(k->key, "ACC") == 0)
-		return acc_valid(dec, (size_t) dn) ? NULL :
-			   "not an IBAN (mod 97) optionally followed by +BIC";
-	if (strcmp(k->key, "ALT-ACC") == 0)
-		return acc_list_valid(dec, dn) ? NULL : "not a comma-separated list of IBAN[+BIC]";
-	if (strcmp(k->key, "AM") == 0)
+	switch (k->rule)
 	{
-		*quote = 1;
-		return qr_decimal_parse(dec, (size_t) dn, '.', 2, &cents) ? NULL :
-			   "is not an amount (digits, decimal point, at most 2 decimals)";
-	}
-	if (strcmp(k->key, "CC") == 0)
-		return (dn != 3 || dec[0] < 'A' || dec[0] > 'Z' || dec[1] < 'A' || dec[1] > 'Z' ||
-				dec[2] < 'A' || dec[2] > 'Z') ?
-			   "the currency must be 3 capital letters (ISO 4217)" : NULL;
-	if (strcmp(k->key, "RF") == 0 || strcmp(k->key, "X-VS") == 0 ||
-		strcmp(k->key, "X-SS") == 0 || strcmp(k->key, "X-KS") == 0 ||
-		strcmp(k->key, "X-PER") == 0)
-		return (dn == 0 || !qr_all_digits(dec, (size_t) dn)) ? "the value must be digits" : NULL;
-	if (strcmp(k->key, "DT") == 0 || strcmp(k->key, "DL") == 0)
-	{
-		*quote = 1;
-		return qr_date_valid(dec, (size_t) dn, 1) ? NULL :
-			   "is not a date written YYYYMMDD";
-	}
-	if (strcmp(k->key, "NT") == 0)
-		return (dn != 1 || (dec[0] != 'P' && dec[0] != 'E')) ?
-			   "the notification type must be P (phone) or E (e-mail)" : NULL;
-	if (strcmp(k->key, "CRC32") == 0)
-	{
-		for (long j = 0; j < dn; j++)
-			if (!((dec[j] >= '0' && dec[j] <= '9') || (dec[j] >= 'A' && dec[j] <= 'F')))
-				return "the CRC32 must be 8 upper-case hex digits";
-		return dn != 8 ? "the CRC32 must be 8 upper-case hex digits" : NULL;
+		case RULE_ACC:
+			return acc_valid(dec, (size_t) dn) ? NULL :
+				   "not an IBAN (mod 97) optionally followed by +BIC";
+		case RULE_ACC_LIST:
+			return acc_list_valid(dec, dn) ? NULL : "not a comma-separated list of IBAN[+BIC]";
+		case RULE_AMOUNT:
+			*quote = 1;
+			return qr_decimal_parse(dec, (size_t) dn, '.', 2, &cents) ? NULL :
+				   "is not an amount (digits, decimal point, at most 2 decimals)";
+		case RULE_CURRENCY:
+			return (dn != 3 || dec[0] < 'A' || dec[0] > 'Z' || dec[1] < 'A' || dec[1] > 'Z' ||
+					dec[2] < 'A' || dec[2] > 'Z') ?
+				   "the currency must be 3 capital letters (ISO 4217)" : NULL;
+		case RULE_DIGITS:
+			return (dn == 0 || !qr_all_digits(dec, (size_t) dn)) ? "the value must be digits" : NULL;
+		case RULE_DATE:
+			*quote = 1;
+			return qr_date_valid(dec, (size_t) dn, 1) ? NULL : "is not a date written YYYYMMDD";
+		case RULE_NOTIFY:
+			return (dn != 1 || (dec[0] != 'P' && dec[0] != 'E')) ?
+				   "the notification type must be P (phone) or E (e-mail)" : NULL;
+		case RULE_CRC32:
+			for (long j = 0; j < dn; j++)
+				if (!((dec[j] >= '0' && dec[j] <= '9') || (dec[j] >= 'A' && dec[j] <= 'F')))
+					return "the CRC32 must be 8 upper-case hex digits";
+			return dn != 8 ? "the CRC32 must be 8 upper-case hex digits" : NULL;
+		case RULE_NONE:
+			break;
 	}
 	return NULL;
 }
@@ -237,7 +251,7 @@ check_attribute(const char *buf, const kv *ps, int i, qr_error *err, int *is_acc
 		return qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, WHERE,
 					   "%d characters; the maximum is %d",
 					   qr_utf8_count(dec, dec + dn), k->maxchars);
-	*is_acc = strcmp(k->key, "ACC") == 0;
+	*is_acc = k->rule == RULE_ACC;
 	if ((msg = value_error(k, dec, dn, &quote)) != NULL)
 		return quote ? qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, WHERE, "\"%.20s\" %s", dec, msg)
 			   : qr_fail(err, QR_ERR_VALUE, buf, ps[i].val, k->key, WHERE, "%s", msg);

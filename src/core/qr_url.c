@@ -118,9 +118,9 @@ split(const char *buf, size_t len, url_parts *u)
 	if (q < end && *q == '?')
 	{
 		const char *s = ++q;
+		const char *hash = memchr(q, '#', (size_t) (end - q));
 
-		while (q < end && *q != '#')
-			q++;
+		q = hash ? hash : end;
 		u->query = s;
 		u->query_len = (size_t) (q - s);
 		u->has_query = 1;
@@ -135,17 +135,14 @@ split(const char *buf, size_t len, url_parts *u)
 
 /*
  * Case-insensitive ASCII equality as a comparison result (0: equal), for
- * the keys, hosts and schemes matched here: inline, a length that differs
- * settles it without reading a byte, and the usual exact match is one
- * memcmp.
+ * the keys, hosts and schemes matched here: inline, and a length that
+ * differs settles it without reading a byte.
  */
 static inline int
 icmp(const char *a, size_t an, const char *b, size_t bn)
 {
 	if (an != bn)
 		return 1;
-	if (memcmp(a, b, an) == 0)
-		return 0;
 	for (size_t i = 0; i < an; i++)
 	{
 		unsigned char x = (unsigned char) a[i],
@@ -198,12 +195,18 @@ params(const char *q, size_t n, qparam *out, int max)
 }
 
 static const qparam *
-param(const qparam *ps, int n, const char *key)
+param_n(const qparam *ps, int n, const char *key, size_t keylen)
 {
 	for (int i = 0; i < n; i++)
-		if (icmp(ps[i].key, ps[i].key_len, key, strlen(key)) == 0)
+		if (icmp(ps[i].key, ps[i].key_len, key, keylen) == 0)
 			return &ps[i];
 	return NULL;
+}
+
+static const qparam *
+param(const qparam *ps, int n, const char *key)
+{
+	return param_n(ps, n, key, strlen(key));
 }
 
 /* ------------------------------------------------------------------ */
@@ -354,7 +357,7 @@ decode(vctx *c, const char *s, size_t n, label what, qr_errcode *rc)
 					  "\"%%\" in the " LBL_FMT " is not followed by two hex digits", LBL_ARGS(what));
 		return -1;
 	}
-	if (qr_utf8_check(c->dec, (size_t) dn, &ascii) >= 0)
+	if (!qr_ascii_clean(c->dec, (size_t) dn) && qr_utf8_check(c->dec, (size_t) dn, &ascii) >= 0)
 	{
 		*rc = qr_fail(c->err, QR_ERR_ENCODING, c->buf, s, "", c->fmtname,
 					  "the " LBL_FMT " decodes to bytes that are not UTF-8 text (or a NUL)", LBL_ARGS(what));
@@ -396,14 +399,15 @@ check_params(vctx *c, const qparam *ps, int n, int lenient, const char *kind)
 static long
 pvalue(vctx *c, const qparam *ps, int n, const char *key, const qparam **where)
 {
-	const qparam *p = param(ps, n, key);
+	size_t		keylen = strlen(key);
+	const qparam *p = param_n(ps, n, key, keylen);
 	qr_errcode	rc;
 
 	if (where)
 		*where = p;
 	if (p == NULL)
 		return -1;
-	return decode(c, p->val, p->val_len, lbl("parameter", key, strlen(key)), &rc);
+	return decode(c, p->val, p->val_len, lbl("parameter", key, keylen), &rc);
 }
 
 static inline int
@@ -504,7 +508,7 @@ validate_bezahlcode(vctx *c, const url_parts *u)
 		"periodiclastexecutiondate", "dateofsignature", NULL
 	};
 
-	for (int k = 0; bc_authorities[k]; k++)
+	for (int k = 0; !known && bc_authorities[k]; k++)
 		if (icmp(u->auth, u->auth_len, bc_authorities[k],
 				 strlen(bc_authorities[k])) == 0)
 			known = 1;
