@@ -61,6 +61,58 @@ qr_severity_name(qr_severity sev)
 	return "error";
 }
 
+/* Case-insensitive prefix test, inline: detection runs for every payload. */
+static inline int
+has_prefix(const char *buf, size_t len, const char *prefix, size_t n)
+{
+	if (len < n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+	{
+		char		c = buf[i];
+
+		if ((c >= 'A' && c <= 'Z' ? (char) (c + 32) : c) != prefix[i])
+			return 0;
+	}
+	return 1;
+}
+
+#define HAS_PREFIX(buf, len, lit) has_prefix(buf, len, lit, sizeof(lit) - 1)
+
+/*
+ * Are 8 bytes all ASCII digits?  Every byte must have high nibble 3, and
+ * adding 6 must keep it 3 (low nibble at most 9); a carry out of a byte
+ * only happens from a byte that already fails.
+ */
+static inline int
+digits8(const char *s)
+{
+	uint64_t	w;
+
+	memcpy(&w, s, 8);
+	return (w & 0xF0F0F0F0F0F0F0F0ULL) == 0x3030303030303030ULL &&
+		   ((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) == 0x3030303030303030ULL;
+}
+
+/* All digits: consumer codes are 16-24 of them, tested 8 at a time. */
+static inline int
+digits_only(const char *buf, size_t len)
+{
+	size_t		i = 0;
+
+	if (len >= 8)
+	{
+		for (; i + 8 <= len; i += 8)
+			if (!digits8(buf + i))
+				return 0;
+		return i == len || digits8(buf + len - 8);
+	}
+	for (; i < len; i++)
+		if ((unsigned char) (buf[i] - '0') > 9)
+			return 0;
+	return 1;
+}
+
 /*
  * An EMVCo MPM payload opens with data object 00 (§4.6.1: "00" first),
  * i.e. "00" and a 2-digit length.  The length is not required to be 02
@@ -79,29 +131,35 @@ qr_severity_name(qr_severity sev)
 qr_fmt
 qr_detect_format(const char *buf, size_t len)
 {
-	if (len >= 4 && buf[0] == '0' && buf[1] == '0' &&
-		buf[2] >= '0' && buf[2] <= '9' && buf[3] >= '0' && buf[3] <= '9')
-		return QR_FORMAT_EMV_MPM;
-	if (len <= 30 && len > 0 && qr_all_digits(buf, len))
-		return QR_FORMAT_CN_PAYMENT_CODE;
+	if (len == 0)
+		return QR_FORMAT_UNKNOWN;
+	if ((unsigned char) (buf[0] - '0') <= 9)
+	{
+		if (len >= 4 && buf[0] == '0' && buf[1] == '0' &&
+			buf[2] >= '0' && buf[2] <= '9' && buf[3] >= '0' && buf[3] <= '9')
+			return QR_FORMAT_EMV_MPM;
+		if (len <= 30 && digits_only(buf, len))
+			return QR_FORMAT_CN_PAYMENT_CODE;
+		return QR_FORMAT_UNKNOWN;
+	}
 	if (len >= 7 && memcmp(buf, "hQVDUFY", 7) == 0)
 		return QR_FORMAT_EMV_CPM;
-	switch (len > 0 ? buf[0] | 0x20 : 0)
+	switch (buf[0] | 0x20)
 	{
 		case 'u':
-			if (qr_ascii_prefix(buf, len, "upi:"))
+			if (HAS_PREFIX(buf, len, "upi:"))
 				return QR_FORMAT_UPI;
 			break;
 		case 'b':
-			if (qr_ascii_prefix(buf, len, "bank:"))
+			if (HAS_PREFIX(buf, len, "bank:"))
 				return QR_FORMAT_BEZAHLCODE;
 			break;
 		case 'h':
-			if (qr_ascii_prefix(buf, len, "https:") || qr_ascii_prefix(buf, len, "http:"))
+			if (HAS_PREFIX(buf, len, "https:") || HAS_PREFIX(buf, len, "http:"))
 				return QR_FORMAT_URL;
 			break;
 		case 'w':
-			if (qr_ascii_prefix(buf, len, "wxp:") || qr_ascii_prefix(buf, len, "weixin:"))
+			if (HAS_PREFIX(buf, len, "wxp:") || HAS_PREFIX(buf, len, "weixin:"))
 				return QR_FORMAT_URL;
 			break;
 	}
@@ -131,6 +189,34 @@ utf8_cut_off(const unsigned char *p, size_t n)
 	return 1;
 }
 
+/* The error of a payload that is not UTF-8 or holds a NUL at byte bad. */
+static qr_errcode
+encoding_error(const char *buf, size_t len, long bad, qr_error *err)
+{
+	err->code = QR_ERR_ENCODING;
+	err->offset = qr_utf8_count(buf, buf + bad);
+	if (buf[bad] == '\0')
+		snprintf(err->message, sizeof(err->message),
+				 "at offset %d: the payload contains a NUL byte, which no payment QR format allows",
+				 err->offset);
+	else if ((unsigned char) buf[bad] >= 0xC2 && (unsigned char) buf[bad] <= 0xF4)
+		snprintf(err->message, sizeof(err->message),
+				 "at offset %d: the UTF-8 character starting with byte 0x%02X is %s; payment QR payloads are UTF-8",
+				 err->offset, (unsigned char) buf[bad],
+				 utf8_cut_off((const unsigned char *) buf + bad, len - (size_t) bad)
+				 ? "cut off by the end of the payload" : "malformed");
+	else
+		snprintf(err->message, sizeof(err->message),
+				 "at offset %d: byte 0x%02X cannot start a UTF-8 character; payment QR payloads are UTF-8",
+				 err->offset, (unsigned char) buf[bad]);
+	return err->code;
+}
+
+/*
+ * Most payloads are plain ASCII: one block-wise test proves them UTF-8
+ * without NUL, and only the others get the byte-level check that finds
+ * and explains the first bad byte.
+ */
 qr_errcode
 qr_validate(const char *buf, size_t len, qr_error *err,
 			qr_finding_fn report, void *report_arg)
@@ -153,27 +239,10 @@ qr_validate(const char *buf, size_t len, qr_error *err,
 		snprintf(err->message, sizeof(err->message), "the payload is empty");
 		return err->code;
 	}
-	bad = qr_utf8_check(buf, len, &ascii);
-	if (bad >= 0)
-	{
-		err->code = QR_ERR_ENCODING;
-		err->offset = qr_utf8_count(buf, buf + bad);
-		if (buf[bad] == '\0')
-			snprintf(err->message, sizeof(err->message),
-					 "at offset %d: the payload contains a NUL byte, which no payment QR format allows",
-					 err->offset);
-		else if ((unsigned char) buf[bad] >= 0xC2 && (unsigned char) buf[bad] <= 0xF4)
-			snprintf(err->message, sizeof(err->message),
-					 "at offset %d: the UTF-8 character starting with byte 0x%02X is %s; payment QR payloads are UTF-8",
-					 err->offset, (unsigned char) buf[bad],
-					 utf8_cut_off((const unsigned char *) buf + bad, len - (size_t) bad)
-					 ? "cut off by the end of the payload" : "malformed");
-		else
-			snprintf(err->message, sizeof(err->message),
-					 "at offset %d: byte 0x%02X cannot start a UTF-8 character; payment QR payloads are UTF-8",
-					 err->offset, (unsigned char) buf[bad]);
-		return err->code;
-	}
+	if (qr_ascii_clean(buf, len))
+		ascii = 1;
+	else if ((bad = qr_utf8_check(buf, len, &ascii)) >= 0)
+		return encoding_error(buf, len, bad, err);
 	if (len > QR_MAX_BYTES)
 		return qr_fail(err, QR_ERR_FORMAT, buf, NULL, "", "",
 					   "the payload is %zu bytes; no QR symbol holds more than %d (ISO/IEC 18004 version 40-L, byte mode)",

@@ -17,20 +17,31 @@
 #define CPM_MAX_BIN ((QR_MAX_BYTES / 4) * 3)
 #define CPM_DEPTH 3
 
-static int
+/* RFC 4648 Table 1, plus one: the value + 1 of each base64 character, 0 for the others */
+static const unsigned char b64_table[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 63, 0, 0, 0, 64,
+	53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 0, 0, 0, 0, 0, 0,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 0, 0, 0, 0, 0,
+	0, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
+	42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* 0-63, or -1 when c is no base64 character */
+static inline int
 b64val(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	return (int) b64_table[c] - 1;
 }
 
 /* Decode; returns the byte count or -1 with *bad at the offending char. */
@@ -53,16 +64,23 @@ b64decode(const char *s, size_t n, unsigned char *out, const char **bad)
 	{
 		int			v[4];
 
-		for (int k = 0; k < 4; k++)
+		/* any of the four invalid sets the sign bit of the OR */
+		v[0] = b64val((unsigned char) s[i]);
+		v[1] = b64val((unsigned char) s[i + 1]);
+		v[2] = b64val((unsigned char) s[i + 2]);
+		v[3] = b64val((unsigned char) s[i + 3]);
+		if ((v[0] | v[1] | v[2] | v[3]) < 0)
 		{
-			int			last = i + 4 == n;
-
-			if (last && s[i + k] == '=' && k >= 4 - (int) pad)
-				v[k] = 0;
-			else if ((v[k] = b64val((unsigned char) s[i + k])) < 0)
+			for (int k = 0; k < 4; k++)
 			{
-				*bad = s + i + k;
-				return -1;
+				/* "=" stands for zero bits only in the padding of the last group */
+				if (i + 4 == n && s[i + k] == '=' && k >= 4 - (int) pad)
+					v[k] = 0;
+				else if (v[k] < 0)
+				{
+					*bad = s + i + k;
+					return -1;
+				}
 			}
 		}
 		out[o++] = (unsigned char) ((v[0] << 2) | (v[1] >> 4));

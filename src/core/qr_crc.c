@@ -71,9 +71,19 @@ crc_tables(uint16_t crc, const unsigned char *p, size_t len)
 #define QR_HAVE_CLMUL 1
 #include <immintrin.h>
 
-/* x^128 mod P and x^192 mod P, P = x^16 + x^12 + x^5 + 1 */
+/* x^n mod P for the folds by 128 and 256 bits, P = x^16 + x^12 + x^5 + 1 */
 #define K_128 0xAEFC
 #define K_192 0x650B
+#define K_256 0x8E29
+#define K_320 0x26AA
+
+/* X * x^128 (k = K_192:K_128) or X * x^256 (K_320:K_256), reduced below 80 bits */
+__attribute__((target("pclmul,ssse3")))
+static inline __m128i
+fold(__m128i x, __m128i k)
+{
+	return _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x11), _mm_clmulepi64_si128(x, k, 0x00));
+}
 
 /*
  * Carry-less multiplication folds 16 bytes per step: with the state X
@@ -81,34 +91,71 @@ crc_tables(uint16_t crc, const unsigned char *p, size_t len)
  * X_hi * (x^192 mod P) + X_lo * (x^128 mod P), two PCLMULQDQs whose
  * products are under 80 bits, so the next block is simply XORed in.
  * The folded state has the same CRC as the bytes it replaced, so the last
- * 16-byte state and the tail finish through the tables: no Barrett step.
+ * 16-byte state finishes through the tables: no Barrett step.
+ *
+ * A CRC whose register starts at I equals the CRC from 0 of the bytes
+ * with I XORed into the first two, and from 0 leading zero bytes change
+ * nothing.  So the payload is taken as if zeros came first, enough to
+ * make its length a multiple of 16: the first block is its first
+ * len % 16 bytes shifted to the block's end (one PSHUFB, which also puts
+ * the bytes in register order), and every later block is whole, with no
+ * byte-at-a-time tail.  When len % 16 is 1, the first byte is taken
+ * through the tables so that I's two bytes fall in the first block.
+ *
+ * Each fold waits for the one before it, so two states take alternate
+ * blocks, each folded by 256 bits, and are joined at the end: half the
+ * chain of dependent multiplications.
  */
 __attribute__((target("pclmul,ssse3")))
 static uint16_t
 crc_clmul(const unsigned char *p, size_t len)
 {
+	/* loaded at offset k: byte j of the result is byte 15 - j - k, or 0 */
+	static const unsigned char shift_rev[32] = {
+		15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
+		0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+		0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80
+	};
 	const __m128i rev = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-	const __m128i k = _mm_set_epi64x(K_192, K_128);
-	__m128i		x;
+	const __m128i k128 = _mm_set_epi64x(K_192, K_128);
+	const __m128i k256 = _mm_set_epi64x(K_320, K_256);
+	__m128i		x,
+				y;
+	uint16_t	init = 0xFFFF;
+	size_t		head;
 	unsigned char state[16];
 
-	x = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) p), rev);
-	/* the initial value 0xFFFF is XORed into the first two bytes */
-	x = _mm_xor_si128(x, _mm_set_epi64x((long long) 0xFFFF000000000000ULL, 0));
+	if (len % 16 == 1)
+	{
+		init = crc_tables(init, p, 1);
+		p++;
+		len--;
+	}
+	head = len % 16 ? len % 16 : 16;
+	x = _mm_xor_si128(_mm_loadu_si128((const __m128i *) p),
+					  _mm_cvtsi32_si128((int) ((init >> 8) | ((init & 0xFF) << 8))));
+	x = _mm_shuffle_epi8(x, _mm_loadu_si128((const __m128i *) (shift_rev + 16 - head)));
+	p += head;
+	len -= head;
+	/* len >= 32 on entry leaves at least one whole block */
+	y = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) p), rev);
 	p += 16;
 	len -= 16;
-	while (len >= 16)
+	while (len >= 32)
 	{
-		__m128i		b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) p), rev);
-
-		x = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x11),
-										_mm_clmulepi64_si128(x, k, 0x00)),
-						  b);
-		p += 16;
-		len -= 16;
+		x = _mm_xor_si128(fold(x, k256),
+						  _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) p), rev));
+		y = _mm_xor_si128(fold(y, k256),
+						  _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) (p + 16)), rev));
+		p += 32;
+		len -= 32;
 	}
+	x = _mm_xor_si128(fold(x, k128), y);
+	if (len >= 16)
+		x = _mm_xor_si128(fold(x, k128),
+						  _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) p), rev));
 	_mm_storeu_si128((__m128i *) state, _mm_shuffle_epi8(x, rev));
-	return crc_tables(crc_tables(0, state, 16), p, len);
+	return crc_tables(0, state, 16);
 }
 
 static int

@@ -50,6 +50,10 @@ typedef struct root_objects
 /* Where an object starts: its id, 4 characters before the value. */
 #define AT(t) ((t)->value - 4)
 
+/* Root templates (§4.7.10-13): 26-51, 62, 64 and 80-99, as two bitmaps. */
+#define ROOT_TEMPLATES_LO ((((1ULL << 26) - 1) << 26) | (1ULL << 62))
+#define ROOT_TEMPLATES_HI (1ULL | (((1ULL << 20) - 1) << 16))
+
 #define SEEN(r, id) (((r)->seen[(id) >> 6] >> ((id) & 63)) & 1)
 
 /* Root objects the rules after the walk read again: 01, 54-57, 63. */
@@ -324,6 +328,7 @@ read_object(vstate *st, const char **p, const char *end,
 	t->value = s + 4;
 	t->value_bytes = (size_t) (vend - t->value);
 	t->value_chars = len;
+	t->offset = 0;
 	*p = vend;
 	return QR_OK;
 }
@@ -380,6 +385,9 @@ static const profile_exemption exemptions[] = {
 static const char *
 exempt_scheme(const qr_tlv *guid)
 {
+	/* both AIDs are registered RIDs, which start with "A" (ISO/IEC 7816-5) */
+	if (guid->value_bytes == 0 || guid->value[0] != 'A')
+		return NULL;
 	for (size_t k = 0; k < sizeof(exemptions) / sizeof(exemptions[0]); k++)
 	{
 		size_t		n = strlen(exemptions[k].aid_prefix);
@@ -394,11 +402,11 @@ static qr_errcode walk_template(vstate *st, const qr_tlv *tpl, const int *ids,
 								int depth, uint64_t seen[2]);
 
 /*
- * One object inside a root template (ids[0] is the template, ids[1] the
+ * One object inside template 62 or 64 (ids[0] is the template, ids[1] the
  * object).  Templates nested in 62 (50-99) are walked here too.
  */
 static void
-template_object_rules(vstate *st, const qr_tlv *t, const int *ids)
+data_template_rules(vstate *st, const qr_tlv *t, const int *ids)
 {
 	int			top = ids[0];
 	int			id = ids[1];
@@ -479,7 +487,22 @@ template_object_rules(vstate *st, const qr_tlv *t, const int *ids)
 			note(st, QR_SEV_INFO, ids, 2,
 				 "id is reserved for future use by EMVCo MPM v1.0", NULL, NULL);
 	}
-	else if (id == 0)
+}
+
+/*
+ * One object inside a root template.  Merchant account templates (26-51)
+ * and 80-99, most of a payload's templates, have a rule for sub-id 00
+ * only, checked here inline; 62 and 64 have their own.
+ */
+static inline void
+template_object_rules(vstate *st, const qr_tlv *t, const int *ids)
+{
+	int			top = ids[0];
+	char		n1[24];
+
+	if (top == 62 || top == 64)
+		data_template_rules(st, t, ids);
+	else if (ids[1] == 0)
 	{
 		/* 26-51 and 80-99: sub-id 00 is the GUID, at most 32 (§4.7.10) */
 		if (t->value_chars > 32)
@@ -508,7 +531,7 @@ walk_template(vstate *st, const qr_tlv *tpl, const int *ids, int depth,
 	seen[0] = seen[1] = 0;
 	while (p < end)
 	{
-		qr_tlv		t = {0};
+		qr_tlv		t;
 		qr_errcode	rc = read_object(st, &p, end, ids, depth, &t);
 
 		if (rc != QR_OK)
@@ -622,7 +645,7 @@ walk_root(vstate *st, root_objects *r)
 	r->last_id = -1;
 	while (p < st->end)
 	{
-		qr_tlv		t = {0};
+		qr_tlv		t;
 		qr_errcode	rc;
 
 		if (r->last_id == 63)
@@ -675,6 +698,19 @@ walk_root(vstate *st, root_objects *r)
 /* CRC (§4.7.3)                                                        */
 /* ------------------------------------------------------------------ */
 
+/*
+ * qr_hexval, inline and without branches on the digit: a CRC's digits
+ * mix 0-9 and A-F at random, which no branch predictor follows.
+ */
+static inline int
+hex_digit(char c)
+{
+	unsigned	d = (unsigned) (unsigned char) c - '0';
+	unsigned	l = (unsigned) ((unsigned char) c | 0x20) - 'a';
+
+	return d <= 9 ? (int) d : l <= 5 ? (int) l + 10 : -1;
+}
+
 static qr_errcode
 check_crc(vstate *st, const root_objects *r)
 {
@@ -691,7 +727,7 @@ check_crc(vstate *st, const root_objects *r)
 					"the CRC must be 4 hex digits (length 04)", NULL, NULL);
 	for (int i = 0; i < 4; i++)
 	{
-		int			h = qr_hexval(t->value[i]);
+		int			h = hex_digit(t->value[i]);
 
 		if (h < 0 && snip(got, sizeof(got), t->value, t->value + t->value_bytes, 4))
 			return fail(st, QR_ERR_CRC, ids, 1, AT(t),
@@ -895,7 +931,7 @@ qr_emv_is_template(const int *ids, int depth)
 	int			id = ids[depth - 1];
 
 	if (depth == 1)
-		return (id >= 26 && id <= 51) || id == 62 || id == 64 || id >= 80;
+		return (int) (((id < 64 ? ROOT_TEMPLATES_LO >> id : ROOT_TEMPLATES_HI >> (id - 64))) & 1);
 	/* payment-system-specific templates inside 62 (Table 3.7) */
 	if (depth == 2)
 		return ids[0] == 62 && id >= 50;

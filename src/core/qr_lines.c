@@ -35,6 +35,29 @@ typedef struct line
 	size_t		n;
 } line;
 
+/*
+ * The first LF in [p, end), or NULL.  Lines are short (a QR-bill has 31
+ * of them), so sixteen bytes are compared at once where they exist
+ * instead of calling memchr for every line.
+ */
+static inline const char *
+find_lf(const char *p, const char *end)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+	const __m128i lf = _mm_set1_epi8('\n');
+
+	while (end - p >= 16)
+	{
+		int			m = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *) p), lf));
+
+		if (m)
+			return p + __builtin_ctz((unsigned) m);
+		p += 16;
+	}
+#endif
+	return memchr(p, '\n', (size_t) (end - p));
+}
+
 /* Split on LF, dropping a CR before it.  Returns the number of lines. */
 static int
 split_lines(const char *buf, size_t len, line *out, int max, int *more)
@@ -46,7 +69,7 @@ split_lines(const char *buf, size_t len, line *out, int max, int *more)
 	*more = 0;
 	while (p <= end)
 	{
-		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		const char *nl = find_lf(p, end);
 		const char *stop = nl ? nl : end;
 
 		if (k == max)
@@ -110,11 +133,71 @@ bad_line(qr_error *err, const char *buf, const line *l, const char *fmtname,
 	return qr_fail(err, QR_ERR_VALUE, buf, l->s, e->path, where, "%s", what);
 }
 
+/*
+ * Does [buf, buf+len) hold no control character but LF?  Then no line
+ * holds one, and check_control need not look line by line (CR, which a
+ * line may end with, sends a payload to the line-by-line look).
+ */
+static int
+only_lf_controls(const char *buf, size_t len)
+{
+#if defined(__SSE2__)
+	const __m128i lf = _mm_set1_epi8('\n');
+	const __m128i c1f = _mm_set1_epi8(0x1F);
+	const __m128i del = _mm_set1_epi8(0x7F);
+	__m128i		acc = _mm_setzero_si128();
+	size_t		i;
+
+	if (len < 16)
+		return 0;
+	for (i = 0;; i += 16)
+	{
+		__m128i		v;
+
+		if (i + 16 > len)
+			i = len - 16;
+		v = _mm_loadu_si128((const __m128i *) (buf + i));
+		/* v <= 0x1F unsigned, or 0x7F, and not LF */
+		acc = _mm_or_si128(acc,
+						   _mm_andnot_si128(_mm_cmpeq_epi8(v, lf),
+											_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, c1f), v),
+														 _mm_cmpeq_epi8(v, del))));
+		if (i + 16 >= len)
+			break;
+	}
+	return _mm_movemask_epi8(acc) == 0;
+#else
+	(void) buf;
+	(void) len;
+	return 0;
+#endif
+}
+
 static qr_errcode
 check_control(qr_error *err, const char *buf, const line *ls, int n, const char *fmtname)
 {
+	if (n > 0 && only_lf_controls(ls[0].s, (size_t) (ls[n - 1].s + ls[n - 1].n - ls[0].s)))
+		return QR_OK;
 	for (int i = 0; i < n; i++)
-		for (size_t k = 0; k < ls[i].n; k++)
+	{
+		size_t		k = 0;
+
+		/*
+		 * Eight bytes at a time while none is below 0x20 (w - 0x20.. borrows
+		 * into the high bit of such a byte) or 0x7F (zero after the xor);
+		 * then byte by byte from the first block that may hold one.
+		 */
+		for (; k + 8 <= ls[i].n; k += 8)
+		{
+			uint64_t	w,
+						x;
+
+			memcpy(&w, ls[i].s + k, 8);
+			x = w ^ 0x7F7F7F7F7F7F7F7FULL;
+			if ((((w - 0x2020202020202020ULL) & ~w) | ((x - QR_LOW_BITS) & ~x)) & QR_HIGH_BITS)
+				break;
+		}
+		for (; k < ls[i].n; k++)
 		{
 			unsigned char c = (unsigned char) ls[i].s[k];
 
@@ -122,6 +205,7 @@ check_control(qr_error *err, const char *buf, const line *ls, int n, const char 
 				return qr_fail(err, QR_ERR_VALUE, buf, ls[i].s + k, "", fmtname,
 							   "control character 0x%02X inside line %d", c, i + 1);
 		}
+	}
 	return QR_OK;
 }
 
@@ -133,8 +217,12 @@ check_lengths(qr_error *err, const char *buf, const line *ls, int n,
 
 	for (int i = 0; i < n; i++)
 	{
-		int			c = chars(&ls[i]);
+		int			c;
 
+		/* a line has no more characters than bytes: count only when it may matter */
+		if (ls[i].n <= (size_t) es[i].maxchars)
+			continue;
+		c = chars(&ls[i]);
 		if (c > es[i].maxchars)
 		{
 			snprintf(msg, sizeof(msg), "%d characters; the maximum is %d", c, es[i].maxchars);
@@ -330,13 +418,14 @@ ch_lines(const char *buf, size_t len, line *ls, int *more)
 static int
 qrr_valid(const char *s, size_t n)
 {
-	static const int table[10] = {0, 9, 4, 6, 8, 2, 7, 1, 3, 5};
+	/* the table of the recursive mod 10, indexed by carry + digit (0-18) */
+	static const int table[19] = {0, 9, 4, 6, 8, 2, 7, 1, 3, 5, 0, 9, 4, 6, 8, 2, 7, 1, 3};
 	int			carry = 0;
 
 	if (n != 27 || !qr_all_digits(s, n))
 		return 0;
 	for (size_t i = 0; i < 26; i++)
-		carry = table[(carry + (s[i] - '0')) % 10];
+		carry = table[carry + (s[i] - '0')];
 	return (10 - carry) % 10 == s[26] - '0';
 }
 
@@ -421,7 +510,7 @@ qr_swiss_validate(const char *buf, size_t len, qr_error *err,
 					   n, CH_FIXED, ch_elems_s[n].path, n + 1);
 	if ((rc = check_control(err, buf, ls, n, "swiss_qr")) != QR_OK)
 		return rc;
-	if (qr_utf8_count(buf, buf + len) > 997)
+	if (len > 997 && qr_utf8_count(buf, buf + len) > 997)
 		return qr_fail(err, QR_ERR_VALUE, buf, NULL, "", "swiss_qr",
 					   "the payload exceeds the 997 characters the QR-bill allows");
 	ch_elems(ls, n, es);

@@ -46,24 +46,46 @@ typedef struct url_parts
 } url_parts;
 
 /*
- * RFC 3986 §2: unreserved, sub-delims, ":" and "@" (pchar), "/" and "?",
- * and "%" of percent-encoding: 1 for A-Z a-z 0-9 and -._~!$&'()*+,;=:@/?%
+ * Character classes, one bit each, so that every test of a character is
+ * one table load (random-looking tokens defeat the branches of a chain of
+ * range tests):
+ *   URI       RFC 3986 §2: unreserved, sub-delims, ":" and "@" (pchar),
+ *             "/" and "?", and "%" of percent-encoding:
+ *             A-Z a-z 0-9 and -._~!$&'()*+,;=:@/?%
+ *   HOST      a DNS name or IPv4 address: A-Z a-z 0-9 - .
+ *   VPA       a UPI VPA or a wxp:// token: A-Z a-z 0-9 . - _
+ *   AUTH_END  what ends an authority: / ? #
+ *   PATH_END  what ends a path: ? #
  */
-static const unsigned char uri_table[256] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
-	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+#define URI 1
+#define HOST 2
+#define VPA 4
+#define AUTH_END 8
+#define PATH_END 16
+
+static const unsigned char url_chars[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 0, 24, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 9,
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 1, 1, 0, 1, 0, 25,
+	1, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 0, 0, 0, 0, 5,
+	0, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 0, 0, 0, 1, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
 static inline int
 uri_char(unsigned char c)
 {
-	return uri_table[c];
+	return url_chars[c] & URI;
 }
 
 static void
@@ -80,14 +102,14 @@ split(const char *buf, size_t len, url_parts *u)
 	if (end - p >= 2 && p[0] == '/' && p[1] == '/')
 		p += 2;
 	u->auth = p;
-	for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++)
+	for (q = p; q < end && !(url_chars[(unsigned char) *q] & AUTH_END); q++)
 		;
 	u->auth_len = (size_t) (q - p);
 	if (q < end && *q == '/')
 	{
 		const char *s = ++q;
 
-		while (q < end && *q != '?' && *q != '#')
+		while (q < end && !(url_chars[(unsigned char) *q] & PATH_END))
 			q++;
 		u->path = s;
 		u->path_len = (size_t) (q - s);
@@ -96,9 +118,9 @@ split(const char *buf, size_t len, url_parts *u)
 	if (q < end && *q == '?')
 	{
 		const char *s = ++q;
+		const char *hash = memchr(q, '#', (size_t) (end - q));
 
-		while (q < end && *q != '#')
-			q++;
+		q = hash ? hash : end;
 		u->query = s;
 		u->query_len = (size_t) (q - s);
 		u->has_query = 1;
@@ -109,6 +131,27 @@ split(const char *buf, size_t len, url_parts *u)
 		u->frag_len = (size_t) (end - q - 1);
 		u->has_frag = 1;
 	}
+}
+
+/*
+ * Case-insensitive ASCII equality as a comparison result (0: equal), for
+ * the keys, hosts and schemes matched here: inline, and a length that
+ * differs settles it without reading a byte.
+ */
+static inline int
+icmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	if (an != bn)
+		return 1;
+	for (size_t i = 0; i < an; i++)
+	{
+		unsigned char x = (unsigned char) a[i],
+					  y = (unsigned char) b[i];
+
+		if (x != y && ((x | 0x20) != (y | 0x20) || (unsigned char) ((x | 0x20) - 'a') > 'z' - 'a'))
+			return 1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -152,12 +195,18 @@ params(const char *q, size_t n, qparam *out, int max)
 }
 
 static const qparam *
-param(const qparam *ps, int n, const char *key)
+param_n(const qparam *ps, int n, const char *key, size_t keylen)
 {
 	for (int i = 0; i < n; i++)
-		if (qr_ascii_casecmp(ps[i].key, ps[i].key_len, key, strlen(key)) == 0)
+		if (icmp(ps[i].key, ps[i].key_len, key, keylen) == 0)
 			return &ps[i];
 	return NULL;
+}
+
+static const qparam *
+param(const qparam *ps, int n, const char *key)
+{
+	return param_n(ps, n, key, strlen(key));
 }
 
 /* ------------------------------------------------------------------ */
@@ -199,7 +248,7 @@ static const char *
 name_of(const pname *t, const char *key, size_t n, const char *dflt)
 {
 	for (; t->key; t++)
-		if (qr_ascii_casecmp(t->key, strlen(t->key), key, n) == 0)
+		if (icmp(t->key, strlen(t->key), key, n) == 0)
 			return t->name;
 	return dflt;
 }
@@ -255,9 +304,16 @@ typedef struct vctx
 static qr_errcode
 check_chars(vctx *c, const char *s, size_t n, label what, int lenient)
 {
+	const unsigned char *u = (const unsigned char *) s;
 	int			warned = 0;
+	size_t		i = 0;
 
-	for (size_t i = 0; i < n; i++)
+	/* eight characters per test while all are allowed; the rest one by one */
+	while (i + 8 <= n && (url_chars[u[i]] & url_chars[u[i + 1]] & url_chars[u[i + 2]] &
+						  url_chars[u[i + 3]] & url_chars[u[i + 4]] & url_chars[u[i + 5]] &
+						  url_chars[u[i + 6]] & url_chars[u[i + 7]] & URI))
+		i += 8;
+	for (; i < n; i++)
 	{
 		unsigned char ch = (unsigned char) s[i];
 
@@ -301,7 +357,7 @@ decode(vctx *c, const char *s, size_t n, label what, qr_errcode *rc)
 					  "\"%%\" in the " LBL_FMT " is not followed by two hex digits", LBL_ARGS(what));
 		return -1;
 	}
-	if (qr_utf8_check(c->dec, (size_t) dn, &ascii) >= 0)
+	if (!qr_ascii_clean(c->dec, (size_t) dn) && qr_utf8_check(c->dec, (size_t) dn, &ascii) >= 0)
 	{
 		*rc = qr_fail(c->err, QR_ERR_ENCODING, c->buf, s, "", c->fmtname,
 					  "the " LBL_FMT " decodes to bytes that are not UTF-8 text (or a NUL)", LBL_ARGS(what));
@@ -332,7 +388,7 @@ check_params(vctx *c, const qparam *ps, int n, int lenient, const char *kind)
 			return rc;
 		if (lenient)
 			for (int j = 0; j < i; j++)
-				if (qr_ascii_casecmp(ps[j].key, ps[j].key_len, ps[i].key, ps[i].key_len) == 0)
+				if (icmp(ps[j].key, ps[j].key_len, ps[i].key, ps[i].key_len) == 0)
 					return qr_fail(c->err, QR_ERR_DUPLICATE, c->buf, ps[i].key, "", c->fmtname,
 								   LBL_FMT " occurs twice", LBL_ARGS(what));
 	}
@@ -343,21 +399,21 @@ check_params(vctx *c, const qparam *ps, int n, int lenient, const char *kind)
 static long
 pvalue(vctx *c, const qparam *ps, int n, const char *key, const qparam **where)
 {
-	const qparam *p = param(ps, n, key);
+	size_t		keylen = strlen(key);
+	const qparam *p = param_n(ps, n, key, keylen);
 	qr_errcode	rc;
 
 	if (where)
 		*where = p;
 	if (p == NULL)
 		return -1;
-	return decode(c, p->val, p->val_len, lbl("parameter", key, strlen(key)), &rc);
+	return decode(c, p->val, p->val_len, lbl("parameter", key, keylen), &rc);
 }
 
-static int
+static inline int
 vpa_char(char ch)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		   (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
+	return url_chars[(unsigned char) ch] & VPA;
 }
 
 static qr_errcode
@@ -371,7 +427,7 @@ validate_upi(vctx *c, const url_parts *u)
 	qr_errcode	rc;
 	static const char *const amounts[] = {"am", "mam", NULL};
 
-	if (qr_ascii_casecmp(u->auth, u->auth_len, "pay", 3) != 0 || u->has_path)
+	if (icmp(u->auth, u->auth_len, "pay", 3) != 0 || u->has_path)
 		return qr_fail(c->err, QR_ERR_FORMAT, c->buf, u->auth, "", c->fmtname,
 					   "only upi://pay links are payment codes");
 	if (!u->has_query || u->query_len == 0)
@@ -434,7 +490,7 @@ static int
 bc_is_sepa(const url_parts *u)
 {
 	return u->auth_len >= 4 &&
-		   qr_ascii_casecmp(u->auth + u->auth_len - 4, 4, "sepa", 4) == 0;
+		   icmp(u->auth + u->auth_len - 4, 4, "sepa", 4) == 0;
 }
 
 static qr_errcode
@@ -452,9 +508,9 @@ validate_bezahlcode(vctx *c, const url_parts *u)
 		"periodiclastexecutiondate", "dateofsignature", NULL
 	};
 
-	for (int k = 0; bc_authorities[k]; k++)
-		if (qr_ascii_casecmp(u->auth, u->auth_len, bc_authorities[k],
-							 strlen(bc_authorities[k])) == 0)
+	for (int k = 0; !known && bc_authorities[k]; k++)
+		if (icmp(u->auth, u->auth_len, bc_authorities[k],
+				 strlen(bc_authorities[k])) == 0)
 			known = 1;
 	if (!known || u->has_path)
 		return qr_fail(c->err, QR_ERR_FORMAT, c->buf, u->auth, "authority", c->fmtname,
@@ -501,11 +557,10 @@ validate_bezahlcode(vctx *c, const url_parts *u)
 	return QR_OK;
 }
 
-static int
+static inline int
 host_char(char ch)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		   (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+	return url_chars[(unsigned char) ch] & HOST;
 }
 
 /* Host and port of an http(s) authority; userinfo refused. */
@@ -549,7 +604,7 @@ check_authority(vctx *c, const url_parts *u, size_t *hostlen)
 static int
 host_is(const url_parts *u, size_t hn, const char *host)
 {
-	return qr_ascii_casecmp(u->auth, hn, host, strlen(host)) == 0;
+	return icmp(u->auth, hn, host, strlen(host)) == 0;
 }
 
 static qr_errcode
@@ -557,8 +612,8 @@ validate_url(vctx *c, const url_parts *u)
 {
 	qr_errcode	rc;
 	size_t		hn = 0;
-	int			https = qr_ascii_casecmp(u->scheme, u->scheme_len, "https", 5) == 0;
-	int			http = qr_ascii_casecmp(u->scheme, u->scheme_len, "http", 4) == 0;
+	int			https = icmp(u->scheme, u->scheme_len, "https", 5) == 0;
+	int			http = icmp(u->scheme, u->scheme_len, "http", 4) == 0;
 
 	if (https || http)
 	{
@@ -591,7 +646,7 @@ validate_url(vctx *c, const url_parts *u)
 					 "the provider publishes its codes over https, this one is http");
 		return QR_OK;
 	}
-	if (qr_ascii_casecmp(u->scheme, u->scheme_len, "wxp", 3) == 0)
+	if (icmp(u->scheme, u->scheme_len, "wxp", 3) == 0)
 	{
 		if (u->auth_len == 0)
 			return qr_fail(c->err, QR_ERR_MISSING, c->buf, NULL, "path", "url (WeChat Pay)",
@@ -606,8 +661,8 @@ validate_url(vctx *c, const url_parts *u)
 		return QR_OK;
 	}
 	/* weixin: */
-	if (qr_ascii_casecmp(u->auth, u->auth_len, "wxpay", 5) != 0 ||
-		qr_ascii_casecmp(u->path, u->path_len, "bizpayurl", 9) != 0 || !u->has_query)
+	if (icmp(u->auth, u->auth_len, "wxpay", 5) != 0 ||
+		icmp(u->path, u->path_len, "bizpayurl", 9) != 0 || !u->has_query)
 		return qr_fail(c->err, QR_ERR_FORMAT, c->buf, u->auth, "path", "url (WeChat Pay)",
 					   "the only weixin:// payment code is weixin://wxpay/bizpayurl?...");
 	if ((rc = check_chars(c, u->query, u->query_len, lbl("query", NULL, 0), 0)) != QR_OK ||

@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define QR_HIGH_BITS 0x8080808080808080ULL
 #define QR_LOW_BITS 0x0101010101010101ULL
 
@@ -95,5 +99,59 @@ qr_utf8_count(const char *p, const char *end)
  * below 0x80, which lets the walkers treat bytes as characters.
  */
 extern long qr_utf8_check(const char *buf, size_t len, int *ascii);
+
+/*
+ * Is [buf, buf+len) ASCII without NUL?  Then it is valid UTF-8 and every
+ * byte is a character, which is the case of most payloads; only the others
+ * need qr_utf8_check's byte-level look.  A byte in 0x01-0x7F keeps its high
+ * bit clear after subtracting 1, a NUL or a byte >= 0x80 does not; with
+ * SSE2 sixteen bytes are tested per step, flags accumulated and read once.
+ * The last block overlaps the one before it rather than looping per byte.
+ */
+static inline int
+qr_ascii_clean(const char *buf, size_t len)
+{
+	uint64_t	a,
+				b;
+
+#if defined(__SSE2__)
+	if (len >= 16)
+	{
+		const __m128i zero = _mm_setzero_si128();
+		__m128i		acc = zero,
+					v;
+		size_t		i;
+
+		for (i = 0; i + 16 <= len; i += 16)
+		{
+			v = _mm_loadu_si128((const __m128i *) (buf + i));
+			acc = _mm_or_si128(acc, _mm_or_si128(v, _mm_cmpeq_epi8(v, zero)));
+		}
+		if (i < len)
+		{
+			v = _mm_loadu_si128((const __m128i *) (buf + len - 16));
+			acc = _mm_or_si128(acc, _mm_or_si128(v, _mm_cmpeq_epi8(v, zero)));
+		}
+		return _mm_movemask_epi8(acc) == 0;
+	}
+#endif
+	if (len >= 8)
+	{
+		uint64_t	acc = 0;
+		size_t		i;
+
+		for (i = 0; i + 8 <= len; i += 8)
+		{
+			memcpy(&a, buf + i, 8);
+			acc |= a | (a - QR_LOW_BITS);
+		}
+		memcpy(&b, buf + len - 8, 8);
+		return ((acc | b | (b - QR_LOW_BITS)) & QR_HIGH_BITS) == 0;
+	}
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char) buf[i] - 1u >= 0x7Fu)
+			return 0;
+	return 1;
+}
 
 #endif							/* QR_UTF8_H */

@@ -189,26 +189,33 @@ qr_decimal_parse(const char *s, size_t n, char sep, int maxdec, long long *cents
 	return 1;
 }
 
+/*
+ * The remainder is taken only when the accumulator nears 2^50 (then
+ * rem * 100 + 35 still fits in 64 bits), not once per character.
+ */
 int
 qr_iban_valid(const char *s, size_t n)
 {
-	unsigned	rem = 0;
+	uint64_t	rem = 0;
 
 	if (n < 5 || n > 34 || !is_upper(s[0]) || !is_upper(s[1]) ||
 		s[2] < '0' || s[2] > '9' || s[3] < '0' || s[3] > '9')
 		return 0;
 	for (size_t k = 0; k < n; k++)
 	{
-		char		c = s[(k + 4) % n];	/* country and check digits move to the end */
+		/* country and check digits move to the end */
+		char		c = s[k + 4 < n ? k + 4 : k + 4 - n];
 
 		if (c >= '0' && c <= '9')
-			rem = (rem * 10 + (unsigned) (c - '0')) % 97;
+			rem = rem * 10 + (uint64_t) (c - '0');
 		else if (is_upper(c))
-			rem = (rem * 100 + (unsigned) (c - 'A' + 10)) % 97;
+			rem = rem * 100 + (uint64_t) (c - 'A' + 10);
 		else
 			return 0;
+		if (rem >= (UINT64_C(1) << 50))
+			rem %= 97;
 	}
-	return rem == 1;
+	return rem % 97 == 1;
 }
 
 int
@@ -254,16 +261,14 @@ qr_date_valid(const char *s, size_t n, int ymd)
 	return 1;
 }
 
+/* without branches on the digit: hex digits come in no predictable order */
 int
 qr_hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	unsigned	d = (unsigned) (unsigned char) c - '0';
+	unsigned	l = (unsigned) ((unsigned char) c | 0x20) - 'a';
+
+	return d <= 9 ? (int) d : l <= 5 ? (int) l + 10 : -1;
 }
 
 long
