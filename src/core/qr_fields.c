@@ -356,25 +356,3 @@ qr_is_dynamic_code(const char *buf, size_t len)
 
 	return qr_parsed_dynamic(qr_parse(&p, buf, len));
 }
-
-/* ------------------------------------------------------------------ */
-/* Identifiers (see qr_parsed.c)                                       */
-/* ------------------------------------------------------------------ */
-
-int
-qr_identify(const char *buf, size_t len, qr_ident *out, int max, char country[3])
-{
-	qr_place	place;
-	int			n = qr_identify_place(buf, len, out, max, &place);
-
-	memcpy(country, place.country, 3);
-	return n;
-}
-
-int
-qr_identify_place(const char *buf, size_t len, qr_ident *out, int max, qr_place *place)
-{
-	qr_parsed	p;
-
-	return qr_parsed_identify(qr_parse(&p, buf, len), out, max, place);
-}

@@ -7,21 +7,34 @@
 
 #include "qr_fmt.h"
 #include "qr_parsed.h"
+#include "qr_utf8.h"
 
 /*
  * The named fields recorded for each format: every path the field
  * semantics (qr_fields.c) and identification read.  Paths are those of
  * qr_fields: URL query parameters under "query.", UPI parameters bare.
  */
-static const char *const format_keys[QR_FORMAT_COUNT][QR_PARSED_KEYS + 1] = {
-	[QR_FORMAT_URL] = {"query.pr", "query.product_id", "path", NULL},
-	[QR_FORMAT_UPI] = {"pn", "am", "cu", "tr", "pa", "mc", NULL},
-	[QR_FORMAT_EPC] = {"name", "amount", "reference", "remittance", "iban", "bic", NULL},
-	[QR_FORMAT_SWISS_QR] = {"creditor.name", "creditor.town", "creditor.country", "amount",
-	"currency", "reference", "message", "iban", NULL},
-	[QR_FORMAT_SPAYD] = {"RN", "AM", "CC", "X-VS", "RF", "ACC", NULL},
-	[QR_FORMAT_BEZAHLCODE] = {"name", "amount", "currency", "separeference", "reason", "iban",
-	"account", "bic", NULL},
+typedef struct named_key
+{
+	const char *path;
+	size_t		len;
+} named_key;
+
+#define K(s) {s, sizeof(s) - 1}
+
+static const named_key format_keys[QR_FORMAT_COUNT][QR_PARSED_KEYS + 1] = {
+	[QR_FORMAT_URL] = {K("query.pr"), K("query.product_id"), K("path"), {NULL, 0}},
+	[QR_FORMAT_UPI] = {K("pn"), K("am"), K("cu"), K("tr"), K("pa"), K("mc"), {NULL, 0}},
+	[QR_FORMAT_EPC] = {K("name"), K("amount"), K("reference"), K("remittance"), K("iban"), K("bic"), {NULL, 0}},
+	[QR_FORMAT_SWISS_QR] = {
+		K("creditor.name"), K("creditor.town"), K("creditor.country"), K("amount"),
+		K("currency"), K("reference"), K("message"), K("iban"), {NULL, 0}
+	},
+	[QR_FORMAT_SPAYD] = {K("RN"), K("AM"), K("CC"), K("X-VS"), K("RF"), K("ACC"), {NULL, 0}},
+	[QR_FORMAT_BEZAHLCODE] = {
+		K("name"), K("amount"), K("currency"), K("separeference"), K("reason"), K("iban"),
+		K("account"), K("bic"), {NULL, 0}
+	},
 };
 
 /* A merchant account information template (EMVCo MPM §4.5.1, 26-51 and 80-99)? */
@@ -31,20 +44,43 @@ is_account_template(int id)
 	return (id >= 26 && id <= 51) || (id >= 80 && id <= 99);
 }
 
+/*
+ * One data object of a validated TLV level at *s (EMVCo MPM §4.4.1.1:
+ * 2-digit id, 2-digit length in characters, the value): its id and
+ * value, *s moved past it.  0 at the end or where the level stops being
+ * TLV, as qr_tlv_next; inline because the walk below is what
+ * identification spends its time in.
+ */
+static inline int
+tlv_step(const char **s, const char *end, int *id, const char **v, size_t *vlen)
+{
+	const char *p = *s;
+	const char *vend;
+	int			n;
+
+	if (end - p < 4 || (unsigned) (p[0] - '0') > 9 || (unsigned) (p[1] - '0') > 9 ||
+		(unsigned) (p[2] - '0') > 9 || (unsigned) (p[3] - '0') > 9)
+		return 0;
+	n = (p[2] - '0') * 10 + (p[3] - '0');
+	vend = qr_utf8_skip(p + 4, end, n);
+	if (vend == NULL || n == 0)
+		return 0;
+	*id = (p[0] - '0') * 10 + (p[1] - '0');
+	*v = p + 4;
+	*vlen = (size_t) (vend - *v);
+	*s = vend;
+	return 1;
+}
+
 int
 qr_tlv_sub(const char *v, size_t n, int sub, const char **val, size_t *vlen)
 {
-	qr_tlv_iter it;
-	qr_tlv		t;
+	const char *s = v;
+	int			id;
 
-	qr_tlv_iter_init(&it, v, n, 0);
-	while (qr_tlv_next(&it, &t))
-		if (t.id == sub)
-		{
-			*val = t.value;
-			*vlen = t.value_bytes;
+	while (tlv_step(&s, v + n, &id, val, vlen))
+		if (id == sub)
 			return 1;
-		}
 	return 0;
 }
 
@@ -56,46 +92,50 @@ qr_tlv_sub(const char *v, size_t n, int sub, const char **val, size_t *vlen)
 static void
 parse_emv(qr_parsed *p)
 {
-	qr_tlv_iter it;
-	qr_tlv		t;
+	const char *s = p->buf,
+				*end = p->buf + p->len;
+	const char *v;
+	size_t		vlen;
+	int			id,
+				n = 0;
 
-	qr_tlv_iter_init(&it, p->buf, p->len, 0);
-	while (qr_tlv_next(&it, &t))
+	while (tlv_step(&s, end, &id, &v, &vlen))
 	{
-		qr_pobject *o = &p->objects[p->nobjects];
-		size_t		off = (size_t) (t.value - p->buf);
-		int			sub = is_account_template(t.id) ? 0 : t.id == 64 ? 2 : -1;
-		const char *v;
-		size_t		vlen;
+		qr_pobject *o = &p->objects[n];
+		size_t		off = (size_t) (v - p->buf);
+		int			sub = is_account_template(id) ? 0 : id == 64 ? 2 : -1;
+		const char *sv;
+		size_t		svlen;
 
-		if (p->nobjects == QR_PARSED_OBJECTS || off + t.value_bytes > UINT16_MAX)
+		if (n == QR_PARSED_OBJECTS || off + vlen > UINT16_MAX)
 		{
 			p->overflow = 1;
 			break;
 		}
-		o->id = (uint8_t) t.id;
+		o->id = (uint8_t) id;
 		o->off = (uint16_t) off;
-		o->len = (uint16_t) t.value_bytes;
+		o->len = (uint16_t) vlen;
 		o->has_sub = 0;
-		if (sub >= 0 && qr_tlv_sub(t.value, t.value_bytes, sub, &v, &vlen))
+		if (sub >= 0 && qr_tlv_sub(v, vlen, sub, &sv, &svlen))
 		{
 			o->has_sub = 1;
-			o->sub_off = (uint16_t) (v - p->buf);
-			o->sub_len = (uint16_t) vlen;
+			o->sub_off = (uint16_t) (sv - p->buf);
+			o->sub_len = (uint16_t) svlen;
 		}
-		p->nobjects++;
+		n++;
 	}
+	p->nobjects = n;
 }
 
 typedef struct named_walk
 {
 	qr_parsed  *p;
-	const char *const *keys;
+	const named_key *keys;
 	int			nkeys;
-	int			found;
+	int			want;			/* the key asked for: stop once it is recorded */
 } named_walk;
 
-/* Record the first occurrence of each key; stop once all are found. */
+/* Record the first occurrence of each key the walk passes. */
 static int
 named_cb(void *arg, const qr_field *f)
 {
@@ -103,10 +143,11 @@ named_cb(void *arg, const qr_field *f)
 	qr_parsed  *p = w->p;
 	uintptr_t	v = (uintptr_t) f->value,
 				b = (uintptr_t) p->buf;
+	size_t		plen = strlen(f->path);
 	int			k;
 
 	for (k = 0; k < w->nkeys; k++)
-		if (strcmp(f->path, w->keys[k]) == 0)
+		if (plen == w->keys[k].len && memcmp(f->path, w->keys[k].path, plen) == 0)
 			break;
 	if (k == w->nkeys || p->fields[k].value || (p->overflow & (1 << k)))
 		return 0;
@@ -121,41 +162,48 @@ named_cb(void *arg, const qr_field *f)
 	else
 		p->overflow |= 1 << k;
 	p->fields[k].len = f->value_len;
-	return ++w->found == w->nkeys;
+	return k == w->want;
 }
 
+/*
+ * Walk the named fields up to key want, recording every key passed on
+ * the way, as qr_field_get would walk up to it.  A later request for a
+ * key not yet passed walks again; once a walk reaches the end, every
+ * key is known.
+ */
 static void
-parse_named(qr_parsed *p)
+parse_named(qr_parsed *p, int want)
 {
 	named_walk	w;
+	int			stopped = 0;
 
 	w.p = p;
 	w.keys = format_keys[p->format];
-	w.found = 0;
-	for (w.nkeys = 0; w.keys[w.nkeys]; w.nkeys++)
-		p->fields[w.nkeys].value = NULL;
-	if (w.nkeys == 0)
-		return;
+	w.want = want;
+	for (w.nkeys = 0; w.keys[w.nkeys].path; w.nkeys++)
+		if (p->named == QR_PARSED_UNWALKED)
+			p->fields[w.nkeys].value = NULL;
 	/* the format is known: its own walker, not qr_fields' detection again */
 	switch (p->format)
 	{
 		case QR_FORMAT_URL:
 		case QR_FORMAT_UPI:
 		case QR_FORMAT_BEZAHLCODE:
-			qr_url_fields(p->format, p->buf, p->len, named_cb, &w);
+			stopped = qr_url_fields(p->format, p->buf, p->len, named_cb, &w);
 			break;
 		case QR_FORMAT_EPC:
-			qr_epc_fields(p->buf, p->len, named_cb, &w);
+			stopped = qr_epc_fields(p->buf, p->len, named_cb, &w);
 			break;
 		case QR_FORMAT_SWISS_QR:
-			qr_swiss_fields(p->buf, p->len, named_cb, &w);
+			stopped = qr_swiss_fields(p->buf, p->len, named_cb, &w);
 			break;
 		case QR_FORMAT_SPAYD:
-			qr_spayd_fields(p->buf, p->len, named_cb, &w);
+			stopped = qr_spayd_fields(p->buf, p->len, named_cb, &w);
 			break;
 		default:
 			break;
 	}
+	p->named = stopped ? QR_PARSED_PARTLY : QR_PARSED_WALKED;
 }
 
 qr_parsed *
@@ -167,7 +215,7 @@ qr_parse(qr_parsed *p, const char *buf, size_t len)
 	p->nobjects = 0;
 	p->overflow = 0;
 	p->text_used = 0;
-	p->named = p->format == QR_FORMAT_EMV_MPM;
+	p->named = p->format == QR_FORMAT_EMV_MPM ? QR_PARSED_WALKED : QR_PARSED_UNWALKED;
 	if (p->format == QR_FORMAT_EMV_MPM)
 		parse_emv(p);
 	return p;
@@ -199,14 +247,13 @@ qr_parsed_field(qr_parsed *p, const char *path, const char **val, size_t *vlen)
 		*vlen = o->len;
 		return 1;
 	}
-	if (!p->named)
-	{
-		parse_named(p);
-		p->named = 1;
-	}
-	for (int k = 0; format_keys[p->format][k]; k++)
-		if (strcmp(path, format_keys[p->format][k]) == 0)
+	for (int k = 0; format_keys[p->format][k].path; k++)
+		if (strcmp(path, format_keys[p->format][k].path) == 0)
 		{
+			if (p->named != QR_PARSED_WALKED &&
+				(p->named == QR_PARSED_UNWALKED ||
+				 (p->fields[k].value == NULL && !(p->overflow & (1 << k)))))
+				parse_named(p, k);
 			if (p->overflow & (1 << k))
 				return -1;
 			if (p->fields[k].value == NULL)
@@ -231,7 +278,7 @@ qr_parsed_get(qr_parsed *p, const char *path, char *out, size_t cap)
 		case 1:
 			if (n >= cap)
 				return -1;
-			memmove(out, v, n); /* v may point into out */
+			memcpy(out, v, n);
 			out[n] = '\0';
 			return (long) n;
 		default:
@@ -359,31 +406,48 @@ aid_cb(void *arg, const qr_field *f)
 	return 0;
 }
 
-/* The payee bank's BIC of the formats that carry one. */
+/* The BIC in value v (k bytes; k < 0: absent): EPC and BezahlCode bic, SPAYD ACC IBAN+BIC. */
+static int
+bic_add(qr_ident *out, int n, int max, qr_fmt fmt, const char *v, long k)
+{
+	const char *plus;
+
+	if (k <= 0)
+		return n;
+	if (fmt != QR_FORMAT_SPAYD)
+		return add_bic(out, n, max, v, (size_t) k);
+	if ((plus = memchr(v, '+', (size_t) k)) != NULL)
+		return add_bic(out, n, max, plus + 1, (size_t) (k - (plus + 1 - v)));
+	return n;
+}
+
+/* The field read again: the parse keeps every value of a code a QR symbol can hold. */
+static int
+bic_reread(qr_parsed *p, const char *path, qr_ident *out, int n, int max)
+{
+	char		v[QR_VALUE_MAX];
+
+	return bic_add(out, n, max, p->format, v,
+				   qr_field_get(p->buf, p->len, path, strlen(path), v, sizeof(v)));
+}
+
+/* The payee bank's BIC of EPC, SPAYD and BezahlCode codes. */
 static int
 identify_bic(qr_parsed *p, qr_ident *out, int n, int max)
 {
-	char		v[QR_VALUE_MAX];
-	long		k;
-	const char *plus;
+	const char *path = p->format == QR_FORMAT_SPAYD ? "ACC" : "bic";
+	const char *v;
+	size_t		k;
 
-	switch (p->format)
+	switch (qr_parsed_field(p, path, &v, &k))
 	{
-		case QR_FORMAT_EPC:
-		case QR_FORMAT_BEZAHLCODE:
-			if ((k = qr_parsed_get(p, "bic", v, sizeof(v))) > 0)
-				n = add_bic(out, n, max, v, (size_t) k);
-			break;
-		case QR_FORMAT_SPAYD:
-			/* ACC is IBAN+BIC */
-			if ((k = qr_parsed_get(p, "ACC", v, sizeof(v))) > 0 &&
-				(plus = memchr(v, '+', (size_t) k)) != NULL)
-				n = add_bic(out, n, max, plus + 1, (size_t) (k - (plus + 1 - v)));
-			break;
+		case 0:
+			return n;
+		case 1:
+			return k < QR_VALUE_MAX ? bic_add(out, n, max, p->format, v, (long) k) : n;
 		default:
-			break;
+			return bic_reread(p, path, out, n, max);
 	}
-	return n;
 }
 
 int
@@ -417,7 +481,7 @@ qr_parsed_identify(qr_parsed *p, qr_ident *out, int max, qr_place *place)
 		case QR_FORMAT_BEZAHLCODE:
 			if (n < max)
 				n = add_ident(out, n, QR_ID_URL, p->buf, p->len);
-			return identify_bic(p, out, n, max);
+			return p->format == QR_FORMAT_BEZAHLCODE ? identify_bic(p, out, n, max) : n;
 		case QR_FORMAT_SWISS_QR:
 			/* the creditor's town is where routing looks for the city */
 			if (qr_parsed_field(p, "creditor.town", &town, &tlen) > 0 && tlen > 0 &&
@@ -427,7 +491,28 @@ qr_parsed_identify(qr_parsed *p, qr_ident *out, int max, qr_place *place)
 				place->city_len = tlen;
 			}
 			return n;
-		default:
+		case QR_FORMAT_EPC:
+		case QR_FORMAT_SPAYD:
 			return identify_bic(p, out, n, max);
+		default:
+			return n;
 	}
+}
+
+int
+qr_identify(const char *buf, size_t len, qr_ident *out, int max, char country[3])
+{
+	qr_place	place;
+	int			n = qr_identify_place(buf, len, out, max, &place);
+
+	memcpy(country, place.country, 3);
+	return n;
+}
+
+int
+qr_identify_place(const char *buf, size_t len, qr_ident *out, int max, qr_place *place)
+{
+	qr_parsed	p;
+
+	return qr_parsed_identify(qr_parse(&p, buf, len), out, max, place);
 }

@@ -8,7 +8,8 @@
  * sub-object 00 of a merchant account template 26-51 or 80-99, and the
  * alternate-language city 64.02); for the line, key=value and URL formats
  * the few named fields the accessors use (first occurrence, decoded),
- * walked when first asked for: identifying a URL code needs none of them.
+ * walked when asked for and only as far as the field asked for, like
+ * qr_field_get: identifying a URL code needs none of them.
  * Everything else (nested accounts, 62.05) is read from the recorded
  * template's value without walking the root level again.  Consumer codes
  * (EMVCo CPM, China payment codes) are not walked: identification reads
@@ -39,6 +40,11 @@ typedef struct qr_pobject
 	uint16_t	sub_len;
 } qr_pobject;
 
+/* How far the named fields were walked: they are walked on request. */
+#define QR_PARSED_UNWALKED 0	/* not yet */
+#define QR_PARSED_PARTLY 1		/* up to a key asked for */
+#define QR_PARSED_WALKED 2		/* to the end: a key not recorded is absent */
+
 /* A named field of the other formats: first occurrence, decoded. */
 typedef struct qr_pfield
 {
@@ -53,7 +59,7 @@ typedef struct qr_parsed
 	qr_fmt		format;
 	int			nobjects;		/* EMVCo MPM: root objects in payload order */
 	qr_pobject	objects[QR_PARSED_OBJECTS];
-	int			named;			/* 1: fields below walked (on first request) */
+	int			named;			/* how far the named fields below were walked */
 	int			overflow;		/* EMVCo: objects left unrecorded; else the named
 								 * fields (bit k: key k) that did not fit text */
 	qr_pfield	fields[QR_PARSED_KEYS];	/* by position in the format's key list */

@@ -74,7 +74,8 @@ test_parse_annex_b(const char *buf, size_t len)
 				guids = 0;
 
 	qr_parse(&p, buf, len);
-	CHECK(p.format == QR_FORMAT_EMV_MPM && p.named == 1 && p.overflow == 0, "annex B: EMVCo");
+	CHECK(p.format == QR_FORMAT_EMV_MPM && p.named == QR_PARSED_WALKED && p.overflow == 0,
+		  "annex B: EMVCo, walked whole");
 	CHECK(p.nobjects == 15 && p.objects[0].id == 0 && p.objects[p.nobjects - 1].id == 63,
 		  "annex B: root objects 00 .. 63, got %d", p.nobjects);
 	for (int i = 0; i < p.nobjects; i++)
@@ -129,11 +130,14 @@ test_parse_named(void)
 
 	qr_parse(&p, upi, strlen(upi));
 	n = qr_parsed_identify(&p, ids, QR_IDENT_MAX, &place);
-	CHECK(n == 2 && ids[1].kind == QR_ID_URL && p.named == 0,
+	CHECK(n == 2 && ids[1].kind == QR_ID_URL && p.named == QR_PARSED_UNWALKED,
 		  "upi: identification needs no named field");
 	CHECK(qr_parsed_field(&p, "pa", &v, &vlen) == 1 && vlen == 9 && memcmp(v, "alice@upi", 9) == 0 &&
 		  v >= p.text && v < p.text + sizeof(p.text), "upi: a decoded value lives in the parse");
-	CHECK(p.named == 1 && qr_parsed_field(&p, "tr", &v, &vlen) == 0, "upi: absent key");
+	CHECK(p.named == QR_PARSED_PARTLY && qr_parsed_field(&p, "pn", &v, &vlen) == 1 &&
+		  p.named == QR_PARSED_PARTLY, "upi: walked up to pa, then again up to pn");
+	CHECK(qr_parsed_field(&p, "tr", &v, &vlen) == 0 && p.named == QR_PARSED_WALKED,
+		  "upi: an absent key walks to the end");
 	CHECK(qr_parsed_field(&p, "query.zz", &v, &vlen) == -1, "upi: unrecorded key");
 	CHECK(qr_parsed_semantic(&p, QR_SEM_NAME, got, sizeof(got)) == 7 && strcmp(got, "Alice B") == 0,
 		  "upi: name decoded");
