@@ -89,8 +89,8 @@ emv_account(qr_parsed *p, const char **val, size_t *vlen)
 	{
 		const qr_pobject *o = &p->objects[i];
 		const char *v = p->buf + o->off;
-		const char *guid = p->buf + o->sub_off;
-		size_t		glen = o->sub_len;
+		const char *guid;
+		size_t		glen;
 		const account_rule *r;
 
 		if (o->id >= 2 && o->id <= 25)
@@ -100,7 +100,7 @@ emv_account(qr_parsed *p, const char **val, size_t *vlen)
 			return 1;
 		}
 		/* templates 26-51 and 80-99 with a GUID (sub-object 00) */
-		if (o->id < 26 || (o->id > 51 && o->id < 80) || !o->has_sub)
+		if (o->id < 26 || (o->id > 51 && o->id < 80) || !qr_parsed_sub(p, i, &guid, &glen))
 			continue;
 		/* KHQR: 29/30 sub-00 is the Bakong account id name@bank itself */
 		if ((o->id == 29 || o->id == 30) && clen == 2 && memcmp(country, "KH", 2) == 0 &&

@@ -85,9 +85,8 @@ qr_tlv_sub(const char *v, size_t n, int sub, const char **val, size_t *vlen)
 }
 
 /*
- * The root objects, each with the nested object identification reads:
- * an account template's GUID (00) or the alternate-language city (64.02).
- * Offsets are 16 bits: a longer payload (never valid) stops the record.
+ * The root objects in payload order.  Offsets are 16 bits: a longer
+ * payload (never valid) stops the record.
  */
 static void
 parse_emv(qr_parsed *p)
@@ -103,9 +102,6 @@ parse_emv(qr_parsed *p)
 	{
 		qr_pobject *o = &p->objects[n];
 		size_t		off = (size_t) (v - p->buf);
-		int			sub = is_account_template(id) ? 0 : id == 64 ? 2 : -1;
-		const char *sv;
-		size_t		svlen;
 
 		if (n == QR_PARSED_OBJECTS || off + vlen > UINT16_MAX)
 		{
@@ -115,13 +111,7 @@ parse_emv(qr_parsed *p)
 		o->id = (uint8_t) id;
 		o->off = (uint16_t) off;
 		o->len = (uint16_t) vlen;
-		o->has_sub = 0;
-		if (sub >= 0 && qr_tlv_sub(v, vlen, sub, &sv, &svlen))
-		{
-			o->has_sub = 1;
-			o->sub_off = (uint16_t) (sv - p->buf);
-			o->sub_len = (uint16_t) svlen;
-		}
+		o->sub_state = QR_SUB_UNREAD;
 		n++;
 	}
 	p->nobjects = n;
@@ -219,6 +209,32 @@ qr_parse(qr_parsed *p, const char *buf, size_t len)
 	if (p->format == QR_FORMAT_EMV_MPM)
 		parse_emv(p);
 	return p;
+}
+
+int
+qr_parsed_sub(qr_parsed *p, int i, const char **val, size_t *vlen)
+{
+	qr_pobject *o = &p->objects[i];
+
+	if (o->sub_state == QR_SUB_UNREAD)
+	{
+		int			sub = is_account_template(o->id) ? 0 : o->id == 64 ? 2 : -1;
+		const char *v;
+		size_t		n;
+
+		o->sub_state = QR_SUB_ABSENT;
+		if (sub >= 0 && qr_tlv_sub(p->buf + o->off, o->len, sub, &v, &n))
+		{
+			o->sub_state = QR_SUB_PRESENT;
+			o->sub_off = (uint16_t) (v - p->buf);
+			o->sub_len = (uint16_t) n;
+		}
+	}
+	if (o->sub_state != QR_SUB_PRESENT)
+		return 0;
+	*val = p->buf + o->sub_off;
+	*vlen = o->sub_len;
+	return 1;
 }
 
 /* The first root object id, NULL when absent. */
@@ -348,6 +364,8 @@ identify_emv(qr_parsed *p, qr_ident *out, int n, int max, qr_place *place)
 	{
 		const qr_pobject *o = &p->objects[i];
 		const char *v = p->buf + o->off;
+		const char *guid;
+		size_t		glen;
 
 		if (o->id == 58 && o->len == 2)
 		{
@@ -361,24 +379,17 @@ identify_emv(qr_parsed *p, qr_ident *out, int n, int max, qr_place *place)
 			place->city_len = o->len;
 		}
 		else if (o->id == 64)
-		{
-			if (o->has_sub)
-			{
-				place->city_alt = p->buf + o->sub_off;
-				place->city_alt_len = o->sub_len;
-			}
-		}
+			qr_parsed_sub(p, i, &place->city_alt, &place->city_alt_len);
 		else if (o->id >= 2 && o->id <= 25)
 			n = add_ident(out, n, QR_ID_EMV_TAG, tag_ids[o->id], 2);
-		else if (is_account_template(o->id) && o->has_sub)
+		else if (is_account_template(o->id) && qr_parsed_sub(p, i, &guid, &glen))
 		{
-			const char *guid = p->buf + o->sub_off;
 			const char *bic;
 			size_t		blen;
 
-			n = add_ident(out, n, QR_ID_EMV_GUID, guid, o->sub_len);
+			n = add_ident(out, n, QR_ID_EMV_GUID, guid, glen);
 			/* QR Ph P2P: 01 is the receiving institution's BIC (REFERENCE §2) */
-			if (qr_ascii_casecmp(guid, o->sub_len, "com.p2pqrpay", 12) == 0 &&
+			if (qr_ascii_casecmp(guid, glen, "com.p2pqrpay", 12) == 0 &&
 				qr_tlv_sub(v, o->len, 1, &bic, &blen))
 				n = add_bic(out, n, max, bic, blen);
 		}

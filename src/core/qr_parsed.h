@@ -3,10 +3,11 @@
  * provider identification, the named accessors and routing read.
  *
  * qr_parse detects the format once and walks the payload once: for an
- * EMVCo MPM code every root data object with, for the templates
+ * EMVCo MPM code every root data object, and for the templates
  * identification reads, the one nested object it needs (the GUID,
  * sub-object 00 of a merchant account template 26-51 or 80-99, and the
- * alternate-language city 64.02); for the line, key=value and URL formats
+ * alternate-language city 64.02), looked for on first use (an accessor of
+ * one root field needs none) and kept; for the line, key=value and URL formats
  * the few named fields the accessors use (first occurrence, decoded),
  * walked when asked for and only as far as the field asked for, like
  * qr_field_get: identifying a URL code needs none of them.
@@ -33,12 +34,16 @@
 typedef struct qr_pobject
 {
 	uint8_t		id;
-	uint8_t		has_sub;		/* 1: sub_off/sub_len hold the nested object */
+	uint8_t		sub_state;		/* QR_SUB_*: whether sub_off/sub_len hold it */
 	uint16_t	off;			/* value at buf + off */
 	uint16_t	len;			/* value bytes */
 	uint16_t	sub_off;		/* 26-51, 80-99: sub-object 00; 64: sub-object 02 */
 	uint16_t	sub_len;
 } qr_pobject;
+
+#define QR_SUB_UNREAD 0			/* not looked for yet */
+#define QR_SUB_ABSENT 1
+#define QR_SUB_PRESENT 2
 
 /* How far the named fields were walked: they are walked on request. */
 #define QR_PARSED_UNWALKED 0	/* not yet */
@@ -66,6 +71,13 @@ typedef struct qr_parsed
 	size_t		text_used;
 	char		text[QR_MAX_BYTES + 1];	/* decoded values (percent-encoding undone) */
 } qr_parsed;
+
+/*
+ * The nested object of root object i that identification reads (an
+ * account template's GUID 00, the alternate-language city 64.02), looked
+ * for on first use and kept; 1 and *val, *vlen set when present.
+ */
+extern int	qr_parsed_sub(qr_parsed *p, int i, const char **val, size_t *vlen);
 
 /* The first sub-object sub of EMVCo template value [v, v+n); 1 when present. */
 extern int	qr_tlv_sub(const char *v, size_t n, int sub, const char **val, size_t *vlen);

@@ -79,7 +79,9 @@ test_parse_annex_b(const char *buf, size_t len)
 	CHECK(p.nobjects == 15 && p.objects[0].id == 0 && p.objects[p.nobjects - 1].id == 63,
 		  "annex B: root objects 00 .. 63, got %d", p.nobjects);
 	for (int i = 0; i < p.nobjects; i++)
-		if (p.objects[i].has_sub && p.objects[i].id != 64)
+		CHECK(p.objects[i].sub_state == QR_SUB_UNREAD, "annex B: nested objects read on first use only");
+	for (int i = 0; i < p.nobjects; i++)
+		if (p.objects[i].id != 64 && qr_parsed_sub(&p, i, &v, &vlen))
 			guids++;
 	CHECK(guids == 3, "annex B: three GUIDs (29, 31, 91), got %d", guids);
 	CHECK(qr_parsed_field(&p, "59", &v, &vlen) == 1 && vlen == 14 && memcmp(v, "BEST TRANSPORT", 14) == 0,
