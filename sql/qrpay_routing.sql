@@ -165,3 +165,31 @@ DELETE FROM qr_cities WHERE name = 'Lhasa';
 DELETE FROM qr_interop_rules WHERE NOT shipped;
 DELETE FROM qr_cities WHERE name = 'Gotham';
 DELETE FROM qr_providers WHERE code = 'mybank';
+
+-- a reason prints rule bounds as timestamptz does, under the session's
+-- current DateStyle, DateOrder and time zone: switching any of them
+-- between calls changes the text (F3 starts on 3 December 2021, Beijing
+-- time); each reason holds the bound as timestamptz prints it then
+CREATE TEMP VIEW f3_reason AS
+SELECT (qr_route('https://qr.alipay.com/fkx07120vzhsliuln927l74', 'unionpay', '2021-12-01', 'Lhasa')).reason,
+       lower(valid_during)::text AS bound
+FROM qr_interop_rules WHERE id = 'F3-unionpay-alipay';
+SET DateStyle = 'SQL, MDY';
+SELECT reason, position(bound IN reason) > 0 AS bound_as_printed FROM f3_reason;
+SET DateStyle = 'SQL, DMY';
+SELECT reason, position(bound IN reason) > 0 AS bound_as_printed FROM f3_reason;
+SET DateStyle = 'Postgres, DMY';
+SELECT reason, position(bound IN reason) > 0 AS bound_as_printed FROM f3_reason;
+SET DateStyle = 'Postgres, MDY';
+SELECT reason, position(bound IN reason) > 0 AS bound_as_printed FROM f3_reason;
+SET DateStyle = 'German';
+SELECT reason, position(bound IN reason) > 0 AS bound_as_printed FROM f3_reason;
+SET TimeZone = 'UTC';
+SELECT reason, position(bound IN reason) > 0 AS bound_as_printed FROM f3_reason;
+SET DateStyle = 'ISO, DMY';
+SELECT reason, position(bound IN reason) > 0 AS bound_as_printed FROM f3_reason;
+SET TimeZone = 'Asia/Shanghai';
+SELECT reason, position(bound IN reason) > 0 AS bound_as_printed FROM f3_reason;
+DROP VIEW f3_reason;
+RESET DateStyle;
+RESET TimeZone;

@@ -3,8 +3,8 @@
  * every tag as rows, and the jsonb view.
  *
  * Stored values were validated on the way in, so these only walk the
- * fields (src/core qr_fields, qr_field_get, qr_semantic); they never
- * re-validate or compute a CRC.  All are IMMUTABLE: the answer depends on
+ * fields (src/core qr_fields, qr_field_get, and the one-walk parse that
+ * qr_parsed_semantic reads); they never re-validate or compute a CRC.  All are IMMUTABLE: the answer depends on
  * the payload alone.
  */
 #include "postgres.h"
@@ -15,6 +15,7 @@
 #include "utils/numeric.h"
 
 #include "qrpay.h"
+#include "qr_parsed.h"
 
 PG_FUNCTION_INFO_V1(qr_format);
 PG_FUNCTION_INFO_V1(qr_get);
@@ -43,19 +44,20 @@ getarg_qr(FunctionCallInfo fcinfo, int n, const char **buf, size_t *len)
 }
 
 /*
- * A field with one meaning across formats (src/core qr_semantic), or NULL
- * when the code has no such field.
+ * A field with one meaning across formats (src/core qr_parsed_semantic),
+ * or NULL when the code has no such field.
  */
 static text *
 semantic(FunctionCallInfo fcinfo, qr_sem sem, const char *what)
 {
 	const char *buf;
 	size_t		len;
+	qr_parsed	parsed;
 	char		out[QR_VALUE_MAX];	/* copied into the result: no allocation per row */
 	long		n;
 
 	getarg_qr(fcinfo, 0, &buf, &len);
-	n = qr_semantic(buf, len, sem, out, sizeof(out));
+	n = qr_parsed_semantic(qr_parse(&parsed, buf, len), sem, out, sizeof(out));
 	if (n < 0)
 		return NULL;
 	return qrpay_field_text(out, (size_t) n, NULL, what);
@@ -179,10 +181,11 @@ qr_is_dynamic(PG_FUNCTION_ARGS)
 {
 	const char *buf;
 	size_t		len;
+	qr_parsed	parsed;
 	int			d;
 
 	getarg_qr(fcinfo, 0, &buf, &len);
-	d = qr_is_dynamic_code(buf, len);
+	d = qr_parsed_dynamic(qr_parse(&parsed, buf, len));
 	if (d < 0)
 		PG_RETURN_NULL();
 	PG_RETURN_BOOL(d == 1);

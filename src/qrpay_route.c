@@ -2,7 +2,7 @@
  * qrpay_route.c — interoperability routing in SQL: qr_route, qr_accepts,
  * qr_routes.
  *
- * The decision is src/core's qr_route_decide over the cached rules
+ * The decision is src/core's qr_route_choose over the cached rules
  * (qrpay_catalog.c); this file resolves the arguments (payer code,
  * region, scenario), the code's networks and city, and builds the
  * results.  STABLE: the answer depends on the catalog tables.
@@ -44,7 +44,10 @@ provider_name(void *arg, int provider)
 /*
  * A rule bound in the session's time zone, as timestamptz prints it.
  * Rules have few distinct bounds and a "none" answer names one per
- * pair, so the text of each is kept (per time zone and date style).
+ * pair, so the text of each is kept, with everything timestamptz_out
+ * reads to write it: the time zone, DateStyle and DateOrder (the order
+ * of day and month in the SQL and Postgres styles).  IntervalStyle only
+ * shapes intervals, which a bound is not.
  */
 #define TIME_SLOTS 256			/* power of two */
 
@@ -53,6 +56,7 @@ typedef struct time_slot
 	int64		t;
 	const void *tz;
 	int			datestyle;
+	int			dateorder;
 	char		text[64];
 } time_slot;
 
@@ -64,7 +68,8 @@ time_text(void *arg, int64 t, char *buf, size_t size)
 	/* bounds are whole days or hours: hash the microseconds before taking slots */
 	time_slot  *slot = &time_slots[(((uint64) t * UINT64CONST(0x9E3779B97F4A7C15)) >> 56) % TIME_SLOTS];
 
-	if (slot->tz != session_timezone || slot->t != t || slot->datestyle != DateStyle)
+	if (slot->tz != session_timezone || slot->t != t || slot->datestyle != DateStyle ||
+		slot->dateorder != DateOrder)
 	{
 		char	   *s = DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(t)));
 
@@ -73,6 +78,7 @@ time_text(void *arg, int64 t, char *buf, size_t size)
 		slot->t = t;
 		slot->tz = session_timezone;
 		slot->datestyle = DateStyle;
+		slot->dateorder = DateOrder;
 	}
 	strlcpy(buf, slot->text, size);
 	return buf;
@@ -167,20 +173,20 @@ code_city(FunctionCallInfo fcinfo, route_input *in, const char *s, size_t n)
 
 /*
  * The code's networks, whether it is consumer-presented, and its city:
- * the region argument, or the code's merchant city (EMVCo 60, else the
- * alternate-language city 64.02, e.g. 北京).
+ * the region argument, or the city the code names (EMVCo 60, else the
+ * alternate-language city 64.02, e.g. 北京; the Swiss QR-bill creditor's
+ * town), all from identification's one walk of the code.
  */
 static void
 prepare(FunctionCallInfo fcinfo, struct varlena *v, Datum at, text *region,
 		qr_scenario scenario, route_input *in)
 {
-	const char *buf = QRPAY_PAYLOAD(v);
-	size_t		len = QRPAY_PAYLOAD_LEN(v);
 	qr_place	place;
 	qr_fmt		fmt;
 
 	memset(&in->q, 0, sizeof(in->q));
-	in->q.nnetworks = qrpay_code_providers(fcinfo, buf, len, in->networks, MAX_NETWORKS, &place);
+	in->q.nnetworks = qrpay_code_providers(fcinfo, QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v),
+										   in->networks, MAX_NETWORKS, &place);
 	fmt = place.format;
 	in->q.networks = in->networks;
 	in->q.consumer_presented = fmt == QR_FORMAT_EMV_CPM || fmt == QR_FORMAT_CN_PAYMENT_CODE;
@@ -193,9 +199,8 @@ prepare(FunctionCallInfo fcinfo, struct varlena *v, Datum at, text *region,
 		in->city_text = text_to_cstring(region);
 		in->q.city = qrpay_city_lookup(fcinfo, in->city_text, strlen(in->city_text));
 	}
-	else if (fmt == QR_FORMAT_EMV_MPM)
+	else
 	{
-		/* tag 60, else the alternate-language city, from the same walk */
 		if (place.city)
 			code_city(fcinfo, in, place.city, place.city_len);
 		if (in->q.city < 0 && place.city_alt)
@@ -207,23 +212,21 @@ prepare(FunctionCallInfo fcinfo, struct varlena *v, Datum at, text *region,
 										  &server, &slen);
 		}
 	}
-	else if (fmt == QR_FORMAT_SWISS_QR)
-	{
-		long		n = qr_semantic(buf, len, QR_SEM_CITY, in->city_buf, sizeof(in->city_buf));
-
-		if (n > 0)
-			code_city(fcinfo, in, in->city_buf, (size_t) n);
-	}
 	if (in->q.city >= 0)
 		in->city_text = unconstify(char *, qrpay_city_name(in->q.city));
 	in->q.city_text = in->city_text;
 }
 
+/* The decision for payer or acquirer party; a "none" says why when asked. */
 static void
-decide(FunctionCallInfo fcinfo, route_input *in, int party, qr_route_answer *a)
+decide(FunctionCallInfo fcinfo, route_input *in, int party, bool explain, qr_route_answer *a)
 {
+	const qr_ruleset *rs = qrpay_ruleset(fcinfo);
+
 	in->q.party = party;
-	qr_route_decide(qrpay_ruleset(fcinfo), &in->q, &printer, a);
+	qr_route_choose(rs, &in->q, a);
+	if (explain && a->status == QR_ROUTE_NONE)
+		qr_route_explain(rs, &in->q, &printer, a);
 }
 
 static route_extra *
@@ -279,7 +282,7 @@ qr_route(PG_FUNCTION_ARGS)
 	payer = resolve_payer(fcinfo, x, PG_GETARG_TEXT_PP(1), "payer");
 	prepare(fcinfo, v, PG_GETARG_DATUM(2), PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3),
 			resolve_scenario(PG_GETARG_TEXT_PP(4)), &in);
-	decide(fcinfo, &in, payer, &a);
+	decide(fcinfo, &in, payer, true, &a);
 
 	values[0] = x->status[a.status];
 	if (a.network >= 0)
@@ -316,7 +319,7 @@ qr_accepts(PG_FUNCTION_ARGS)
 	payer = resolve_payer(fcinfo, extra(fcinfo), PG_GETARG_TEXT_PP(1), "payer");
 	prepare(fcinfo, v, PG_GETARG_DATUM(2), PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3),
 			resolve_scenario(PG_GETARG_TEXT_PP(4)), &in);
-	decide(fcinfo, &in, payer, &a);
+	decide(fcinfo, &in, payer, false, &a);
 	PG_RETURN_BOOL(a.status != QR_ROUTE_NONE);
 }
 
@@ -350,7 +353,7 @@ qr_routes(PG_FUNCTION_ARGS)
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
 
-		decide(fcinfo, &in, p, &a);
+		decide(fcinfo, &in, p, false, &a);
 		if (a.status == QR_ROUTE_NONE)
 			continue;
 		values[0] = qrpay_provider_datum(a.payer >= 0 ? a.payer : p);

@@ -1,12 +1,13 @@
 /*
- * qr_fields.c — the field walk of EMVCo MPM, the fields with one meaning
- * across formats (name, amount, account...), and the identifiers provider
- * identification matches against the catalog.
+ * qr_fields.c — the field walk of EMVCo MPM, and the fields with one
+ * meaning across formats (name, amount, account...) as a table read over
+ * the one-walk parse of qr_parsed.c, where provider identification lives.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "qr_fmt.h"
+#include "qr_parsed.h"
 
 /* ------------------------------------------------------------------ */
 /* EMVCo MPM field walk                                                */
@@ -73,51 +74,36 @@ static const account_rule account_rules[] = {
 	{NULL, 0, {-1}}
 };
 
-/* Sub-object sub of template value [v, v+n); 1 when present. */
+/*
+ * The payee account of the root objects: a primitive account 02-25, else
+ * the national profile's sub-object of the first template it names.
+ */
 static int
-sub_get(const char *v, size_t n, int sub, const char **val, size_t *vlen)
+emv_account(qr_parsed *p, const char **val, size_t *vlen)
 {
-	qr_tlv_iter it;
-	qr_tlv		t;
-
-	qr_tlv_iter_init(&it, v, n, 0);
-	while (qr_tlv_next(&it, &t))
-		if (t.id == sub)
-		{
-			*val = t.value;
-			*vlen = t.value_bytes;
-			return 1;
-		}
-	return 0;
-}
-
-static int
-emv_account(const char *buf, size_t len, const char **val, size_t *vlen)
-{
-	qr_tlv_iter it;
-	qr_tlv		t;
 	const char *country = NULL;
 	size_t		clen = 0;
 
-	qr_emv_get(buf, len, "58", 2, &country, &clen);
-	qr_tlv_iter_init(&it, buf, len, 0);
-	while (qr_tlv_next(&it, &t))
+	qr_parsed_field(p, "58", &country, &clen);
+	for (int i = 0; i < p->nobjects; i++)
 	{
+		const qr_pobject *o = &p->objects[i];
+		const char *v = p->buf + o->off;
 		const char *guid;
 		size_t		glen;
 		const account_rule *r;
 
-		if (t.id >= 2 && t.id <= 25)
+		if (o->id >= 2 && o->id <= 25)
 		{
-			*val = t.value;		/* primitive: the value is the account */
-			*vlen = t.value_bytes;
+			*val = v;			/* primitive: the value is the account */
+			*vlen = o->len;
 			return 1;
 		}
-		if (!((t.id >= 26 && t.id <= 51) || (t.id >= 80 && t.id <= 99)) ||
-			!sub_get(t.value, t.value_bytes, 0, &guid, &glen))
+		/* templates 26-51 and 80-99 with a GUID (sub-object 00) */
+		if (o->id < 26 || (o->id > 51 && o->id < 80) || !qr_parsed_sub(p, i, &guid, &glen))
 			continue;
 		/* KHQR: 29/30 sub-00 is the Bakong account id name@bank itself */
-		if ((t.id == 29 || t.id == 30) && clen == 2 && memcmp(country, "KH", 2) == 0 &&
+		if ((o->id == 29 || o->id == 30) && clen == 2 && memcmp(country, "KH", 2) == 0 &&
 			memchr(guid, '@', glen))
 		{
 			*val = guid;
@@ -130,8 +116,8 @@ emv_account(const char *buf, size_t len, const char **val, size_t *vlen)
 			const char *bene;
 			size_t		blen;
 
-			if (sub_get(t.value, t.value_bytes, 1, &bene, &blen) &&
-				qr_tlv_well_formed(bene, blen) && sub_get(bene, blen, 1, val, vlen))
+			if (qr_tlv_sub(v, o->len, 1, &bene, &blen) &&
+				qr_tlv_well_formed(bene, blen) && qr_tlv_sub(bene, blen, 1, val, vlen))
 				return 1;
 			continue;
 		}
@@ -141,11 +127,11 @@ emv_account(const char *buf, size_t len, const char **val, size_t *vlen)
 		if (r->guid)
 		{
 			for (int k = 0; k < 4 && r->subs[k] >= 0; k++)
-				if (sub_get(t.value, t.value_bytes, r->subs[k], val, vlen))
+				if (qr_tlv_sub(v, o->len, r->subs[k], val, vlen))
 					return 1;
 			continue;
 		}
-		if (t.id <= 51 && sub_get(t.value, t.value_bytes, 1, val, vlen))
+		if (o->id <= 51 && qr_tlv_sub(v, o->len, 1, val, vlen))
 			return 1;			/* other networks: 01 by convention */
 	}
 	return 0;
@@ -163,26 +149,6 @@ put(char *out, size_t cap, const char *s, size_t n)
 	memmove(out, s, n);			/* s may point into out */
 	out[n] = '\0';
 	return (long) n;
-}
-
-static long
-get(const char *buf, size_t len, const char *path, char *out, size_t cap)
-{
-	return qr_field_get(buf, len, path, strlen(path), out, cap);
-}
-
-/* the first of several paths present */
-static long
-get_first(const char *buf, size_t len, const char *const *paths, char *out, size_t cap)
-{
-	for (; *paths; paths++)
-	{
-		long		n = get(buf, len, *paths, out, cap);
-
-		if (n >= 0)
-			return n;
-	}
-	return -1;
 }
 
 /* "47,65" -> "47.65" */
@@ -205,38 +171,109 @@ iban_country(char *out, long n)
 	return 2;
 }
 
+/*
+ * How each format answers each meaning.  A field rule names up to three
+ * paths, the first present answering (paths as qr_fields names them); the
+ * other operations shape that value or stand for the format's convention.
+ */
+typedef enum sem_op
+{
+	SEM_NONE = 0,				/* the format has no such field */
+	SEM_FIELD,					/* the value as it is */
+	SEM_CONST,					/* the format's convention: constant */
+	SEM_FIELD_OR_CONST,			/* the value, else constant */
+	SEM_AFTER_CURRENCY,			/* EPC "EUR12.5": what follows the currency */
+	SEM_COMMA_POINT,			/* BezahlCode "47,65" -> "47.65" */
+	SEM_IBAN_COUNTRY,			/* the first two letters of an IBAN */
+	SEM_BEFORE_PLUS,			/* SPAYD "IBAN+BIC": the IBAN */
+	SEM_EMV_CURRENCY,			/* ISO 4217 numeric to alphabetic */
+	SEM_EMV_REFERENCE,			/* 62.05 unless the app is to prompt for it */
+	SEM_EMV_ACCOUNT				/* the national profiles' account rules */
+} sem_op;
+
+typedef struct sem_rule
+{
+	sem_op		op;
+	const char *paths[3];
+	const char *constant;
+} sem_rule;
+
+#define SEM_COUNT (QR_SEM_MCC + 1)
+
+static const sem_rule sem_rules[QR_FORMAT_COUNT][SEM_COUNT] = {
+	[QR_FORMAT_EMV_MPM] = {
+		[QR_SEM_NAME] = {SEM_FIELD, {"59"}},
+		[QR_SEM_CITY] = {SEM_FIELD, {"60"}},
+		[QR_SEM_COUNTRY] = {SEM_FIELD, {"58"}},
+		[QR_SEM_AMOUNT] = {SEM_FIELD, {"54"}},
+		[QR_SEM_CURRENCY] = {SEM_EMV_CURRENCY, {"53"}},
+		[QR_SEM_REFERENCE] = {SEM_EMV_REFERENCE},
+		[QR_SEM_ACCOUNT] = {SEM_EMV_ACCOUNT},
+		[QR_SEM_MCC] = {SEM_FIELD, {"52"}},
+	},
+	[QR_FORMAT_UPI] = {
+		[QR_SEM_NAME] = {SEM_FIELD, {"pn"}},
+		[QR_SEM_COUNTRY] = {SEM_CONST, {NULL}, "IN"},
+		/* UPI moves only rupees: no cu means INR */
+		[QR_SEM_CURRENCY] = {SEM_FIELD_OR_CONST, {"cu"}, "INR"},
+		[QR_SEM_AMOUNT] = {SEM_FIELD, {"am"}},
+		[QR_SEM_REFERENCE] = {SEM_FIELD, {"tr"}},
+		[QR_SEM_ACCOUNT] = {SEM_FIELD, {"pa"}},
+		[QR_SEM_MCC] = {SEM_FIELD, {"mc"}},
+	},
+	[QR_FORMAT_EPC] = {
+		[QR_SEM_NAME] = {SEM_FIELD, {"name"}},
+		[QR_SEM_COUNTRY] = {SEM_IBAN_COUNTRY, {"iban"}},
+		/* EPC069-12 credit transfers are in euro */
+		[QR_SEM_CURRENCY] = {SEM_CONST, {NULL}, "EUR"},
+		[QR_SEM_AMOUNT] = {SEM_AFTER_CURRENCY, {"amount"}},
+		[QR_SEM_REFERENCE] = {SEM_FIELD, {"reference", "remittance"}},
+		[QR_SEM_ACCOUNT] = {SEM_FIELD, {"iban"}},
+	},
+	[QR_FORMAT_SWISS_QR] = {
+		[QR_SEM_NAME] = {SEM_FIELD, {"creditor.name"}},
+		[QR_SEM_CITY] = {SEM_FIELD, {"creditor.town"}},
+		[QR_SEM_COUNTRY] = {SEM_FIELD, {"creditor.country"}},
+		[QR_SEM_CURRENCY] = {SEM_FIELD, {"currency"}},
+		[QR_SEM_AMOUNT] = {SEM_FIELD, {"amount"}},
+		[QR_SEM_REFERENCE] = {SEM_FIELD, {"reference", "message"}},
+		[QR_SEM_ACCOUNT] = {SEM_FIELD, {"iban"}},
+	},
+	[QR_FORMAT_SPAYD] = {
+		[QR_SEM_NAME] = {SEM_FIELD, {"RN"}},
+		[QR_SEM_COUNTRY] = {SEM_IBAN_COUNTRY, {"ACC"}},
+		[QR_SEM_CURRENCY] = {SEM_FIELD, {"CC"}},
+		[QR_SEM_AMOUNT] = {SEM_FIELD, {"AM"}},
+		/* the variable symbol is what Czech payees reconcile on */
+		[QR_SEM_REFERENCE] = {SEM_FIELD, {"X-VS", "RF"}},
+		[QR_SEM_ACCOUNT] = {SEM_BEFORE_PLUS, {"ACC"}},
+	},
+	[QR_FORMAT_BEZAHLCODE] = {
+		[QR_SEM_NAME] = {SEM_FIELD, {"name"}},
+		[QR_SEM_COUNTRY] = {SEM_IBAN_COUNTRY, {"iban"}},
+		[QR_SEM_CURRENCY] = {SEM_FIELD, {"currency"}},
+		[QR_SEM_AMOUNT] = {SEM_COMMA_POINT, {"amount"}},
+		[QR_SEM_REFERENCE] = {SEM_FIELD, {"separeference", "reason"}},
+		[QR_SEM_ACCOUNT] = {SEM_FIELD, {"iban", "account"}},
+	},
+	/* the code the URL carries: Native order id or path */
+	[QR_FORMAT_URL] = {
+		[QR_SEM_ACCOUNT] = {SEM_FIELD, {"query.pr", "query.product_id", "path"}},
+	},
+	/* EMVCo CPM and China payment codes are payer credentials: no payee */
+};
+
+/* The EMVCo operations, which read the parse rather than one value. */
 static long
-sem_emv(const char *buf, size_t len, qr_sem sem, char *out, size_t cap)
+sem_emv(qr_parsed *p, sem_op op, char *out, size_t cap)
 {
 	const char *val;
 	size_t		vlen;
-	const char *path = NULL;
 
-	switch (sem)
+	switch (op)
 	{
-		case QR_SEM_NAME:
-			path = "59";
-			break;
-		case QR_SEM_CITY:
-			path = "60";
-			break;
-		case QR_SEM_COUNTRY:
-			path = "58";
-			break;
-		case QR_SEM_AMOUNT:
-			path = "54";
-			break;
-		case QR_SEM_REFERENCE:
-			/* "***" asks the app to prompt for the value (§4.8.1): no reference yet */
-			if (!qr_emv_get(buf, len, "62.05", 5, &val, &vlen) ||
-				(vlen == 3 && memcmp(val, "***", 3) == 0))
-				return -1;
-			return put(out, cap, val, vlen);
-		case QR_SEM_MCC:
-			path = "52";
-			break;
-		case QR_SEM_CURRENCY:
-			if (!qr_emv_get(buf, len, "53", 2, &val, &vlen))
+		case SEM_EMV_CURRENCY:
+			if (qr_parsed_field(p, "53", &val, &vlen) <= 0)
 				return -1;
 			{
 				const char *alpha = qr_iso4217_alpha(val, vlen);
@@ -244,381 +281,78 @@ sem_emv(const char *buf, size_t len, qr_sem sem, char *out, size_t cap)
 				/* a code missing from the table comes back as the number */
 				return alpha ? put(out, cap, alpha, 3) : put(out, cap, val, vlen);
 			}
-		case QR_SEM_ACCOUNT:
-			if (!emv_account(buf, len, &val, &vlen))
+		case SEM_EMV_REFERENCE:
+			/* "***" asks the app to prompt for the value (§4.8.1): no reference yet */
+			if (qr_parsed_field(p, "62", &val, &vlen) <= 0 ||
+				!qr_tlv_sub(val, vlen, 5, &val, &vlen) ||
+				(vlen == 3 && memcmp(val, "***", 3) == 0))
 				return -1;
 			return put(out, cap, val, vlen);
+		case SEM_EMV_ACCOUNT:
+			if (!emv_account(p, &val, &vlen))
+				return -1;
+			return put(out, cap, val, vlen);
+		default:
+			return -1;
 	}
-	if (!qr_emv_get(buf, len, path, strlen(path), &val, &vlen))
+}
+
+long
+qr_parsed_semantic(qr_parsed *p, qr_sem sem, char *out, size_t cap)
+{
+	const sem_rule *r;
+	long		n = -1;
+
+	if ((unsigned) sem >= SEM_COUNT)
 		return -1;
-	return put(out, cap, val, vlen);
+	r = &sem_rules[p->format][sem];
+	if (r->op == SEM_NONE)
+		return -1;
+	if (r->op == SEM_CONST)
+		return put(out, cap, r->constant, strlen(r->constant));
+	if (r->op >= SEM_EMV_CURRENCY)
+		return sem_emv(p, r->op, out, cap);
+	for (int k = 0; k < 3 && r->paths[k] && n < 0; k++)
+		n = qr_parsed_get(p, r->paths[k], out, cap);
+	switch (r->op)
+	{
+		case SEM_FIELD_OR_CONST:
+			return n >= 0 ? n : put(out, cap, r->constant, strlen(r->constant));
+		case SEM_AFTER_CURRENCY:
+			return n > 3 ? put(out, cap, out + 3, (size_t) n - 3) : -1;
+		case SEM_COMMA_POINT:
+			return n >= 0 ? comma_to_point(out, n) : -1;
+		case SEM_IBAN_COUNTRY:
+			return iban_country(out, n);
+		case SEM_BEFORE_PLUS:
+			if (n > 0)
+			{
+				char	   *plus = memchr(out, '+', (size_t) n);
+
+				if (plus)
+				{
+					*plus = '\0';
+					n = plus - out;
+				}
+			}
+			return n;
+		default:
+			return n;
+	}
 }
 
 long
 qr_semantic(const char *buf, size_t len, qr_sem sem, char *out, size_t cap)
 {
-	qr_fmt		fmt = qr_detect_format(buf, len);
-	long		n;
+	qr_parsed	p;
 
-	switch (fmt)
-	{
-		case QR_FORMAT_EMV_MPM:
-			return sem_emv(buf, len, sem, out, cap);
-
-		case QR_FORMAT_UPI:
-			switch (sem)
-			{
-				case QR_SEM_NAME:
-					return get(buf, len, "pn", out, cap);
-				case QR_SEM_AMOUNT:
-					return get(buf, len, "am", out, cap);
-				case QR_SEM_CURRENCY:
-					n = get(buf, len, "cu", out, cap);
-					/* UPI moves only rupees: no cu means INR */
-					return n >= 0 ? n : put(out, cap, "INR", 3);
-				case QR_SEM_REFERENCE:
-					return get(buf, len, "tr", out, cap);
-				case QR_SEM_ACCOUNT:
-					return get(buf, len, "pa", out, cap);
-				case QR_SEM_MCC:
-					return get(buf, len, "mc", out, cap);
-				case QR_SEM_COUNTRY:
-					return put(out, cap, "IN", 2);
-				default:
-					return -1;
-			}
-
-		case QR_FORMAT_EPC:
-			switch (sem)
-			{
-				case QR_SEM_NAME:
-					return get(buf, len, "name", out, cap);
-				case QR_SEM_AMOUNT:
-					n = get(buf, len, "amount", out, cap);
-					return n > 3 ? put(out, cap, out + 3, (size_t) n - 3) : -1;
-				case QR_SEM_CURRENCY:
-					/* EPC069-12 credit transfers are in euro */
-					return put(out, cap, "EUR", 3);
-				case QR_SEM_REFERENCE:
-					{
-						static const char *const refs[] = {"reference", "remittance", NULL};
-
-						return get_first(buf, len, refs, out, cap);
-					}
-				case QR_SEM_ACCOUNT:
-					return get(buf, len, "iban", out, cap);
-				case QR_SEM_COUNTRY:
-					return iban_country(out, get(buf, len, "iban", out, cap));
-				default:
-					return -1;
-			}
-
-		case QR_FORMAT_SWISS_QR:
-			switch (sem)
-			{
-				case QR_SEM_NAME:
-					return get(buf, len, "creditor.name", out, cap);
-				case QR_SEM_CITY:
-					return get(buf, len, "creditor.town", out, cap);
-				case QR_SEM_COUNTRY:
-					return get(buf, len, "creditor.country", out, cap);
-				case QR_SEM_AMOUNT:
-					return get(buf, len, "amount", out, cap);
-				case QR_SEM_CURRENCY:
-					return get(buf, len, "currency", out, cap);
-				case QR_SEM_REFERENCE:
-					{
-						static const char *const refs[] = {"reference", "message", NULL};
-
-						return get_first(buf, len, refs, out, cap);
-					}
-				case QR_SEM_ACCOUNT:
-					return get(buf, len, "iban", out, cap);
-				default:
-					return -1;
-			}
-
-		case QR_FORMAT_SPAYD:
-			switch (sem)
-			{
-				case QR_SEM_NAME:
-					return get(buf, len, "RN", out, cap);
-				case QR_SEM_AMOUNT:
-					return get(buf, len, "AM", out, cap);
-				case QR_SEM_CURRENCY:
-					return get(buf, len, "CC", out, cap);
-				case QR_SEM_REFERENCE:
-					{
-						/* the variable symbol is what Czech payees reconcile on */
-						static const char *const refs[] = {"X-VS", "RF", NULL};
-
-						return get_first(buf, len, refs, out, cap);
-					}
-				case QR_SEM_ACCOUNT:
-					n = get(buf, len, "ACC", out, cap);
-					if (n > 0)
-					{
-						char	   *plus = memchr(out, '+', (size_t) n);
-
-						if (plus)
-						{
-							*plus = '\0';
-							n = plus - out;
-						}
-					}
-					return n;
-				case QR_SEM_COUNTRY:
-					return iban_country(out, get(buf, len, "ACC", out, cap));
-				default:
-					return -1;
-			}
-
-		case QR_FORMAT_BEZAHLCODE:
-			switch (sem)
-			{
-				case QR_SEM_NAME:
-					return get(buf, len, "name", out, cap);
-				case QR_SEM_AMOUNT:
-					n = get(buf, len, "amount", out, cap);
-					return n >= 0 ? comma_to_point(out, n) : -1;
-				case QR_SEM_CURRENCY:
-					return get(buf, len, "currency", out, cap);
-				case QR_SEM_REFERENCE:
-					{
-						static const char *const refs[] = {"separeference", "reason", NULL};
-
-						return get_first(buf, len, refs, out, cap);
-					}
-				case QR_SEM_ACCOUNT:
-					{
-						static const char *const accs[] = {"iban", "account", NULL};
-
-						return get_first(buf, len, accs, out, cap);
-					}
-				case QR_SEM_COUNTRY:
-					return iban_country(out, get(buf, len, "iban", out, cap));
-				default:
-					return -1;
-			}
-
-		case QR_FORMAT_URL:
-			if (sem != QR_SEM_ACCOUNT)
-				return -1;
-			{
-				/* the code the URL carries: Native order id or path */
-				static const char *const accs[] = {"query.pr", "query.product_id", "path", NULL};
-
-				return get_first(buf, len, accs, out, cap);
-			}
-
-		case QR_FORMAT_EMV_CPM:
-		case QR_FORMAT_CN_PAYMENT_CODE:
-		case QR_FORMAT_UNKNOWN:
-			/* payer credentials: they name no payee */
-			return -1;
-	}
-	return -1;
+	return qr_parsed_semantic(qr_parse(&p, buf, len), sem, out, cap);
 }
 
 int
 qr_is_dynamic_code(const char *buf, size_t len)
 {
-	const char *val;
-	size_t		vlen;
+	qr_parsed	p;
 
-	switch (qr_detect_format(buf, len))
-	{
-		case QR_FORMAT_EMV_MPM:
-			if (!qr_emv_get(buf, len, "01", 2, &val, &vlen))
-				return -1;
-			return vlen == 2 && val[1] == '2';
-		case QR_FORMAT_EMV_CPM:
-		case QR_FORMAT_CN_PAYMENT_CODE:
-			return 1;			/* one-time codes by definition */
-		default:
-			return -1;
-	}
-}
-
-/* ------------------------------------------------------------------ */
-/* Identifiers                                                         */
-/* ------------------------------------------------------------------ */
-
-typedef struct aid_state
-{
-	qr_ident   *out;
-	int			max;
-	int			n;
-} aid_state;
-
-static int
-aid_cb(void *arg, const qr_field *f)
-{
-	aid_state  *a = arg;
-
-	if (strcmp(f->path, "61.4F") != 0 || a->n >= a->max || f->value_len >= sizeof(a->out[0].hex))
-		return 0;
-	memcpy(a->out[a->n].hex, f->value, f->value_len);
-	a->out[a->n].hex[f->value_len] = '\0';
-	a->out[a->n].kind = QR_ID_CPM_AID;
-	a->out[a->n].value = a->out[a->n].hex;
-	a->out[a->n].len = f->value_len;
-	a->n++;
-	return 0;
-}
-
-/* A BIC identifier, copied (it may come from a decoded value). */
-static int
-add_bic(qr_ident *out, int n, int max, const char *s, size_t len)
-{
-	if (n >= max || len == 0 || len >= sizeof(out[0].hex))
-		return n;
-	memcpy(out[n].hex, s, len);
-	out[n].hex[len] = '\0';
-	out[n].kind = QR_ID_BIC;
-	out[n].value = out[n].hex;
-	out[n].len = len;
-	return n + 1;
-}
-
-static const char *const tag_ids[] = {
-	"00", "01", "02", "03", "04", "05", "06", "07", "08", "09",
-	"10", "11", "12", "13", "14", "15", "16", "17", "18", "19",
-	"20", "21", "22", "23", "24", "25"
-};
-
-int
-qr_identify(const char *buf, size_t len, qr_ident *out, int max, char country[3])
-{
-	qr_place	place;
-	int			n = qr_identify_place(buf, len, out, max, &place);
-
-	memcpy(country, place.country, 3);
-	return n;
-}
-
-int
-qr_identify_place(const char *buf, size_t len, qr_ident *out, int max, qr_place *place)
-{
-	qr_fmt		fmt = qr_detect_format(buf, len);
-	const char *name = qr_format_name(fmt);
-	int			n = 0;
-	char	   *country = place->country;
-
-	memset(place, 0, sizeof(*place));
-	place->format = fmt;
-	if (max <= 0 || fmt == QR_FORMAT_UNKNOWN)
-		return 0;
-	out[n].kind = QR_ID_FORMAT;
-	out[n].value = name;
-	out[n].len = strlen(name);
-	n++;
-	switch (fmt)
-	{
-		case QR_FORMAT_EMV_MPM:
-			{
-				qr_tlv_iter it;
-				qr_tlv		t;
-
-				qr_tlv_iter_init(&it, buf, len, 0);
-				while (qr_tlv_next(&it, &t) && n < max)
-				{
-					const char *guid;
-					size_t		glen;
-
-					if (t.id == 58 && t.value_bytes == 2)
-					{
-						country[0] = t.value[0];
-						country[1] = t.value[1];
-						country[2] = '\0';
-					}
-					else if (t.id == 60)
-					{
-						place->city = t.value;
-						place->city_len = t.value_bytes;
-					}
-					else if (t.id == 64)
-						sub_get(t.value, t.value_bytes, 2, &place->city_alt, &place->city_alt_len);
-					else if (t.id >= 2 && t.id <= 25)
-					{
-						out[n].kind = QR_ID_EMV_TAG;
-						out[n].value = tag_ids[t.id];
-						out[n].len = 2;
-						n++;
-					}
-					else if (((t.id >= 26 && t.id <= 51) || (t.id >= 80 && t.id <= 99)) &&
-							 sub_get(t.value, t.value_bytes, 0, &guid, &glen))
-					{
-						const char *bic;
-						size_t		blen;
-
-						out[n].kind = QR_ID_EMV_GUID;
-						out[n].value = guid;
-						out[n].len = glen;
-						n++;
-						/* QR Ph P2P: 01 is the receiving institution's BIC (REFERENCE §2) */
-						if (qr_ascii_casecmp(guid, glen, "com.p2pqrpay", 12) == 0 &&
-							sub_get(t.value, t.value_bytes, 1, &bic, &blen))
-							n = add_bic(out, n, max, bic, blen);
-					}
-				}
-				break;
-			}
-		case QR_FORMAT_EMV_CPM:
-			{
-				aid_state	a;
-
-				a.out = out;
-				a.max = max;
-				a.n = n;
-				qr_cpm_fields(buf, len, aid_cb, &a);
-				n = a.n;
-				break;
-			}
-		case QR_FORMAT_CN_PAYMENT_CODE:
-			if (n < max)
-			{
-				out[n].kind = QR_ID_PAYMENT_CODE;
-				out[n].value = buf;
-				out[n].len = len;
-				n++;
-			}
-			break;
-		case QR_FORMAT_URL:
-		case QR_FORMAT_UPI:
-		case QR_FORMAT_BEZAHLCODE:
-			if (n < max)
-			{
-				out[n].kind = QR_ID_URL;
-				out[n].value = buf;
-				out[n].len = len;
-				n++;
-			}
-			if (fmt == QR_FORMAT_BEZAHLCODE)
-			{
-				char		bic[QR_VALUE_MAX];
-				long		k = qr_field_get(buf, len, "bic", 3, bic, sizeof(bic));
-
-				if (k > 0)
-					n = add_bic(out, n, max, bic, (size_t) k);
-			}
-			break;
-		case QR_FORMAT_EPC:
-		case QR_FORMAT_SPAYD:
-			{
-				char		v[QR_VALUE_MAX];
-				long		k = qr_field_get(buf, len, fmt == QR_FORMAT_EPC ? "bic" : "ACC", 3,
-											 v, sizeof(v));
-				const char *plus;
-
-				if (fmt == QR_FORMAT_EPC && k > 0)
-					n = add_bic(out, n, max, v, (size_t) k);
-				else if (k > 0 && (plus = memchr(v, '+', (size_t) k)) != NULL)
-					n = add_bic(out, n, max, plus + 1, (size_t) (k - (plus + 1 - v)));
-			}
-			break;
-		default:
-			break;
-	}
-	return n;
+	return qr_parsed_dynamic(qr_parse(&p, buf, len));
 }

@@ -218,9 +218,16 @@ applies(const qr_rule *r, const qr_route_query *q)
 		   (r->ncities < 0 || (q->city >= 0 && has_city(r, q->city)));
 }
 
+/* The payer and payee of the code's i-th network (see qr_route_choose). */
+static void
+pair_of(const qr_route_query *q, int i, int *payer, int *payee)
+{
+	*payer = q->consumer_presented ? q->networks[i] : q->party;
+	*payee = q->consumer_presented ? q->party : q->networks[i];
+}
+
 void
-qr_route_decide(const qr_ruleset *rs, const qr_route_query *q,
-				const qr_route_printer *print, qr_route_answer *out)
+qr_route_choose(const qr_ruleset *rs, const qr_route_query *q, qr_route_answer *out)
 {
 	const qr_rule *best = NULL;
 	int			best_payer = -1,
@@ -233,12 +240,6 @@ qr_route_decide(const qr_ruleset *rs, const qr_route_query *q,
 	out->rule = NULL;
 	out->reason[0] = '\0';
 
-	if (q->nnetworks == 0)
-	{
-		strcpy(out->reason,
-			   "the code names no provider of the catalog (see qr_identifiers and qr_provider_patterns)");
-		return;
-	}
 	/* on-us: the payer app and the payee network are one provider */
 	for (int i = 0; i < q->nnetworks; i++)
 		if (q->networks[i] == q->party)
@@ -253,15 +254,18 @@ qr_route_decide(const qr_ruleset *rs, const qr_route_query *q,
 	/*
 	 * A merchant-presented code: the party pays one of the code's networks.
 	 * A consumer-presented code: one of the code's providers pays the
-	 * party's merchant.
+	 * party's merchant.  The first rule that applies decides a pair; a
+	 * block deciding one is remembered for a "none" answer (the first
+	 * network's that has one).
 	 */
 	for (int i = 0; i < q->nnetworks; i++)
 	{
-		int			payer = q->consumer_presented ? q->networks[i] : q->party;
-		int			payee = q->consumer_presented ? q->party : q->networks[i];
-		int			lo,
+		int			payer,
+					payee,
+					lo,
 					hi;
 
+		pair_of(q, i, &payer, &payee);
 		pair_range(rs, payer, payee, &lo, &hi);
 		for (int k = lo; k < hi; k++)
 		{
@@ -275,7 +279,9 @@ qr_route_decide(const qr_ruleset *rs, const qr_route_query *q,
 				best_payer = payer;
 				best_net = payee;
 			}
-			break;				/* the first that applies decides this pair */
+			else if (!r->allowed && out->rule == NULL)
+				out->rule = r;
+			break;
 		}
 	}
 	if (best)
@@ -285,85 +291,118 @@ qr_route_decide(const qr_ruleset *rs, const qr_route_query *q,
 		out->network = best_net;
 		out->via = best->via;
 		out->rule = best;
-		return;
 	}
+}
 
-	/* none: say why, pair by pair */
-	{
-		sbuf		b = {out->reason, sizeof(out->reason), 0};
+/* No rule of the query's scenario for a pair: which scenarios it has rules for. */
+static void
+explain_scenarios(const qr_ruleset *rs, const qr_route_query *q, int lo, int hi, sbuf *b)
+{
+	int			seen[QR_SCENARIO_COUNT] = {0};
 
-		for (int i = 0; i < q->nnetworks; i++)
+	sb_s(b, "no rule covers ");
+	sb_s(b, qr_scenario_name(q->scenario));
+	sb_s(b, " payments (its rules are for ");
+	for (int k = lo; k < hi; k++)
+		seen[rs->rules[k].scenario] = 1;
+	for (int k = 0, first = 1; k < QR_SCENARIO_COUNT; k++)
+		if (seen[k])
 		{
-			int			payer = q->consumer_presented ? q->networks[i] : q->party;
-			int			payee = q->consumer_presented ? q->party : q->networks[i];
-			int			lo,
-						hi;
-			const qr_rule *block = NULL;
+			if (!first)
+				sb_s(b, ", ");
+			sb_s(b, qr_scenario_name((qr_scenario) k));
+			first = 0;
+		}
+	sb_s(b, ")");
+}
 
-			pair_range(rs, payer, payee, &lo, &hi);
-			for (int k = lo; k < hi && !block; k++)
-				if (applies(&rs->rules[k], q) && !rs->rules[k].allowed)
-					block = &rs->rules[k];
-			sb_sep(&b);
-			if (block)
-			{
-				sb_s(&b, "rule ");
-				sb_s(&b, block->id);
-				sb_s(&b, " blocks ");
-				sb_s(&b, print->provider(print->arg, payer));
-				sb_s(&b, " paying ");
-				sb_s(&b, print->provider(print->arg, payee));
-				sb_s(&b, " codes (");
-				sb_s(&b, block->source);
-				sb_s(&b, ")");
-				if (out->rule == NULL)
-					out->rule = block;
-				continue;
-			}
-			if (lo == hi)
-			{
-				sb_s(&b, "no rule lets ");
-				sb_s(&b, print->provider(print->arg, payer));
-				sb_s(&b, " pay ");
-				sb_s(&b, print->provider(print->arg, payee));
-				sb_s(&b, " codes");
-				continue;
-			}
-			sb_s(&b, print->provider(print->arg, payer));
-			sb_s(&b, " paying ");
-			sb_s(&b, print->provider(print->arg, payee));
-			sb_s(&b, ": ");
-			{
-				int			shown = 0;
-				int			seen[QR_SCENARIO_COUNT] = {0};
+/* Why payer cannot pay payee's codes for q, in words. */
+static void
+explain_pair(const qr_ruleset *rs, const qr_route_query *q, const qr_route_printer *print,
+			 int payer, int payee, sbuf *b)
+{
+	int			lo,
+				hi,
+				shown = 0;
 
-				/* the rules of this scenario say most */
-				for (int k = lo; k < hi && shown < 3; k++)
-					if (rs->rules[k].scenario == q->scenario)
-					{
-						if (shown++)
-							sb_s(&b, "; ");
-						why_not(&rs->rules[k], q, print, &b);
-					}
-				if (shown == 0)
-				{
-					sb_s(&b, "no rule covers ");
-					sb_s(&b, qr_scenario_name(q->scenario));
-					sb_s(&b, " payments (its rules are for ");
-					for (int k = lo; k < hi; k++)
-						seen[rs->rules[k].scenario] = 1;
-					for (int k = 0, first = 1; k < QR_SCENARIO_COUNT; k++)
-						if (seen[k])
-						{
-							if (!first)
-								sb_s(&b, ", ");
-							sb_s(&b, qr_scenario_name((qr_scenario) k));
-							first = 0;
-						}
-					sb_s(&b, ")");
-				}
-			}
+	pair_range(rs, payer, payee, &lo, &hi);
+	/* a block that applies: rules come blocks first within a priority */
+	for (int k = lo; k < hi; k++)
+	{
+		const qr_rule *r = &rs->rules[k];
+
+		if (applies(r, q) && !r->allowed)
+		{
+			sb_s(b, "rule ");
+			sb_s(b, r->id);
+			sb_s(b, " blocks ");
+			sb_s(b, print->provider(print->arg, payer));
+			sb_s(b, " paying ");
+			sb_s(b, print->provider(print->arg, payee));
+			sb_s(b, " codes (");
+			sb_s(b, r->source);
+			sb_s(b, ")");
+			return;
 		}
 	}
+	if (lo == hi)
+	{
+		sb_s(b, "no rule lets ");
+		sb_s(b, print->provider(print->arg, payer));
+		sb_s(b, " pay ");
+		sb_s(b, print->provider(print->arg, payee));
+		sb_s(b, " codes");
+		return;
+	}
+	sb_s(b, print->provider(print->arg, payer));
+	sb_s(b, " paying ");
+	sb_s(b, print->provider(print->arg, payee));
+	sb_s(b, ": ");
+	/* the rules of this scenario say most */
+	for (int k = lo; k < hi && shown < 3; k++)
+		if (rs->rules[k].scenario == q->scenario)
+		{
+			if (shown++)
+				sb_s(b, "; ");
+			why_not(&rs->rules[k], q, print, b);
+		}
+	if (shown == 0)
+		explain_scenarios(rs, q, lo, hi, b);
+}
+
+void
+qr_route_explain(const qr_ruleset *rs, const qr_route_query *q,
+				 const qr_route_printer *print, qr_route_answer *out)
+{
+	sbuf		b = {out->reason, sizeof(out->reason), 0};
+
+	out->reason[0] = '\0';
+	if (out->status != QR_ROUTE_NONE)
+		return;
+	if (q->nnetworks == 0)
+	{
+		strcpy(out->reason,
+			   "the code names no provider of the catalog (see qr_identifiers and qr_provider_patterns)");
+		return;
+	}
+	/* pair by pair */
+	for (int i = 0; i < q->nnetworks; i++)
+	{
+		int			payer,
+					payee;
+
+		pair_of(q, i, &payer, &payee);
+		sb_sep(&b);
+		explain_pair(rs, q, print, payer, payee, &b);
+	}
 	qr_text_sanitize(out->reason);	/* sources are user text, cut to fit */
+}
+
+void
+qr_route_decide(const qr_ruleset *rs, const qr_route_query *q,
+				const qr_route_printer *print, qr_route_answer *out)
+{
+	qr_route_choose(rs, q, out);
+	if (out->status == QR_ROUTE_NONE)
+		qr_route_explain(rs, q, print, out);
 }

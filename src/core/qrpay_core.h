@@ -284,6 +284,7 @@ typedef struct qr_place
 {
 	qr_fmt		format;
 	char		country[3];		/* EMVCo 58, "" when absent */
+	/* city is also the Swiss QR-bill creditor's town, a line of the payload */
 	const char *city;			/* EMVCo 60 (NULL when absent), into the payload */
 	size_t		city_len;
 	const char *city_alt;		/* EMVCo 64.02, the city in the merchant's language */
@@ -494,6 +495,22 @@ typedef struct qr_route_printer
  */
 extern void qr_route_decide(const qr_ruleset *rs, const qr_route_query *q,
 							const qr_route_printer *print, qr_route_answer *out);
+
+/*
+ * The decision of qr_route_decide alone: out->reason is left "".  For a
+ * "none" answer out->rule is the block that decides the first blocked
+ * network, NULL when no block applies.
+ */
+extern void qr_route_choose(const qr_ruleset *rs, const qr_route_query *q,
+							qr_route_answer *out);
+
+/*
+ * Why a "none" answer of qr_route_choose is none, in words, into
+ * out->reason (left "" for any other answer).  qr_route_decide is
+ * qr_route_choose followed by this for a "none".
+ */
+extern void qr_route_explain(const qr_ruleset *rs, const qr_route_query *q,
+							 const qr_route_printer *print, qr_route_answer *out);
 
 /* ------------------------------------------------------------------ */
 /* CRC                                                                 */

@@ -11,7 +11,11 @@
  * trailing EMVCo CRC repaired).  Properties: a parsed path is valid and
  * prints back as itself; names parse back to themselves; a value found at
  * a path is text, is found again by qr_has_path and qr_has_value, and for
- * EMVCo agrees with qr_emv_get; qr_identify never writes past max.
+ * EMVCo agrees with qr_emv_get; qr_identify never writes past max.  The
+ * one-walk parse (qr_parsed.h) answers as the per-call accessors do
+ * (parsed_oracle.h): the value at the path as qr_field_get, the
+ * identifiers and place (with the short array too), every field with one
+ * meaning, read in an order the input chooses, and the dynamic flag.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +23,8 @@
 #include <string.h>
 
 #include "common.h"
+#include "qr_parsed.h"
+#include "parsed_oracle.h"
 
 static char value[QR_VALUE_MAX];
 
@@ -62,6 +68,55 @@ check_names(const char *s, size_t n)
 	if (k >= 0 && (strlen(qr_scenario_name((qr_scenario) k)) != n ||
 				   memcmp(qr_scenario_name((qr_scenario) k), s, n) != 0))
 		abort();
+}
+
+/* The parse against the oracle; order (0-255) picks the order of meanings. */
+static void
+check_parsed(const char *buf, size_t len, const char *path, size_t plen, int order)
+{
+	static qr_parsed p;
+	static char got[QR_VALUE_MAX],
+		   want[QR_VALUE_MAX];
+	static qr_ident a[QR_IDENT_MAX],
+		   b[QR_IDENT_MAX];
+	char		cpath[32];
+	qr_place	pa,
+				pb;
+	long		n,
+				m;
+	int			max = order % 2 ? 1 + (order >> 1) % 4 : QR_IDENT_MAX;
+
+	qr_parse(&p, buf, len);
+	/* a path the parse records or not: the same value as qr_field_get */
+	memcpy(cpath, path, plen);
+	cpath[plen] = '\0';
+	if (qr_path_valid(path, plen) && strlen(cpath) == plen)
+	{
+		n = qr_parsed_get(&p, cpath, got, sizeof(got));
+		m = qr_field_get(buf, len, path, plen, want, sizeof(want));
+		if (n != m || (n >= 0 && memcmp(got, want, (size_t) n) != 0))
+			abort();
+	}
+	for (int i = 0; i <= QR_SEM_MCC; i++)
+	{
+		qr_sem		s = (qr_sem) ((i + order) % (QR_SEM_MCC + 1));
+
+		n = qr_parsed_semantic(&p, s, got, sizeof(got));
+		m = oracle_semantic(buf, len, s, want);
+		if (m == -2 ? n >= 0 && !oracle_in_payload(buf, len, got, (size_t) n)
+			: n != m || (n >= 0 && memcmp(got, want, (size_t) n) != 0))
+			abort();
+	}
+	n = qr_parsed_identify(&p, a, max, &pa);
+	m = oracle_identify(buf, len, b, max, &pb);
+	if (!oracle_same_identity(a, (int) n, &pa, b, (int) m, &pb))
+		abort();
+	if (p.format == QR_FORMAT_EMV_MPM)
+	{
+		m = oracle_get(buf, len, "01", want, sizeof(want));
+		if (qr_parsed_dynamic(&p) != (m < 0 ? -1 : m == 2 && want[1] == '2'))
+			abort();
+	}
 }
 
 int
@@ -118,6 +173,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		free(ids);
 	}
+	check_parsed(buf, len, path, plen, data[0]);
 	free(buf);
 	return 0;
 }

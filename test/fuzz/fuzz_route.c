@@ -1,7 +1,8 @@
 /*
  * fuzz_route.c — libFuzzer harness for the interoperability routing
- * matcher: qr_ruleset_build and qr_route_decide over fuzzed rules and
- * queries.
+ * matcher: qr_ruleset_build, qr_route_decide, and the decision and its
+ * explanation apart (qr_route_choose, qr_route_explain), over fuzzed
+ * rules and queries.
  *
  * The answer is checked against the definition qrpay_core.h gives, by
  * brute force over the unsorted rules: on-us when the party is one of the
@@ -11,7 +12,9 @@
  * scenario and city decides the pair; the
  * best allowed decision wins, earlier networks winning ties.  A "none"
  * answer carries a reason and names the block deciding the first blocked
- * network, if any; every reason is NUL-terminated.
+ * network, if any; every reason is NUL-terminated.  qr_route_choose
+ * answers the same as qr_route_decide with an empty reason, and
+ * qr_route_explain then writes qr_route_decide's reason.
  *
  * Input: a header (providers, party, networks, time, city, scenario),
  * then 8 bytes per rule.
@@ -144,6 +147,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (memchr(a.reason, '\0', sizeof(a.reason)) == NULL)
 		abort();
+	{
+		qr_route_answer c;
+
+		qr_route_choose(&rs, &q, &c);
+		if (c.status != a.status || c.payer != a.payer || c.network != a.network ||
+			c.via != a.via || c.rule != a.rule || c.reason[0] != '\0')
+			abort();
+		qr_route_explain(&rs, &q, &pr, &c);
+		if (strcmp(c.reason, a.reason) != 0 || c.rule != a.rule)
+			abort();
+	}
 	for (int k = 0; k < q.nnetworks; k++)
 		if (networks[k] == q.party)
 		{

@@ -26,6 +26,9 @@ extern void test_match(const vector *v, int n);
 /* test_route.c */
 extern void test_route(void);
 
+/* test_parsed.c */
+extern void test_parsed(const vector *v, int n);
+
 /* test_pair.c */
 extern void test_pair(void);
 
@@ -450,6 +453,7 @@ main(int argc, char **argv)
 	test_format_errors();
 	test_match(v, n);
 	test_route();
+	test_parsed(v, n);
 	test_pair();
 	test_money();
 	test_stream();

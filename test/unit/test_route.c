@@ -1,6 +1,8 @@
 /*
  * test_route.c — unit tests of the interoperability routing matcher
- * (src/core/qr_route.c) on a small hand-made rule set.
+ * (src/core/qr_route.c) on a small hand-made rule set: every query is
+ * answered by qr_route_decide and by qr_route_choose then
+ * qr_route_explain, which must agree.
  */
 #include <stdio.h>
 #include <string.h>
@@ -41,7 +43,8 @@ route(const qr_ruleset *rs, const int *nets, int n, int party, int cpm, int64_t 
 	  qr_scenario sc)
 {
 	qr_route_query q;
-	qr_route_answer a;
+	qr_route_answer a,
+					c;
 
 	memset(&q, 0, sizeof(q));
 	q.networks = nets;
@@ -53,6 +56,14 @@ route(const qr_ruleset *rs, const int *nets, int n, int party, int cpm, int64_t 
 	q.city_text = city == 1 ? "Lhasa" : NULL;
 	q.scenario = sc;
 	qr_route_decide(rs, &q, &printer, &a);
+	/* the decision alone, then its explanation, is the same answer */
+	qr_route_choose(rs, &q, &c);
+	CHECK(c.status == a.status && c.payer == a.payer && c.network == a.network &&
+		  c.via == a.via && c.rule == a.rule && c.reason[0] == '\0',
+		  "qr_route_choose decides as qr_route_decide (%s)", qr_route_status_name(a.status));
+	qr_route_explain(rs, &q, &printer, &c);
+	CHECK(strcmp(c.reason, a.reason) == 0 && c.rule == a.rule && (a.status == QR_ROUTE_NONE) == (c.reason[0] != '\0'),
+		  "qr_route_explain writes the reason of a none only: %s", c.reason);
 	return a;
 }
 
