@@ -742,16 +742,27 @@ walk_root(vstate *st, root_objects *r)
 /* ------------------------------------------------------------------ */
 
 /*
- * qr_hexval, inline and without branches on the digit: a CRC's digits
- * mix 0-9 and A-F at random, which no branch predictor follows.
+ * The four digits of the CRC read without a branch per digit: a CRC's
+ * digits mix 0-9 and A-F at random, which no branch predictor follows.
+ * Returns their value; *bad is set when one is not a hex digit, *lower
+ * when one is a lowercase letter.  A letter's low nibble is 1-6 for A-F
+ * and a-f alike, and bit 6 tells it from a digit.
  */
-static inline int
-hex_digit(char c)
+static inline unsigned
+hex4(const char *s, unsigned *bad, unsigned *lower)
 {
-	unsigned	d = (unsigned) (unsigned char) c - '0';
-	unsigned	l = (unsigned) ((unsigned char) c | 0x20) - 'a';
+	unsigned	found = 0;
 
-	return d <= 9 ? (int) d : l <= 5 ? (int) l + 10 : -1;
+	*bad = *lower = 0;
+	for (int i = 0; i < 4; i++)
+	{
+		unsigned	c = (unsigned char) s[i];
+
+		*bad |= (c - '0' > 9) & ((c | 0x20) - 'a' > 5);
+		*lower |= c >= 'a';
+		found = found * 16 + (c & 0xF) + 9 * ((c >> 6) & 1);
+	}
+	return found;
 }
 
 static qr_errcode
@@ -762,26 +773,24 @@ check_crc(vstate *st, const root_objects *r)
 	char		want[8],
 				got[32];
 	uint16_t	crc;
-	int			upper = 1;
-	unsigned	found = 0;
+	unsigned	found,
+				bad,
+				lower;
 
 	if (t->value_chars != 4)
 		return fail(st, QR_ERR_CRC, ids, 1, AT(t),
 					"the CRC must be 4 hex digits (length 04)", NULL, NULL);
-	for (int i = 0; i < 4; i++)
+	/* four characters take at least four bytes */
+	found = hex4(t->value, &bad, &lower);
+	if (bad)
 	{
-		int			h = hex_digit(t->value[i]);
-
-		if (h < 0 && snip(got, sizeof(got), t->value, t->value + t->value_bytes, 4))
-			return fail(st, QR_ERR_CRC, ids, 1, AT(t),
-						"the CRC \"%s\" is not 4 hex digits", got, NULL);
-		if (t->value[i] >= 'a')
-			upper = 0;
-		found = found * 16 + (unsigned) h;
+		snip(got, sizeof(got), t->value, t->value + t->value_bytes, 4);
+		return fail(st, QR_ERR_CRC, ids, 1, AT(t),
+					"the CRC \"%s\" is not 4 hex digits", got, NULL);
 	}
 	/* the CRC covers everything up to and including "6304" */
 	crc = qr_crc16(st->buf, (size_t) (t->value - st->buf));
-	if (found == crc && upper)
+	if (found == crc && !lower)
 		return QR_OK;
 	snip(got, sizeof(got), t->value, t->value + t->value_bytes, 4);
 	snprintf(want, sizeof(want), "%04X", crc);
