@@ -30,6 +30,8 @@ typedef struct vstate
 	const char *buf;
 	const char *end;
 	int			ascii;			/* no byte >= 0x80: bytes are characters */
+	const char *high_start;		/* every byte >= 0x80 lies in */
+	const char *high_end;		/* [high_start, high_end) */
 	qr_error   *err;
 	qr_finding_fn report;
 	void	   *report_arg;
@@ -313,18 +315,33 @@ read_object(vstate *st, const char **p, const char *end,
 {
 	const char *s = *p;
 	const char *vend;
+	const char *ascii_end;
 	int			len;
 
+	/*
+	 * Both explainers report QR_ERR_TLV; saying so here lets the compiler
+	 * see that *t is filled whenever QR_OK is returned.
+	 */
 	if (end - s < 4 || !header_digits(s))
-		return header_error(st, s, end, parent, depth);
+	{
+		header_error(st, s, end, parent, depth);
+		return QR_ERR_TLV;
+	}
 	t->id = (s[0] - '0') * 10 + (s[1] - '0');
 	len = (s[2] - '0') * 10 + (s[3] - '0');
-	if (st->ascii)
+	/* outside [high_start, high_end) bytes are characters */
+	ascii_end = end < st->high_start ? end : st->high_start;
+	if (ascii_end - (s + 4) >= len)
+		vend = s + 4 + len;
+	else if (s + 4 >= st->high_end)
 		vend = (end - (s + 4) >= len) ? s + 4 + len : NULL;
 	else
 		vend = qr_utf8_skip(s + 4, end, len);
 	if (len == 0 || vend == NULL)
-		return length_error(st, s, end, parent, depth, t->id, len);
+	{
+		length_error(st, s, end, parent, depth, t->id, len);
+		return QR_ERR_TLV;
+	}
 	t->value = s + 4;
 	t->value_bytes = (size_t) (vend - t->value);
 	t->value_chars = len;
@@ -396,6 +413,25 @@ exempt_scheme(const qr_tlv *guid)
 			return exemptions[k].scheme;
 	}
 	return NULL;
+}
+
+/*
+ * Add id to the bitmap of ids seen, kept in two words the caller holds in
+ * registers (an array in memory would make every object's test wait for
+ * the previous object's store); returns whether it was there already.
+ */
+static inline int
+seen_add(uint64_t *lo, uint64_t *hi, int id)
+{
+	uint64_t	bit = 1ULL << (id & 63);
+	int			upper = id >> 6;
+	uint64_t	word = upper ? *hi : *lo;
+
+	if (word & bit)
+		return 1;
+	*lo |= upper ? 0 : bit;
+	*hi |= upper ? bit : 0;
+	return 0;
 }
 
 static qr_errcode walk_template(vstate *st, const qr_tlv *tpl, const int *ids,
@@ -527,8 +563,10 @@ walk_template(vstate *st, const qr_tlv *tpl, const int *ids, int depth,
 	int			sub[QR_PATH_DEPTH];
 	char		n1[24];
 
+	uint64_t	lo = 0,
+				hi = 0;
+
 	memcpy(sub, ids, sizeof(int) * (size_t) depth);
-	seen[0] = seen[1] = 0;
 	while (p < end)
 	{
 		qr_tlv		t;
@@ -537,14 +575,15 @@ walk_template(vstate *st, const qr_tlv *tpl, const int *ids, int depth,
 		if (rc != QR_OK)
 			return rc;
 		sub[depth] = t.id;
-		if ((seen[t.id >> 6] >> (t.id & 63)) & 1)
+		if (seen_add(&lo, &hi, t.id))
 			return fail(st, QR_ERR_DUPLICATE, sub, depth + 1, AT(&t),
 						"id %s occurs twice in the template; each id may appear once",
 						itoa_buf(n1, sizeof(n1), t.id), NULL);
-		seen[t.id >> 6] |= 1ULL << (t.id & 63);
 		if (depth == 1)
 			template_object_rules(st, &t, sub);
 	}
+	seen[0] = lo;
+	seen[1] = hi;
 	return QR_OK;
 }
 
@@ -639,16 +678,17 @@ walk_root(vstate *st, root_objects *r)
 	const char *p = st->buf;
 	int			ids[QR_PATH_DEPTH];
 	char		n1[24];
+	uint64_t	lo = 0,
+				hi = 0;
+	int			last_id = -1,
+				n = 0;
 
-	r->seen[0] = r->seen[1] = 0;
-	r->n = 0;
-	r->last_id = -1;
 	while (p < st->end)
 	{
 		qr_tlv		t;
 		qr_errcode	rc;
 
-		if (r->last_id == 63)
+		if (last_id == 63)
 		{
 			ids[0] = 63;
 			return fail(st, QR_ERR_ORDER, ids, 1, AT(&r->obj[63]),
@@ -661,7 +701,7 @@ walk_root(vstate *st, root_objects *r)
 		if (rc != QR_OK)
 			return rc;
 		ids[0] = t.id;
-		if (r->n == 0)
+		if (n == 0)
 		{
 			if (t.id != 0)
 				return fail(st, QR_ERR_ORDER, ids, 1, st->buf,
@@ -672,18 +712,21 @@ walk_root(vstate *st, root_objects *r)
 				return fail(st, QR_ERR_VALUE, ids, 1, st->buf,
 							"the payload format indicator must be \"01\"", NULL, NULL);
 		}
-		if (SEEN(r, t.id))
+		if (seen_add(&lo, &hi, t.id))
 			return fail(st, QR_ERR_DUPLICATE, ids, 1, AT(&t),
 						"tag %s occurs twice; each tag may appear once at the root",
 						itoa_buf(n1, sizeof(n1), t.id), NULL);
-		r->seen[t.id >> 6] |= 1ULL << (t.id & 63);
 		if (t.id < 64 && ((ROOT_KEPT >> t.id) & 1))
 			r->obj[t.id] = t;
-		r->last_id = t.id;
-		r->n++;
+		last_id = t.id;
+		n++;
 		if ((rc = root_object_rules(st, &t)) != QR_OK)
 			return rc;
 	}
+	r->seen[0] = lo;
+	r->seen[1] = hi;
+	r->last_id = last_id;
+	r->n = n;
 	if (!SEEN(r, 63))
 	{
 		ids[0] = 63;
@@ -699,16 +742,27 @@ walk_root(vstate *st, root_objects *r)
 /* ------------------------------------------------------------------ */
 
 /*
- * qr_hexval, inline and without branches on the digit: a CRC's digits
- * mix 0-9 and A-F at random, which no branch predictor follows.
+ * The four digits of the CRC read without a branch per digit: a CRC's
+ * digits mix 0-9 and A-F at random, which no branch predictor follows.
+ * Returns their value; *bad is set when one is not a hex digit, *lower
+ * when one is a lowercase letter.  A letter's low nibble is 1-6 for A-F
+ * and a-f alike, and bit 6 tells it from a digit.
  */
-static inline int
-hex_digit(char c)
+static inline unsigned
+hex4(const char *s, unsigned *bad, unsigned *lower)
 {
-	unsigned	d = (unsigned) (unsigned char) c - '0';
-	unsigned	l = (unsigned) ((unsigned char) c | 0x20) - 'a';
+	unsigned	found = 0;
 
-	return d <= 9 ? (int) d : l <= 5 ? (int) l + 10 : -1;
+	*bad = *lower = 0;
+	for (int i = 0; i < 4; i++)
+	{
+		unsigned	c = (unsigned char) s[i];
+
+		*bad |= (c - '0' > 9) & ((c | 0x20) - 'a' > 5);
+		*lower |= c >= 'a';
+		found = found * 16 + (c & 0xF) + 9 * ((c >> 6) & 1);
+	}
+	return found;
 }
 
 static qr_errcode
@@ -719,26 +773,24 @@ check_crc(vstate *st, const root_objects *r)
 	char		want[8],
 				got[32];
 	uint16_t	crc;
-	int			upper = 1;
-	unsigned	found = 0;
+	unsigned	found,
+				bad,
+				lower;
 
 	if (t->value_chars != 4)
 		return fail(st, QR_ERR_CRC, ids, 1, AT(t),
 					"the CRC must be 4 hex digits (length 04)", NULL, NULL);
-	for (int i = 0; i < 4; i++)
+	/* four characters take at least four bytes */
+	found = hex4(t->value, &bad, &lower);
+	if (bad)
 	{
-		int			h = hex_digit(t->value[i]);
-
-		if (h < 0 && snip(got, sizeof(got), t->value, t->value + t->value_bytes, 4))
-			return fail(st, QR_ERR_CRC, ids, 1, AT(t),
-						"the CRC \"%s\" is not 4 hex digits", got, NULL);
-		if (t->value[i] >= 'a')
-			upper = 0;
-		found = found * 16 + (unsigned) h;
+		snip(got, sizeof(got), t->value, t->value + t->value_bytes, 4);
+		return fail(st, QR_ERR_CRC, ids, 1, AT(t),
+					"the CRC \"%s\" is not 4 hex digits", got, NULL);
 	}
 	/* the CRC covers everything up to and including "6304" */
 	crc = qr_crc16(st->buf, (size_t) (t->value - st->buf));
-	if (found == crc && upper)
+	if (found == crc && !lower)
 		return QR_OK;
 	snip(got, sizeof(got), t->value, t->value + t->value_bytes, 4);
 	snprintf(want, sizeof(want), "%04X", crc);
@@ -833,6 +885,16 @@ qr_emv_validate(const char *buf, size_t len, int ascii, qr_error *err,
 	st.buf = buf;
 	st.end = buf + len;
 	st.ascii = ascii;
+	st.high_start = st.high_end = st.end;
+	if (!ascii)
+	{
+		size_t		first,
+					last;
+
+		qr_high_span(buf, len, &first, &last);
+		st.high_start = buf + first;
+		st.high_end = buf + last;
+	}
 	st.err = err;
 	st.report = report;
 	st.report_arg = report_arg;

@@ -154,4 +154,39 @@ qr_ascii_clean(const char *buf, size_t len)
 	return 1;
 }
 
+/*
+ * Bytes [*first, *last) of buf hold every byte >= 0x80 of it: outside that
+ * span each byte is a character.  A mostly ASCII payload with one
+ * local-script template (EMVCo MPM template 64) then steps characters only
+ * inside the span.  Both ends are len when no byte is >= 0x80.
+ */
+static inline void
+qr_high_span(const char *buf, size_t len, size_t *first, size_t *last)
+{
+	size_t		i = 0,
+				j = len;
+
+#if defined(__SSE2__)
+	while (i + 16 <= len &&
+		   _mm_movemask_epi8(_mm_loadu_si128((const __m128i *) (buf + i))) == 0)
+		i += 16;
+#endif
+	while (i < len && (unsigned char) buf[i] < 0x80)
+		i++;
+	if (i == len)
+	{
+		*first = *last = len;
+		return;
+	}
+#if defined(__SSE2__)
+	while (j >= i + 16 &&
+		   _mm_movemask_epi8(_mm_loadu_si128((const __m128i *) (buf + j - 16))) == 0)
+		j -= 16;
+#endif
+	while ((unsigned char) buf[j - 1] < 0x80)
+		j--;
+	*first = i;
+	*last = j;
+}
+
 #endif							/* QR_UTF8_H */
