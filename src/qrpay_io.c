@@ -18,7 +18,6 @@
 #include "utils/memutils.h"
 
 #include "qrpay.h"
-#include "qr_utf8.h"
 
 PG_MODULE_MAGIC;
 
@@ -155,8 +154,8 @@ raise_unrepresentable(const char *buf, size_t len, size_t bad, const char *lead)
 	fa.target = buf + bad;
 	fa.path[0] = '\0';
 	qr_fields(buf, len, find_field, &fa);
-	where = fa.path[0] ? psprintf("field %s at offset %d", fa.path, qr_utf8_count(buf, buf + bad))
-			: psprintf("at offset %d", qr_utf8_count(buf, buf + bad));
+	where = fa.path[0] ? psprintf("field %s at offset %d", fa.path, qr_text_chars(buf, buf + bad))
+			: psprintf("at offset %d", qr_text_chars(buf, buf + bad));
 	ereport(ERROR,
 			(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
 			 errmsg("%s%s: the character %s has no equivalent in encoding \"%s\"",
@@ -235,7 +234,7 @@ qrpay_field_text(const char *s, size_t len, const char *path, const char *what)
 				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
 				 errmsg("payment_qr %s%s holds the character %s at offset %d, which has no equivalent in encoding \"%s\"",
 						path ? "field " : "", path ? path : what ? what : "value",
-						qrpay_describe_utf8(s + bad, len - bad), qr_utf8_count(s, s + bad),
+						qrpay_describe_utf8(s + bad, len - bad), qr_text_chars(s, s + bad),
 						GetDatabaseEncodingName())));
 	return cstring_to_text_with_len(conv, (int) clen);
 }

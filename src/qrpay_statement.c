@@ -37,7 +37,6 @@
 
 #include "qrpay.h"
 #include "qr_bill.h"
-#include "qr_utf8.h"
 
 PG_FUNCTION_INFO_V1(qr_statement_parse);
 PG_FUNCTION_INFO_V1(qr_statement_info);
@@ -152,7 +151,7 @@ file_to_utf8(bill_call *call, const char *s, size_t len, bill_encoding enc)
 
 	if (enc != ENC_GBK)
 	{
-		bad_utf8 = qr_utf8_check(s, len, &ascii);
+		bad_utf8 = qr_text_check(s, len, &ascii);
 		if (bad_utf8 < 0)
 		{
 			call->utf8 = s;

@@ -7,6 +7,7 @@
  * NUL is refused in the same pass: text cannot hold it, so a payload with
  * one could be stored through binary input but never printed back.
  */
+#include "qrpay_core.h"
 #include "qr_utf8.h"
 
 /* 16 bytes at p are ASCII without NUL: a byte in 0x01-0x7F keeps its high
@@ -179,4 +180,16 @@ qr_utf8_check_bytes(const char *buf, size_t len, int *ascii)
 	if (ascii)
 		*ascii = all_ascii;
 	return -1;
+}
+
+long
+qr_text_check(const char *buf, size_t len, int *ascii)
+{
+	return qr_utf8_check(buf, len, ascii);
+}
+
+int
+qr_text_chars(const char *buf, const char *end)
+{
+	return qr_utf8_count(buf, end);
 }

@@ -686,4 +686,14 @@ extern int	qr_compare(const char *a, size_t alen, const char *b, size_t blen);
 extern void qr_pair_nearest(const int64_t *t, const unsigned char *side, long n,
 							int64_t window, long *mate, void *work);
 
+/*
+ * Text as the type stores it.  qr_text_check: -1 when [buf, buf+len) is
+ * well-formed UTF-8 (RFC 3629) without NUL bytes, else the byte offset of
+ * the first NUL or bad sequence; *ascii (may be NULL) set when every byte
+ * is below 0x80.  qr_text_chars: the characters in [buf, end) of valid
+ * UTF-8, which is how an error's offset is reported.
+ */
+extern long qr_text_check(const char *buf, size_t len, int *ascii);
+extern int	qr_text_chars(const char *buf, const char *end);
+
 #endif							/* QRPAY_CORE_H */
