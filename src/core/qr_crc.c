@@ -76,6 +76,48 @@ crc_tables(uint16_t crc, const unsigned char *p, size_t len)
 #define K_192 0x650B
 #define K_256 0x8E29
 #define K_320 0x26AA
+/* x^64 mod P, x^112 mod P, and floor(x^64 / P) for the Barrett step */
+#define K_64 0xB861
+#define K_112 0x4563
+#define MU_64 0x111303471A041ULL
+#define POLY 0x11021
+
+/* carry-less product of two 64-bit polynomials, low and high halves */
+__attribute__((target("pclmul,ssse3")))
+static inline __m128i
+clmul64(uint64_t a, uint64_t b)
+{
+	return _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long) a),
+								_mm_cvtsi64_si128((long long) b), 0x00);
+}
+
+/*
+ * The CRC from 0 of the sixteen bytes whose register-order state is X, that
+ * is X * x^16 mod P.  X is cut at bits 96 and 48 into a (32 bits), b and c
+ * (48 bits each): X * x^16 = a * x^112 + b * x^64 + c * x^16, and with
+ * x^112 and x^64 replaced by their residues the three terms fit in 64 bits,
+ * W.  Barrett reduction then gives W mod P exactly: the quotient is
+ * floor(floor(W / x^16) * floor(x^64 / P) / x^48), and W minus quotient * P
+ * is the remainder, in the low 16 bits.
+ */
+__attribute__((target("pclmul,ssse3")))
+static inline uint16_t
+crc_finish(__m128i x)
+{
+	uint64_t	lo = (uint64_t) _mm_cvtsi128_si64(x);
+	uint64_t	hi = (uint64_t) _mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x));
+	uint64_t	w,
+				q;
+	__m128i		t;
+
+	t = _mm_xor_si128(clmul64(hi >> 32, K_112),
+					  clmul64(((hi & 0xFFFFFFFFu) << 16) | (lo >> 48), K_64));
+	w = (uint64_t) _mm_cvtsi128_si64(t) ^ ((lo & 0xFFFFFFFFFFFFULL) << 16);
+	t = clmul64(w >> 16, MU_64);
+	q = ((uint64_t) _mm_cvtsi128_si64(t) >> 48) |
+		((uint64_t) _mm_cvtsi128_si64(_mm_unpackhi_epi64(t, t)) << 16);
+	return (uint16_t) (w ^ (uint64_t) _mm_cvtsi128_si64(clmul64(q, POLY)));
+}
 
 /* X * x^128 (k = K_192:K_128) or X * x^256 (K_320:K_256), reduced below 80 bits */
 __attribute__((target("pclmul,ssse3")))
@@ -90,8 +132,8 @@ fold(__m128i x, __m128i k)
  * (128 bits, first byte's top bit as x^127), X * x^128 mod P equals
  * X_hi * (x^192 mod P) + X_lo * (x^128 mod P), two PCLMULQDQs whose
  * products are under 80 bits, so the next block is simply XORed in.
- * The folded state has the same CRC as the bytes it replaced, so the last
- * 16-byte state finishes through the tables: no Barrett step.
+ * The folded state has the same CRC as the bytes it replaced; the last
+ * 16-byte state is reduced by crc_finish.
  *
  * A CRC whose register starts at I equals the CRC from 0 of the bytes
  * with I XORed into the first two, and from 0 leading zero bytes change
@@ -123,7 +165,6 @@ crc_clmul(const unsigned char *p, size_t len)
 				y;
 	uint16_t	init = 0xFFFF;
 	size_t		head;
-	unsigned char state[16];
 
 	if (len % 16 == 1)
 	{
@@ -154,8 +195,7 @@ crc_clmul(const unsigned char *p, size_t len)
 	if (len >= 16)
 		x = _mm_xor_si128(fold(x, k128),
 						  _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) p), rev));
-	_mm_storeu_si128((__m128i *) state, _mm_shuffle_epi8(x, rev));
-	return crc_tables(0, state, 16);
+	return crc_finish(x);
 }
 
 static int
