@@ -51,30 +51,31 @@ typedef struct gin_options
 	int			value_bits;
 } gin_options;
 
+/* The one parameter of either class: value_bits, with its meaning and range. */
+static void
+value_bits_option(local_relopts *relopts, const char *desc, int def, int min, int max)
+{
+	init_local_reloptions(relopts, sizeof(gin_options));
+	add_local_int_reloption(relopts, "value_bits", desc, def, min, max,
+							offsetof(gin_options, value_bits));
+}
+
 Datum
 payment_qr_gin_options(PG_FUNCTION_ARGS)
 {
-	local_relopts *relopts = (local_relopts *) PG_GETARG_POINTER(0);
-
-	init_local_reloptions(relopts, sizeof(gin_options));
-	add_local_int_reloption(relopts, "value_bits",
-							"value keys are folded into 2^value_bits buckets; more bits, fewer rechecks, a larger index",
-							QR_GIN_BITS_DEFAULT, QR_GIN_BITS_MIN, QR_GIN_BITS_MAX,
-							offsetof(gin_options, value_bits));
+	value_bits_option((local_relopts *) PG_GETARG_POINTER(0),
+					  "value keys are folded into 2^value_bits buckets; more bits, fewer rechecks, a larger index",
+					  QR_GIN_BITS_DEFAULT, QR_GIN_BITS_MIN, QR_GIN_BITS_MAX);
 	PG_RETURN_VOID();
 }
 
-/* payment_qr_gin_split_ops (value_bits = 15): the bits of each of a value's two keys */
+/* payment_qr_gin_split_ops (value_bits, default 13): the bits of each of a value's two keys */
 Datum
 payment_qr_gin_split_options(PG_FUNCTION_ARGS)
 {
-	local_relopts *relopts = (local_relopts *) PG_GETARG_POINTER(0);
-
-	init_local_reloptions(relopts, sizeof(gin_options));
-	add_local_int_reloption(relopts, "value_bits",
-							"each of a value's two keys keeps value_bits bits of its hash; more bits, fewer rechecks, a larger index",
-							QR_GIN_SPLIT_BITS_DEFAULT, QR_GIN_SPLIT_BITS_MIN, QR_GIN_SPLIT_BITS_MAX,
-							offsetof(gin_options, value_bits));
+	value_bits_option((local_relopts *) PG_GETARG_POINTER(0),
+					  "each of a value's two keys keeps value_bits bits of its hash; more bits, fewer rechecks, a larger index",
+					  QR_GIN_SPLIT_BITS_DEFAULT, QR_GIN_SPLIT_BITS_MIN, QR_GIN_SPLIT_BITS_MAX);
 	PG_RETURN_VOID();
 }
 
