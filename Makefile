@@ -36,7 +36,7 @@ TESTBUILD   = test/build
 CORE_HDRS   = $(wildcard src/core/*.h)
 UNIT_SRCS   = test/unit/test_core.c test/unit/test_formats.c test/unit/test_route.c test/unit/test_pair.c \
 	test/unit/test_bill.c test/unit/test_money.c \
-	test/unit/test_build.c test/unit/test_stream.c test/unit/vectors.c test/fuzz/common.c \
+	test/unit/test_build.c test/unit/test_stream.c test/unit/test_utf8.c test/unit/vectors.c test/fuzz/common.c \
 	test/fuzz/fuzz_stream.c
 UNIT_SRCS  += test/unit/test_parsed.c
 SAN_FLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

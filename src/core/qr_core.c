@@ -214,15 +214,16 @@ encoding_error(const char *buf, size_t len, long bad, qr_error *err)
 
 /*
  * Most payloads are plain ASCII: one block-wise test proves them UTF-8
- * without NUL, and only the others get the byte-level check that finds
- * and explains the first bad byte.
+ * without NUL.  The others are checked as UTF-8, which also finds the span
+ * of their bytes >= 0x80 that the EMVCo walk steps characters in.
  */
 qr_errcode
 qr_validate(const char *buf, size_t len, qr_error *err,
 			qr_finding_fn report, void *report_arg)
 {
-	int			ascii = 0;
 	long		bad;
+	size_t		high_first = len,
+				high_last = len;
 	qr_error	scratch;
 	qr_fmt		fmt;
 
@@ -239,9 +240,8 @@ qr_validate(const char *buf, size_t len, qr_error *err,
 		snprintf(err->message, sizeof(err->message), "the payload is empty");
 		return err->code;
 	}
-	if (qr_ascii_clean(buf, len))
-		ascii = 1;
-	else if ((bad = qr_utf8_check(buf, len, &ascii)) >= 0)
+	if (!qr_ascii_clean(buf, len) &&
+		(bad = qr_utf8_check_span(buf, len, NULL, &high_first, &high_last)) >= 0)
 		return encoding_error(buf, len, bad, err);
 	if (len > QR_MAX_BYTES)
 		return qr_fail(err, QR_ERR_FORMAT, buf, NULL, "", "",
@@ -251,7 +251,8 @@ qr_validate(const char *buf, size_t len, qr_error *err,
 	switch (fmt)
 	{
 		case QR_FORMAT_EMV_MPM:
-			return qr_emv_validate(buf, len, ascii, err, report, report_arg);
+			return qr_emv_validate(buf, len, high_first, high_last, err, report,
+								   report_arg);
 		case QR_FORMAT_EMV_CPM:
 			return qr_cpm_validate(buf, len, err, report, report_arg);
 		case QR_FORMAT_CN_PAYMENT_CODE:

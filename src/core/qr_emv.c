@@ -55,6 +55,8 @@ typedef struct root_objects
 /* Root templates (§4.7.10-13): 26-51, 62, 64 and 80-99, as two bitmaps. */
 #define ROOT_TEMPLATES_LO ((((1ULL << 26) - 1) << 26) | (1ULL << 62))
 #define ROOT_TEMPLATES_HI (1ULL | (((1ULL << 20) - 1) << 16))
+#define ROOT_TEMPLATE(id) \
+	((int) (((id) < 64 ? ROOT_TEMPLATES_LO >> (id) : ROOT_TEMPLATES_HI >> ((id) - 64)) & 1))
 
 #define SEEN(r, id) (((r)->seen[(id) >> 6] >> ((id) & 63)) & 1)
 
@@ -239,22 +241,6 @@ amount_ok(const qr_tlv *t)
 /* Structure                                                           */
 /* ------------------------------------------------------------------ */
 
-/*
- * Are the 4 bytes at s the digits of an id and a length?  Bytewise, with no
- * carries between bytes: every byte must have high nibble 3, and adding 6
- * must keep it 3 (so the low nibble is at most 9).  One test instead of
- * four on the path every data object takes.
- */
-static inline int
-header_digits(const char *s)
-{
-	uint32_t	w;
-
-	memcpy(&w, s, 4);
-	return (w & 0xF0F0F0F0u) == 0x30303030u &&
-		   ((w + 0x06060606u) & 0xF0F0F0F0u) == 0x30303030u;
-}
-
 /* Explain why the header at s is not an id and a length (error path). */
 static QR_NOINLINE qr_errcode
 header_error(vstate *st, const char *s, const char *end,
@@ -305,45 +291,79 @@ length_error(vstate *st, const char *s, const char *end,
 }
 
 /*
- * Read one ID/LEN/VALUE at *p.  On success the object is stored in *t and
+ * The end of a value of len characters at v whose bytes are not all known
+ * to be characters, or NULL when it runs past end (out of line: most
+ * values lie where bytes are characters).
+ */
+static QR_NOINLINE const char *
+value_end_slow(const vstate *st, const char *v, const char *end, int len)
+{
+	if (v >= st->high_end)
+		return end - v >= len ? v + len : NULL;
+	return qr_utf8_skip_in(v, end, st->buf, st->end, len);
+}
+
+/*
+ * Read one ID/LEN/VALUE at *p, in a level that ends at end; below
+ * ascii_end bytes are characters (the level's end or the first byte >=
+ * 0x80, whichever is first).  On success the object is stored in *t and
  * *p advances past it.  t->offset is not kept: validation finds offsets
  * from pointers when it reports an error (AT).
+ *
+ * The four header bytes are read as one word and tested at once: every
+ * byte must have high nibble 3, and adding 6 must keep it 3 (so the low
+ * nibble is at most 9), with no carries between bytes.
  */
 static inline qr_errcode
-read_object(vstate *st, const char **p, const char *end,
+read_object(vstate *st, const char **p, const char *end, const char *ascii_end,
 			const int *parent, int depth, qr_tlv *t)
 {
 	const char *s = *p;
+	const char *v = s + 4;
 	const char *vend;
-	const char *ascii_end;
+	uint32_t	w,
+				d;
 	int			len;
 
 	/*
 	 * Both explainers report QR_ERR_TLV; saying so here lets the compiler
 	 * see that *t is filled whenever QR_OK is returned.
 	 */
-	if (end - s < 4 || !header_digits(s))
+	if (end - s < 4)
 	{
 		header_error(st, s, end, parent, depth);
 		return QR_ERR_TLV;
 	}
-	t->id = (s[0] - '0') * 10 + (s[1] - '0');
-	len = (s[2] - '0') * 10 + (s[3] - '0');
-	/* outside [high_start, high_end) bytes are characters */
-	ascii_end = end < st->high_start ? end : st->high_start;
-	if (ascii_end - (s + 4) >= len)
-		vend = s + 4 + len;
-	else if (s + 4 >= st->high_end)
-		vend = (end - (s + 4) >= len) ? s + 4 + len : NULL;
-	else
-		vend = qr_utf8_skip(s + 4, end, len);
-	if (len == 0 || vend == NULL)
+	memcpy(&w, s, 4);
+	if (((w & 0xF0F0F0F0u) ^ 0x30303030u) |
+		(((w + 0x06060606u) & 0xF0F0F0F0u) ^ 0x30303030u))
+	{
+		header_error(st, s, end, parent, depth);
+		return QR_ERR_TLV;
+	}
+	/*
+	 * The digits' values, the first in the low byte; then each byte times
+	 * ten plus the next byte gives the id in byte 0 and the length in byte
+	 * 2 (no byte's sum exceeds 99, so none carries into the next).
+	 */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	d = w - 0x30303030u;
+#else
+	d = (uint32_t) (s[0] - '0') | (uint32_t) (s[1] - '0') << 8 |
+		(uint32_t) (s[2] - '0') << 16 | (uint32_t) (s[3] - '0') << 24;
+#endif
+	d = d * 10 + (d >> 8);
+	t->id = (int) (d & 0xFF);
+	len = (int) ((d >> 16) & 0xFF);
+	if (len != 0 && ascii_end - v >= len)
+		vend = v + len;
+	else if (len == 0 || (vend = value_end_slow(st, v, end, len)) == NULL)
 	{
 		length_error(st, s, end, parent, depth, t->id, len);
 		return QR_ERR_TLV;
 	}
-	t->value = s + 4;
-	t->value_bytes = (size_t) (vend - t->value);
+	t->value = v;
+	t->value_bytes = (size_t) (vend - v);
 	t->value_chars = len;
 	t->offset = 0;
 	*p = vend;
@@ -563,6 +583,7 @@ walk_template(vstate *st, const qr_tlv *tpl, const int *ids, int depth,
 	int			sub[QR_PATH_DEPTH];
 	char		n1[24];
 
+	const char *ascii_end = end < st->high_start ? end : st->high_start;
 	uint64_t	lo = 0,
 				hi = 0;
 
@@ -570,7 +591,7 @@ walk_template(vstate *st, const qr_tlv *tpl, const int *ids, int depth,
 	while (p < end)
 	{
 		qr_tlv		t;
-		qr_errcode	rc = read_object(st, &p, end, ids, depth, &t);
+		qr_errcode	rc = read_object(st, &p, end, ascii_end, ids, depth, &t);
 
 		if (rc != QR_OK)
 			return rc;
@@ -651,7 +672,7 @@ root_object_rules(vstate *st, const qr_tlv *t)
 					 "tag is reserved for future use by EMVCo MPM v1.0", NULL, NULL);
 	}
 
-	if (qr_emv_is_template(ids, 1))
+	if (ROOT_TEMPLATE(id))
 	{
 		uint64_t	inner[2];
 		qr_errcode	rc = walk_template(st, t, ids, 1, inner);
@@ -697,7 +718,7 @@ walk_root(vstate *st, root_objects *r)
 								 st->ascii ? (long) (st->end - p) :
 								 (long) qr_utf8_count(p, st->end)), NULL);
 		}
-		rc = read_object(st, &p, st->end, ids, 0, &t);
+		rc = read_object(st, &p, st->end, st->high_start, ids, 0, &t);
 		if (rc != QR_OK)
 			return rc;
 		ids[0] = t.id;
@@ -742,27 +763,33 @@ walk_root(vstate *st, root_objects *r)
 /* ------------------------------------------------------------------ */
 
 /*
- * The four digits of the CRC read without a branch per digit: a CRC's
- * digits mix 0-9 and A-F at random, which no branch predictor follows.
- * Returns their value; *bad is set when one is not a hex digit, *lower
- * when one is a lowercase letter.  A letter's low nibble is 1-6 for A-F
- * and a-f alike, and bit 6 tells it from a digit.
+ * The four digits of the CRC read together as one 32-bit word, without a
+ * branch: a CRC's digits mix 0-9 and A-F at random, which no branch
+ * predictor follows.  Returns their value; *bad is set when one is not a
+ * hex digit, *lower when one is a lowercase letter.  Each byte is tested
+ * for the ranges 0-9 and a-f (after folding case) by adding what carries
+ * it into bit 7 at the range's start and again just past its end; with
+ * every byte below 0x80 no sum carries into the next byte.  A letter's low
+ * nibble is 1-6 for A-F and a-f alike, and bit 6 tells it from a digit.
  */
 static inline unsigned
 hex4(const char *s, unsigned *bad, unsigned *lower)
 {
-	unsigned	found = 0;
+	uint32_t	w,
+				folded,
+				digit,
+				letter,
+				nib;
 
-	*bad = *lower = 0;
-	for (int i = 0; i < 4; i++)
-	{
-		unsigned	c = (unsigned char) s[i];
-
-		*bad |= (c - '0' > 9) & ((c | 0x20) - 'a' > 5);
-		*lower |= c >= 'a';
-		found = found * 16 + (c & 0xF) + 9 * ((c >> 6) & 1);
-	}
-	return found;
+	memcpy(&w, s, 4);
+	folded = w | 0x20202020u;
+	digit = (w + 0x50505050u) & ~(w + 0x46464646u);		/* 0x30-0x39 */
+	letter = (folded + 0x1F1F1F1Fu) & ~(folded + 0x19191919u);	/* a-f */
+	*bad = (w & 0x80808080u) != 0 || ((digit | letter) & 0x80808080u) != 0x80808080u;
+	*lower = ((w + 0x1F1F1F1Fu) & 0x80808080u) != 0;	/* a byte >= 'a' */
+	nib = (w & 0x0F0F0F0Fu) + 9 * ((w >> 6) & 0x01010101u);
+	/* the first character is the most significant digit */
+	return ((nib & 0xFu) << 12) | (nib & 0xF00u) | ((nib >> 12) & 0xF0u) | (nib >> 24);
 }
 
 static qr_errcode
@@ -814,8 +841,13 @@ static qr_errcode
 check_mandatory(vstate *st, const root_objects *r)
 {
 	static const int mandatory[] = {52, 53, 58, 59, 60};
+	const uint64_t all = (1ULL << 52) | (1ULL << 53) | (1ULL << 58) |
+						 (1ULL << 59) | (1ULL << 60);
 	int			ids[1];
 
+	/* the usual case, a code with all of them */
+	if ((r->seen[0] & MAI_MASK0) != 0 && (r->seen[0] & all) == all)
+		return QR_OK;
 	if ((r->seen[0] & MAI_MASK0) == 0)
 		return fail(st, QR_ERR_MISSING, ids, 0, NULL,
 					"the payload has no merchant account information (tags 02-51); at least one is mandatory",
@@ -874,27 +906,21 @@ check_convenience_fee(vstate *st, const root_objects *r)
  * relate several objects are judged, in that order.
  */
 qr_errcode
-qr_emv_validate(const char *buf, size_t len, int ascii, qr_error *err,
-				qr_finding_fn report, void *report_arg)
+qr_emv_validate(const char *buf, size_t len, size_t high_first,
+				size_t high_last, qr_error *err, qr_finding_fn report,
+				void *report_arg)
 {
 	vstate		st;
 	root_objects r;
 	qr_errcode	rc;
+	int			ascii = high_first == len;
 	char		n1[24];
 
 	st.buf = buf;
 	st.end = buf + len;
 	st.ascii = ascii;
-	st.high_start = st.high_end = st.end;
-	if (!ascii)
-	{
-		size_t		first,
-					last;
-
-		qr_high_span(buf, len, &first, &last);
-		st.high_start = buf + first;
-		st.high_end = buf + last;
-	}
+	st.high_start = buf + high_first;
+	st.high_end = buf + high_last;
 	st.err = err;
 	st.report = report;
 	st.report_arg = report_arg;
@@ -993,7 +1019,7 @@ qr_emv_is_template(const int *ids, int depth)
 	int			id = ids[depth - 1];
 
 	if (depth == 1)
-		return (int) (((id < 64 ? ROOT_TEMPLATES_LO >> id : ROOT_TEMPLATES_HI >> (id - 64))) & 1);
+		return ROOT_TEMPLATE(id);
 	/* payment-system-specific templates inside 62 (Table 3.7) */
 	if (depth == 2)
 		return ids[0] == 62 && id >= 50;

@@ -7,8 +7,13 @@
 
 #include "qrpay_core.h"
 
-/* ascii: the caller found no byte >= 0x80, so bytes are characters */
-extern qr_errcode qr_emv_validate(const char *buf, size_t len, int ascii,
+/*
+ * [high_first, high_last): the span of the payload's bytes >= 0x80, as
+ * qr_high_span gives it; both are len when there is none, and then bytes
+ * are characters.
+ */
+extern qr_errcode qr_emv_validate(const char *buf, size_t len,
+								  size_t high_first, size_t high_last,
 								  qr_error *err, qr_finding_fn report,
 								  void *report_arg);
 

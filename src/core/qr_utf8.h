@@ -24,14 +24,57 @@ qr_utf8_width(unsigned char c)
 	return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
 }
 
+#if defined(__SSE2__)
+/*
+ * Where the character with index n (from 0) of the bytes at 'at' starts,
+ * counting only the bytes whose bit is set in keep, a run of the block's
+ * bytes: its offset in the block, or -1 when the run holds n characters
+ * or fewer, with *count set to how many it holds.  A character starts at
+ * every byte outside 0x80-0xBF; a running count of them across the block
+ * (prefix sums by shifts) equals n + 1 first where that character starts,
+ * so no byte is looked at on its own.
+ */
+static inline int
+qr_utf8_nth_start(const char *at, unsigned keep, int n, int *count)
+{
+	const __m128i idx = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	__m128i		v = _mm_loadu_si128((const __m128i *) at);
+	__m128i		run,
+				sum;
+	unsigned	hit;
+	int			first = __builtin_ctz(keep),
+				past = 32 - __builtin_clz(keep);
+
+	run = _mm_and_si128(_mm_cmpgt_epi8(_mm_set1_epi8((char) past), idx),
+						_mm_cmpgt_epi8(idx, _mm_set1_epi8((char) (first - 1))));
+	sum = _mm_sub_epi8(_mm_setzero_si128(),
+					   _mm_and_si128(run, _mm_cmpgt_epi8(v, _mm_set1_epi8(-65))));
+	sum = _mm_add_epi8(sum, _mm_slli_si128(sum, 1));
+	sum = _mm_add_epi8(sum, _mm_slli_si128(sum, 2));
+	sum = _mm_add_epi8(sum, _mm_slli_si128(sum, 4));
+	sum = _mm_add_epi8(sum, _mm_slli_si128(sum, 8));
+	hit = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(sum, _mm_set1_epi8((char) (n + 1))));
+	if (n < 16 && hit != 0)
+		return __builtin_ctz(hit);
+	*count = _mm_extract_epi16(sum, 7) >> 8;
+	return -1;
+}
+#endif
+
 /*
  * Step over n characters of validated UTF-8 starting at p; NULL if fewer
- * than n characters remain before end.  Payment codes are mostly ASCII, so
- * eight bytes at a time are tested for high bits before falling back to
- * per-character stepping.
+ * than n characters remain before end.  [p, end) holds whole characters
+ * (a payload or a value of one), and [lo, hi), which holds [p, end), may
+ * be read: a payload's bytes around a value.  Payment codes are mostly
+ * ASCII, so a short value's eight bytes are first tested for high bits;
+ * then sixteen bytes at a time have their characters counted at once
+ * (qr_utf8_nth_start), the last block ending at end when fewer than
+ * sixteen bytes can be read from p.  Only where not even that can be read
+ * is a character stepped over at a time.
  */
 static inline const char *
-qr_utf8_skip(const char *p, const char *end, int n)
+qr_utf8_skip_in(const char *p, const char *end, const char *lo,
+				const char *hi, int n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	/* most values are short and ASCII even in a payload that is not */
@@ -44,6 +87,38 @@ qr_utf8_skip(const char *p, const char *end, int n)
 			return p + n;
 	}
 #endif
+#if defined(__SSE2__)
+	while (p < end)
+	{
+		const char *at;
+		unsigned	keep;
+		int			k,
+					count;
+
+		if (hi - p >= 16)
+		{
+			at = p;
+			keep = end - p >= 16 ? 0xFFFFu : (1u << (end - p)) - 1;
+		}
+		else if (end - lo >= 16)
+		{
+			at = end - 16;
+			keep = (0xFFFFu << (p - at)) & 0xFFFFu;
+		}
+		else
+			break;
+		if ((k = qr_utf8_nth_start(at, keep, n, &count)) >= 0)
+			return at + k;
+		n -= count;
+		p = at + 16;
+	}
+	if (p >= end)
+		return n == 0 ? end : NULL;
+#else
+	(void) lo;
+	(void) hi;
+#endif
+	/* a character at a time, or eight ASCII bytes */
 	while (n > 0)
 	{
 		if (n >= 8 && end - p >= 8)
@@ -64,6 +139,13 @@ qr_utf8_skip(const char *p, const char *end, int n)
 		n--;
 	}
 	return p <= end ? p : NULL;
+}
+
+/* Step over n characters of validated UTF-8 in [p, end). */
+static inline const char *
+qr_utf8_skip(const char *p, const char *end, int n)
+{
+	return qr_utf8_skip_in(p, end, p, end, n);
 }
 
 /* Characters in [p, end) of validated UTF-8. */
@@ -99,6 +181,23 @@ qr_utf8_count(const char *p, const char *end)
  * below 0x80, which lets the walkers treat bytes as characters.
  */
 extern long qr_utf8_check(const char *buf, size_t len, int *ascii);
+
+/*
+ * qr_utf8_check that also returns the span qr_high_span would, which a
+ * block-wise check finds on the way.
+ */
+extern long qr_utf8_check_span(const char *buf, size_t len, int *ascii,
+							   size_t *first, size_t *last);
+
+/*
+ * The two halves of the check, for the tests that compare them: the
+ * byte-level check that finds the first bad byte, and the block-wise proof
+ * of validity (1 valid, 0 not, -1 when the processor lacks SSSE3 or the
+ * build is not for x86-64).
+ */
+extern long qr_utf8_check_scalar(const char *buf, size_t len, int *ascii);
+extern int	qr_utf8_valid_blocks(const char *buf, size_t len,
+								 size_t *first, size_t *last);
 
 /*
  * Is [buf, buf+len) ASCII without NUL?  Then it is valid UTF-8 and every

@@ -14,7 +14,9 @@
  *   - the GIN keys of a payload hold every field's path key and, unless
  *     the path may go unvalued, its value key, and the operators find
  *     every field (the index never misses what a scan finds);
- *   - qr_compare is reflexive.
+ *   - qr_compare is reflexive;
+ *   - the block-wise UTF-8 check agrees with the byte-level one, verdict
+ *     and span of bytes >= 0x80.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -198,6 +200,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
+/* The two UTF-8 checks, the block-wise one where this processor has it. */
+static void
+utf8_checks_agree(const char *buf, size_t size)
+{
+	size_t		first,
+				last,
+				f2,
+				l2;
+	int			ascii;
+	int			blocks = qr_utf8_valid_blocks(buf, size, &first, &last);
+	long		bad = qr_utf8_check_scalar(buf, size, &ascii);
+
+	if (blocks < 0)
+		return;
+	if (blocks != (bad < 0))
+		abort();
+	if (blocks)
+	{
+		qr_high_span(buf, size, &f2, &l2);
+		if (first != f2 || last != l2 || ascii != (first == size))
+			abort();
+	}
+}
+
 static int
 check_one(const char *buf, size_t size)
 {
@@ -206,6 +232,7 @@ check_one(const char *buf, size_t size)
 	qr_errcode	rc = qr_validate(buf, size, &e1, ignore, NULL);
 	int			ascii;
 
+	utf8_checks_agree(buf, size);
 	if (qr_validate(buf, size, &e2, NULL, NULL) != rc)
 		abort();
 	if (rc != QR_OK)

@@ -41,6 +41,9 @@ extern void test_stream(void);
 extern void test_build(const vector *v, int n);
 extern void test_bill(void);
 
+/* test_utf8.c */
+extern void test_utf8(void);
+
 static int
 is_emv_mpm(const vector *v)
 {
@@ -444,6 +447,7 @@ main(int argc, char **argv)
 		write_corpus(v, n, argv[3]);
 
 	test_crc();
+	test_utf8();
 	test_vectors(v, n);
 	test_findings(v, n);
 	test_rules();
