@@ -194,7 +194,9 @@ split_payloads(char *buf, size_t flen, size_t *n, size_t *bytes)
 /*
  * Each format's payloads on their own: count, average size and the
  * fastest pass's time per payload; for EMVCo MPM, the codes most rules
- * apply to, also payloads per second.  The payloads of a format are
+ * apply to, also payloads per second.  Each format gets the whole
+ * MIN_SECONDS: on a shared machine a neighbour's burst can last longer
+ * than a short loop, and then not one of its passes is clean.  The payloads of a format are
  * copied next to each other first, as a file of that format alone holds
  * them: read in place, every payload would be a cache miss of its own
  * between the other formats' lines, and the figure would time memory
@@ -228,7 +230,7 @@ per_format(const payload *pl, size_t n, size_t bytes, double min_s)
 		{
 			unsigned long sub_passes;
 			double		el,
-						best = timed_passes(sub, k, min_s / 4, &sub_passes, &el);
+						best = timed_passes(sub, k, min_s, &sub_passes, &el);
 
 			printf("format_%s=%zu %.1f %.1f\n", qr_format_name((qr_fmt) f), k,
 				   (double) kb / (double) k, best * 1e9 / (double) k);

@@ -86,6 +86,18 @@ SELECT f.format, f.code @> jsonb_build_object(t.path, t.value) AS contains_own_f
        f.code ? t.path AS has_path
 FROM format_samples f, LATERAL (SELECT * FROM qr_tags(f.code) LIMIT 1) t ORDER BY 1;
 
+-- one call site, a different query from row to row: @> keeps the last
+-- query it took apart, and must never answer one query with another's
+SELECT count(*) AS queries,
+       count(*) FILTER (WHERE j.joined <> pg_temp.gin_count(q.op, q.arg, false)) AS differing
+FROM (SELECT q.n, count(c.id) FILTER (WHERE c.code @> q.arg::jsonb) AS joined
+      FROM gin_queries q CROSS JOIN gin_codes c WHERE q.op = '@>' AND q.n % 8 = 0 GROUP BY q.n) j
+JOIN gin_queries q USING (n);
+WITH named AS (SELECT id, code, qr_get(code, '59') AS name FROM gin_codes
+               WHERE qr_get(code, '59') IS NOT NULL ORDER BY id LIMIT 3)
+SELECT a.id, b.name AS query_name, a.code @> jsonb_build_object('59', b.name) AS contains
+FROM named a, named b ORDER BY a.id, b.id;
+
 -- a finer index: more value bits, fewer rechecks
 CREATE INDEX gin_codes_fine ON gin_codes USING gin (code payment_qr_gin_ops (value_bits = 28));
 SET enable_seqscan = off;
@@ -98,6 +110,9 @@ SELECT count(*) FROM gin_codes WHERE code @> '{"54": 10.5}';
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM gin_codes WHERE code @> '["59"]';
 SELECT count(*) FROM gin_codes WHERE code @> '{"61.4F": ["A0000000555555"]}';
+-- a bad query after good ones at the same call site
+SELECT count(*) FROM gin_codes c, (VALUES ('{"59": "x"}'::jsonb), ('["59"]'::jsonb)) q(f)
+WHERE c.code @> q.f;
 SELECT count(*) FROM gin_codes WHERE code ? 'iban number';
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM gin_codes WHERE code ?| ARRAY['5'];

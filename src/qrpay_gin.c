@@ -28,6 +28,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 
 #include "qrpay.h"
 
@@ -250,6 +251,57 @@ array_paths(ArrayType *a, int *n)
 /* Operators                                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The pairs of the last query an operator's call site took apart, kept
+ * across calls: a bitmap heap scan rechecks every candidate row against
+ * the same query, and taking the jsonb apart costs more than the check.
+ * The query's bytes are kept to compare with, so a query that changes
+ * from row to row (a join, a parameter) replaces them, in a memory
+ * context of their own that is reset each time.
+ */
+typedef struct query_cache
+{
+	MemoryContext cxt;
+	Jsonb	   *query;			/* a copy; NULL while not filled */
+	qpair	   *pairs;
+	int			n;
+} query_cache;
+
+static qpair *
+query_pairs(FunctionCallInfo fcinfo, Jsonb *jb, int *n)
+{
+	FmgrInfo   *flinfo = fcinfo->flinfo;
+	query_cache *c;
+	MemoryContext old;
+
+	if (flinfo == NULL)
+		return jsonb_pairs(jb, n);
+	c = flinfo->fn_extra;
+	if (c != NULL && c->query != NULL && VARSIZE(c->query) == VARSIZE(jb) &&
+		memcmp(c->query, jb, VARSIZE(jb)) == 0)
+	{
+		*n = c->n;
+		return c->pairs;
+	}
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(query_cache));
+		c->cxt = AllocSetContextCreate(flinfo->fn_mcxt, "qrpay @> query",
+									   ALLOCSET_SMALL_SIZES);
+		flinfo->fn_extra = c;
+	}
+	/* empty until filled: an error while taking the query apart leaves none */
+	c->query = NULL;
+	MemoryContextReset(c->cxt);
+	old = MemoryContextSwitchTo(c->cxt);
+	c->pairs = jsonb_pairs(jb, &c->n);
+	c->query = palloc(VARSIZE(jb));
+	memcpy(c->query, jb, VARSIZE(jb));
+	MemoryContextSwitchTo(old);
+	*n = c->n;
+	return c->pairs;
+}
+
 Datum
 qr_contains(PG_FUNCTION_ARGS)
 {
@@ -259,7 +311,7 @@ qr_contains(PG_FUNCTION_ARGS)
 	qpair	   *pairs;
 
 	qrpay_check_version(v);
-	pairs = jsonb_pairs(jb, &n);
+	pairs = query_pairs(fcinfo, jb, &n);
 	for (int i = 0; i < n; i++)
 		if (!qr_has_value(QRPAY_PAYLOAD(v), QRPAY_PAYLOAD_LEN(v), pairs[i].path, pairs[i].pathlen,
 						  pairs[i].value, pairs[i].vlen))

@@ -190,6 +190,22 @@ all_digits(const char *p, size_t n)
 	return n > 0;
 }
 
+/*
+ * Are the 4 bytes at s digits?  Tested as one word: every byte must have
+ * high nibble 3, and adding 6 must keep it 3 (so the low nibble is at most
+ * 9), with no carries between bytes.  An object's header is four digits,
+ * and a merchant category code.
+ */
+static inline int
+four_digits(const char *s)
+{
+	uint32_t	w;
+
+	memcpy(&w, s, 4);
+	return (((w & 0xF0F0F0F0u) ^ 0x30303030u) |
+			(((w + 0x06060606u) & 0xF0F0F0F0u) ^ 0x30303030u)) == 0;
+}
+
 /* "ans": the EMV Common Character Set, printable ASCII 0x20-0x7E. */
 static int
 all_ans(const char *p, size_t n)
@@ -310,9 +326,7 @@ value_end_slow(const vstate *st, const char *v, const char *end, int len)
  * *p advances past it.  t->offset is not kept: validation finds offsets
  * from pointers when it reports an error (AT).
  *
- * The four header bytes are read as one word and tested at once: every
- * byte must have high nibble 3, and adding 6 must keep it 3 (so the low
- * nibble is at most 9), with no carries between bytes.
+ * The four header bytes are read as one word (four_digits).
  */
 static inline qr_errcode
 read_object(vstate *st, const char **p, const char *end, const char *ascii_end,
@@ -329,18 +343,12 @@ read_object(vstate *st, const char **p, const char *end, const char *ascii_end,
 	 * Both explainers report QR_ERR_TLV; saying so here lets the compiler
 	 * see that *t is filled whenever QR_OK is returned.
 	 */
-	if (end - s < 4)
+	if (end - s < 4 || !four_digits(s))
 	{
 		header_error(st, s, end, parent, depth);
 		return QR_ERR_TLV;
 	}
 	memcpy(&w, s, 4);
-	if (((w & 0xF0F0F0F0u) ^ 0x30303030u) |
-		(((w + 0x06060606u) & 0xF0F0F0F0u) ^ 0x30303030u))
-	{
-		header_error(st, s, end, parent, depth);
-		return QR_ERR_TLV;
-	}
 	/*
 	 * The digits' values, the first in the low byte; then each byte times
 	 * ten plus the next byte gives the id in byte 0 and the length in byte
@@ -587,7 +595,8 @@ walk_template(vstate *st, const qr_tlv *tpl, const int *ids, int depth,
 	uint64_t	lo = 0,
 				hi = 0;
 
-	memcpy(sub, ids, sizeof(int) * (size_t) depth);
+	for (int k = 0; k < depth; k++)
+		sub[k] = ids[k];
 	while (p < end)
 	{
 		qr_tlv		t;
@@ -614,11 +623,12 @@ root_object_rules(vstate *st, const qr_tlv *t)
 {
 	int			id = t->id;
 	int			ids[1] = {id};
-	int			max = root_max_chars[id] ? root_max_chars[id] : 99;
+	int			max = root_max_chars[id];
 	char		n1[24],
 				n2[24];
 
-	if (t->value_chars > max)
+	/* no limit in the table: 99, which a 2-digit length cannot exceed */
+	if (max != 0 && t->value_chars > max)
 		defer(st, id, ids, 1, AT(t), "value is %s characters; the maximum is %s",
 			  itoa_buf(n1, sizeof(n1), t->value_chars), itoa_buf(n2, sizeof(n2), max));
 	switch (id)
@@ -628,12 +638,14 @@ root_object_rules(vstate *st, const qr_tlv *t)
 				defer(st, id, ids, 1, AT(t), "must be 11 (static) or 12 (dynamic)", NULL, NULL);
 			break;
 		case 52:
-			if (!(t->value_chars == 4 && all_digits(t->value, t->value_bytes)))
+			/* four characters that are digits are four bytes */
+			if (!(t->value_bytes == 4 && four_digits(t->value)))
 				defer(st, id, ids, 1, AT(t),
 					  "the merchant category code must be 4 digits (ISO 18245)", NULL, NULL);
 			break;
 		case 53:
-			if (!(t->value_chars == 3 && all_digits(t->value, t->value_bytes)))
+			if (!(t->value_bytes == 3 && (unsigned) (t->value[0] - '0') <= 9 &&
+				  (unsigned) (t->value[1] - '0') <= 9 && (unsigned) (t->value[2] - '0') <= 9))
 				defer(st, id, ids, 1, AT(t),
 					  "the currency must be a 3-digit ISO 4217 numeric code", NULL, NULL);
 			break;

@@ -108,7 +108,8 @@ static int
 random_char(unsigned char *s, uint32_t *seed)
 {
 	static const char *const chars[] = {"A", "7", " ", "\xC3\xA9", "\xD7\x90",
-		"\xE4\xB8\xAD", "\xE1\x9E\x80", "\xEF\xBC\x88", "\xF0\x9F\x98\x80"};
+										"\xE4\xB8\xAD", "\xE1\x9E\x80", "\xEF\xBC\x88", "\xF0\x9F\x98\x80"
+									   };
 	const char *c;
 
 	*seed = *seed * 1103515245u + 12345u;
@@ -194,7 +195,7 @@ test_crc_digits(void)
 			qr_error	err;
 			qr_errcode	rc;
 			int			hex = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') ||
-				(c >= 'a' && c <= 'f');
+							  (c >= 'a' && c <= 'f');
 			int			same = hex && (c | 0x20) == (good[pos] | 0x20);
 			const char *want;
 
