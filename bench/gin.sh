@@ -58,11 +58,7 @@ fi
 if [ -z "${PGHOST:-}" ]; then
 	# shellcheck source-path=SCRIPTDIR source=../test/cluster.sh
 	. test/cluster.sh
-	qrpay_deps
-	qrpay_install
-	QRPAY_PGOPTS="-c shared_buffers=1GB -c max_parallel_workers_per_gather=0 -c jit=off \
--c max_wal_size=8GB -c checkpoint_timeout=1h ${QRPAY_PGOPTS:-}"
-	qrpay_cluster_start
+	qrpay_bench_cluster_start
 fi
 
 db=qrpay_bench_gin

@@ -4,6 +4,7 @@
 #   qrpay_deps [PKG...]   install build and test dependencies and PKGs (apt-get, as root)
 #   qrpay_install         build with warnings as errors and install the extension
 #   qrpay_cluster_start   initdb + start a private cluster; exports PGHOST etc.
+#   qrpay_bench_cluster_start   deps, install and a cluster set up for timing
 #   qrpay_cluster_stop    stop it and remove its directory (also on exit)
 
 # QRPAY_DESTDIR installs the extension into a private copy of the server
@@ -70,6 +71,17 @@ qrpay_cluster_start() {
 	popd >/dev/null
 	export PGHOST=$QRPAY_PGDIR PGPORT=54329 PGUSER=postgres PGDATABASE=postgres
 	trap qrpay_cluster_stop EXIT
+}
+
+# The cluster a benchmark starts when it runs alone (bench/gin.sh,
+# bench/match.sh, bench/statements.sh; bench/run passes its own): one
+# backend per query, no JIT, checkpoints out of the timed work.
+qrpay_bench_cluster_start() {
+	qrpay_deps
+	qrpay_install
+	QRPAY_PGOPTS="-c shared_buffers=1GB -c max_parallel_workers_per_gather=0 -c jit=off \
+-c max_wal_size=8GB -c checkpoint_timeout=1h ${QRPAY_PGOPTS:-}"
+	qrpay_cluster_start
 }
 
 qrpay_cluster_stop() {

@@ -588,10 +588,9 @@ walk_template(vstate *st, const qr_tlv *tpl, const int *ids, int depth,
 {
 	const char *p = tpl->value;
 	const char *end = p + tpl->value_bytes;
+	const char *ascii_end = end < st->high_start ? end : st->high_start;
 	int			sub[QR_PATH_DEPTH];
 	char		n1[24];
-
-	const char *ascii_end = end < st->high_start ? end : st->high_start;
 	uint64_t	lo = 0,
 				hi = 0;
 

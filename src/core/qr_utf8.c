@@ -332,13 +332,20 @@ qr_utf8_check_span(const char *buf, size_t len, int *ascii,
 	return bad;
 }
 
+/* The same without the span, which the byte-level check need not look for. */
 long
 qr_utf8_check(const char *buf, size_t len, int *ascii)
 {
 	size_t		first,
 				last;
 
-	return qr_utf8_check_span(buf, len, ascii, &first, &last);
+	if (qr_utf8_valid_blocks(buf, len, &first, &last) == 1)
+	{
+		if (ascii)
+			*ascii = first == len;
+		return -1;
+	}
+	return qr_utf8_check_scalar(buf, len, ascii);
 }
 
 /* The portable check, also used for short buffers. */
